@@ -1,0 +1,50 @@
+//! Files holding personal data are created readable by the owner only.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::Path;
+
+#[cfg(unix)]
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+
+/// Creates a directory (and its parents) with mode 0700.
+pub fn create_private_dir(path: &Path) -> io::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    b.mode(0o700);
+    b.create(path)
+}
+
+/// Creates (truncating) a file with mode 0600.
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    o.mode(0o600);
+    o.open(path)
+}
+
+/// Writes a whole file with mode 0600.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut f = create_private_file(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn files_and_dirs_are_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a/b");
+        create_private_dir(&sub).unwrap();
+        write_private(&sub.join("f"), b"x").unwrap();
+        assert_eq!(fs::metadata(&sub).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(fs::metadata(sub.join("f")).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+}

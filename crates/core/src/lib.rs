@@ -1,0 +1,32 @@
+//! The small core every stage shares: settings, periods, the working-day calendar, run ids and
+//! manifests, and the exit codes the binary documents.
+
+pub mod calendar;
+pub mod fs;
+pub mod period;
+pub mod run;
+pub mod settings;
+
+pub use calendar::WorkingDayCalendar;
+pub use period::Period;
+pub use run::{Manifest, new_run_id};
+pub use settings::{ConfigError, Settings};
+
+/// The England and Wales bank holidays shipped with the binary (from
+/// `config/reference/bank_holidays_england_wales.csv`), used when the settings name none.
+pub const BANK_HOLIDAYS_CSV: &str = include_str!("../../../config/reference/bank_holidays_england_wales.csv");
+
+/// Exit codes, sysexits style. Operators and schedulers rely on them.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// A data check failed: the source data is missing a table or column, or is malformed.
+    pub const DATA: u8 = 65;
+    /// The source is unavailable.
+    pub const UNAVAILABLE: u8 = 69;
+    /// An internal error (a bug): please report it.
+    pub const SOFTWARE: u8 = 70;
+    /// A temporary failure (mail, lock): try again later.
+    pub const TEMPFAIL: u8 = 75;
+    /// Bad configuration: the settings or the SQL definitions.
+    pub const CONFIG: u8 = 78;
+}

@@ -1,0 +1,701 @@
+//! Typed settings, read from YAML. Unknown keys are refused, `${VAR}` expands from the
+//! environment, relative paths are relative to the settings file, and every problem is
+//! reported at once with the file, line and key.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One thing wrong with the settings, located in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if self.key.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": `{}`: {}", self.key, self.message)
+        }
+    }
+}
+
+/// Every problem found in a settings file.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(f, "{n} problem{} in the settings:", if n == 1 { "" } else { "s" })?;
+        for p in &self.problems {
+            writeln!(f, "  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A credential: never printed, never logged.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+// ---- the file as written -------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceFile {
+    files: Option<FilesSourceFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilesSourceFile {
+    path: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StorageFile {
+    landing: PathBuf,
+    mart: PathBuf,
+    #[serde(default = "default_keep_versions")]
+    keep_versions: usize,
+}
+
+fn default_keep_versions() -> usize {
+    24
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReferenceFile {
+    team_org_units: PathBuf,
+    bank_holidays: Option<PathBuf>,
+    code_map: Option<PathBuf>,
+    #[serde(default)]
+    closure_days: Vec<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct MeasuresFile {
+    sql_dir: Option<PathBuf>,
+    trend_months: Option<u32>,
+    #[serde(default)]
+    targets: BTreeMap<String, f64>,
+    #[serde(default)]
+    vars: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotifyFile {
+    email: Option<EmailFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailFile {
+    from: String,
+    to: Vec<String>,
+    #[serde(default)]
+    failure_to: Vec<String>,
+    outbox: Option<PathBuf>,
+    smtp: Option<SmtpSettings>,
+    power_bi_url: Option<String>,
+}
+
+// ---- the settings as used ------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The settings file, for messages.
+    pub file: PathBuf,
+    pub source: SourceSettings,
+    pub storage: StorageSettings,
+    pub reference: ReferenceSettings,
+    pub measures: MeasureSettings,
+    pub email: Option<EmailSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceSettings {
+    /// A directory of `<table>.csv` / `<table>.parquet` files.
+    Files { path: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct StorageSettings {
+    pub landing: PathBuf,
+    pub mart: PathBuf,
+    /// Published mart versions kept besides `current`.
+    pub keep_versions: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReferenceSettings {
+    pub team_org_units: PathBuf,
+    /// `None`: the England and Wales calendar built into the binary.
+    pub bank_holidays: Option<PathBuf>,
+    /// `None`: the code map built into the binary (`Suitable`/`Unsuitable`).
+    pub code_map: Option<PathBuf>,
+    pub closure_days: Vec<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MeasureSettings {
+    /// Where `staging/`, `metrics/`, `quality/` and `vars.yaml` live.
+    pub sql_dir: PathBuf,
+    pub trend_months: u32,
+    /// Per-measure targets that replace the target in the measure's definition.
+    pub targets: BTreeMap<String, f64>,
+    /// Values for the variables that `sql/vars.yaml` declares.
+    pub vars: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailSettings {
+    pub from: String,
+    pub to: Vec<String>,
+    /// Who hears about failed runs (default: `to`).
+    pub failure_to: Vec<String>,
+    pub transport: EmailTransport,
+    pub power_bi_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum EmailTransport {
+    /// Write `.eml` files instead of sending.
+    Outbox(PathBuf),
+    Smtp(SmtpSettings),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Upgrade with STARTTLS, which the server must offer.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// No encryption: a relay on the same host, or tests.
+    None,
+}
+
+// ---- loading -------------------------------------------------------------------------------
+
+struct Loader<'a> {
+    file: PathBuf,
+    text: &'a str,
+    base: PathBuf,
+    problems: Vec<Problem>,
+}
+
+impl Loader<'_> {
+    fn problem(&mut self, path: &[&str], message: impl Into<String>) {
+        self.problems.push(Problem {
+            file: self.file.clone(),
+            line: locate(self.text, path),
+            key: path.join("."),
+            message: message.into(),
+        });
+    }
+
+    fn section<T: DeserializeOwned>(&mut self, root: &Value, key: &str) -> Option<T> {
+        let value = root.get(key)?.clone();
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let inner = e.inner().to_string();
+                let mut path = vec![key.to_string()];
+                path.extend(
+                    e.path()
+                        .to_string()
+                        .split('.')
+                        .filter(|p| !p.is_empty() && *p != "?")
+                        .map(str::to_string),
+                );
+                // serde names an unknown field in the message, not in the path.
+                if let Some(field) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+                    if path.last().map(String::as_str) != Some(field) {
+                        path.push(field.to_string());
+                    }
+                }
+                let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+                self.problem(&refs, inner);
+                None
+            }
+        }
+    }
+
+    fn path(&self, p: PathBuf) -> PathBuf {
+        if p.is_absolute() { p } else { normalise(&self.base.join(p)) }
+    }
+}
+
+/// Drops `.` components so messages show tidy paths.
+fn normalise(p: &Path) -> PathBuf {
+    p.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+}
+
+/// Finds the line of a dotted key path in YAML text, following indentation. Good enough for
+/// pointing a person at the right line; it is never used to read values.
+fn locate(text: &str, path: &[&str]) -> Option<usize> {
+    let mut depth = 0;
+    let mut indent_of_parent: Option<usize> = None;
+    let mut found = None;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if let Some(pi) = indent_of_parent {
+            if indent <= pi {
+                // Left the parent's block without finding the next key.
+                return found;
+            }
+        }
+        let key = trimmed.trim_start_matches("- ").split(':').next().unwrap_or("").trim();
+        if depth < path.len() && key == path[depth] && trimmed.contains(':') {
+            found = Some(i + 1);
+            indent_of_parent = Some(indent);
+            depth += 1;
+            if depth == path.len() {
+                return found;
+            }
+        }
+    }
+    found
+}
+
+/// Replaces `${VAR}` in every string of the document; a variable that is not set is a problem.
+fn expand_env(value: &mut Value, path: &mut Vec<String>, missing: &mut Vec<(Vec<String>, String)>) {
+    match value {
+        Value::String(s) if s.contains("${") => {
+            let mut out = String::new();
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find("${") {
+                out.push_str(&rest[..start]);
+                match rest[start..].find('}') {
+                    Some(end) => {
+                        let name = &rest[start + 2..start + end];
+                        match std::env::var(name) {
+                            Ok(v) => out.push_str(&v),
+                            Err(_) => missing.push((path.clone(), name.to_string())),
+                        }
+                        rest = &rest[start + end + 1..];
+                    }
+                    None => {
+                        out.push_str(&rest[start..]);
+                        rest = "";
+                    }
+                }
+            }
+            out.push_str(rest);
+            *s = out;
+        }
+        Value::Mapping(m) => {
+            for (k, v) in m.iter_mut() {
+                path.push(k.as_str().unwrap_or("?").to_string());
+                expand_env(v, path, missing);
+                path.pop();
+            }
+        }
+        Value::Sequence(items) => {
+            for v in items {
+                expand_env(v, path, missing);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn looks_like_address(s: &str) -> bool {
+    let s = s.trim();
+    let addr = match (s.find('<'), s.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &s[a + 1..b],
+        _ => s,
+    };
+    let mut parts = addr.split('@');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(l), Some(d), None) if !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+}
+
+impl Settings {
+    /// Reads and checks a settings file.
+    pub fn load(file: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
+            problems: vec![Problem {
+                file: file.to_path_buf(),
+                line: None,
+                key: String::new(),
+                message: format!("cannot read the settings file: {e}"),
+            }],
+        })?;
+        Self::from_yaml(&text, file)
+    }
+
+    /// Reads settings from YAML text; `file` names it in messages and anchors relative paths.
+    pub fn from_yaml(text: &str, file: &Path) -> Result<Self, ConfigError> {
+        let base = file
+            .parent()
+            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let mut l = Loader { file: file.to_path_buf(), text, base, problems: Vec::new() };
+
+        let mut root: Value = match serde_yaml::from_str(text) {
+            Ok(Value::Null) => Value::Mapping(Default::default()),
+            Ok(v) => v,
+            Err(e) => {
+                let line = e.location().map(|loc| loc.line());
+                return Err(ConfigError {
+                    problems: vec![Problem {
+                        file: file.to_path_buf(),
+                        line,
+                        key: String::new(),
+                        message: format!("not valid YAML: {e}"),
+                    }],
+                });
+            }
+        };
+        let Some(top) = root.as_mapping() else {
+            return Err(ConfigError {
+                problems: vec![Problem {
+                    file: file.to_path_buf(),
+                    line: Some(1),
+                    key: String::new(),
+                    message: "expected a mapping of sections (source, storage, ...)".into(),
+                }],
+            });
+        };
+        const SECTIONS: [&str; 5] = ["source", "storage", "reference", "measures", "notify"];
+        for key in top.keys() {
+            let k = key.as_str().unwrap_or("?");
+            if !SECTIONS.contains(&k) {
+                l.problem(&[k], format!("unknown section; expected one of {}", SECTIONS.join(", ")));
+            }
+        }
+        for required in ["source", "storage", "reference"] {
+            if root.get(required).is_none() {
+                l.problem(&[], format!("missing section `{required}`"));
+            }
+        }
+
+        let mut missing = Vec::new();
+        expand_env(&mut root, &mut Vec::new(), &mut missing);
+        for (path, var) in missing {
+            let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+            l.problem(&refs, format!("environment variable `{var}` is not set"));
+        }
+
+        let source = l.section::<SourceFile>(&root, "source");
+        let storage = l.section::<StorageFile>(&root, "storage");
+        let reference = l.section::<ReferenceFile>(&root, "reference");
+        let measures = if root.get("measures").is_some() {
+            l.section::<MeasuresFile>(&root, "measures")
+        } else {
+            Some(MeasuresFile::default())
+        };
+        let notify = l.section::<NotifyFile>(&root, "notify");
+
+        let source = source.and_then(|s| match s.files {
+            Some(f) => Some(SourceSettings::Files { path: l.path(f.path) }),
+            None => {
+                l.problem(&["source"], "name a source: `files` (a directory of table files)");
+                None
+            }
+        });
+
+        let storage = storage.map(|s| {
+            let landing = l.path(s.landing);
+            let mart = l.path(s.mart);
+            if landing == mart {
+                l.problem(&["storage", "mart"], "the mart and the landing must be different directories");
+            }
+            StorageSettings { landing, mart, keep_versions: s.keep_versions }
+        });
+
+        let reference = reference.map(|r| {
+            let team_org_units = l.path(r.team_org_units);
+            if !team_org_units.is_file() {
+                l.problem(
+                    &["reference", "team_org_units"],
+                    format!("no such file: {}", team_org_units.display()),
+                );
+            }
+            let bank_holidays = r.bank_holidays.map(|p| l.path(p));
+            if let Some(p) = &bank_holidays {
+                if !p.is_file() {
+                    l.problem(&["reference", "bank_holidays"], format!("no such file: {}", p.display()));
+                }
+            }
+            let code_map = r.code_map.map(|p| l.path(p));
+            if let Some(p) = &code_map {
+                if !p.is_file() {
+                    l.problem(&["reference", "code_map"], format!("no such file: {}", p.display()));
+                }
+            }
+            ReferenceSettings { team_org_units, bank_holidays, code_map, closure_days: r.closure_days }
+        });
+
+        let measures = measures.map(|m| {
+            let sql_dir = l.path(m.sql_dir.unwrap_or_else(|| PathBuf::from("sql")));
+            if !sql_dir.join("metrics").is_dir() {
+                l.problem(
+                    &["measures", "sql_dir"],
+                    format!("{} has no `metrics` directory of measure definitions", sql_dir.display()),
+                );
+            }
+            let trend_months = m.trend_months.unwrap_or(18);
+            if !(1..=120).contains(&trend_months) {
+                l.problem(&["measures", "trend_months"], "must be between 1 and 120");
+            }
+            for (id, t) in &m.targets {
+                if !t.is_finite() {
+                    l.problem(&["measures", "targets", id], "must be a number");
+                }
+            }
+            MeasureSettings { sql_dir, trend_months, targets: m.targets, vars: m.vars }
+        });
+
+        let email = notify.and_then(|n| n.email).and_then(|e| {
+            if !looks_like_address(&e.from) {
+                l.problem(&["notify", "email", "from"], format!("`{}` is not an email address", e.from));
+            }
+            if e.to.is_empty() {
+                l.problem(&["notify", "email", "to"], "name at least one recipient");
+            }
+            for a in e.to.iter().chain(&e.failure_to) {
+                if !looks_like_address(a) {
+                    l.problem(&["notify", "email", "to"], format!("`{a}` is not an email address"));
+                }
+            }
+            let transport = match (e.outbox, e.smtp) {
+                (Some(o), None) => EmailTransport::Outbox(l.path(o)),
+                (None, Some(s)) => {
+                    if s.host.trim().is_empty() {
+                        l.problem(&["notify", "email", "smtp", "host"], "must not be empty");
+                    }
+                    if s.password.is_some() && s.username.is_none() {
+                        l.problem(&["notify", "email", "smtp", "username"], "a password needs a username");
+                    }
+                    EmailTransport::Smtp(s)
+                }
+                (Some(_), Some(_)) => {
+                    l.problem(&["notify", "email"], "choose one of `outbox` and `smtp`, not both");
+                    return None;
+                }
+                (None, None) => {
+                    l.problem(&["notify", "email"], "say how to deliver: `outbox` (a directory) or `smtp`");
+                    return None;
+                }
+            };
+            let failure_to = if e.failure_to.is_empty() { e.to.clone() } else { e.failure_to };
+            Some(EmailSettings { from: e.from, to: e.to, failure_to, transport, power_bi_url: e.power_bi_url })
+        });
+
+        match (source, storage, reference, measures) {
+            (Some(source), Some(storage), Some(reference), Some(measures)) if l.problems.is_empty() => {
+                Ok(Settings { file: file.to_path_buf(), source, storage, reference, measures, email })
+            }
+            _ => Err(ConfigError { problems: l.problems }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"source:
+  files:
+    path: ./data/ssd          # one <table>.csv or <table>.parquet per SSD table
+storage:
+  landing: ./var/landing
+  mart: ./var/mart
+reference:
+  team_org_units: ./config/reference/team_org_units.csv
+notify:
+  email:
+    from: scrutiny@example.org
+    to: [performance-team@example.org]
+    outbox: ./var/outbox      # write .eml files instead of sending
+"#;
+
+    /// A directory laid out like the repository, so path checks pass.
+    fn repo_like() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("config/reference")).unwrap();
+        std::fs::write(dir.path().join("config/reference/team_org_units.csv"), "team_id,org_unit,org_unit_kind\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("sql/metrics")).unwrap();
+        dir
+    }
+
+    fn load(dir: &tempfile::TempDir, text: &str) -> Result<Settings, ConfigError> {
+        Settings::from_yaml(text, &dir.path().join("scrutiny.yaml"))
+    }
+
+    fn problems(dir: &tempfile::TempDir, text: &str) -> Vec<String> {
+        load(dir, text).unwrap_err().problems.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn the_documented_example_works_as_written() {
+        let dir = repo_like();
+        let s = load(&dir, EXAMPLE).unwrap();
+        let SourceSettings::Files { path } = &s.source;
+        assert_eq!(path, &dir.path().join("data/ssd"));
+        assert_eq!(s.storage.landing, dir.path().join("var/landing"));
+        assert_eq!(s.measures.trend_months, 18);
+        assert_eq!(s.measures.sql_dir, dir.path().join("sql"));
+        let email = s.email.unwrap();
+        assert_eq!(email.failure_to, vec!["performance-team@example.org".to_string()]);
+        assert!(matches!(email.transport, EmailTransport::Outbox(p) if p == dir.path().join("var/outbox")));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_line() {
+        let dir = repo_like();
+        let text = EXAMPLE.replace("    path: ./data/ssd", "    path: ./data/ssd\n    pth: x");
+        let p = problems(&dir, &text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("scrutiny.yaml:4"), "{p:?}");
+        assert!(p[0].contains("unknown field `pth`"), "{p:?}");
+    }
+
+    #[test]
+    fn unknown_section_is_refused() {
+        let dir = repo_like();
+        let p = problems(&dir, &format!("{EXAMPLE}extras:\n  a: 1\n"));
+        assert!(p.iter().any(|m| m.contains(":14: `extras`: unknown section")), "{p:?}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let dir = repo_like();
+        let text = EXAMPLE
+            .replace("pth", "path")
+            .replace("./config/reference/team_org_units.csv", "./nope.csv")
+            .replace("scrutiny@example.org", "not-an-address")
+            .replace("  mart: ./var/mart\n", "  mart: ./var/mart\n  keep: 3\n");
+        let p = problems(&dir, &text);
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`storage.keep`") && m.contains("unknown field")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("nope.csv")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`notify.email.from`")), "{p:?}");
+    }
+
+    #[test]
+    fn missing_sections_and_fields() {
+        let dir = repo_like();
+        let p = problems(&dir, "storage:\n  landing: a\n");
+        assert!(p.iter().any(|m| m.contains("missing section `source`")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("missing section `reference`")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("missing field `mart`")), "{p:?}");
+    }
+
+    #[test]
+    fn environment_variables_expand_and_missing_ones_are_named() {
+        let dir = repo_like();
+        // SAFETY: tests in this module do not read this variable concurrently.
+        unsafe { std::env::set_var("SCRUTINY_TEST_LANDING", "/srv/landing") };
+        let s = load(&dir, &EXAMPLE.replace("./var/landing", "${SCRUTINY_TEST_LANDING}")).unwrap();
+        assert_eq!(s.storage.landing, PathBuf::from("/srv/landing"));
+        let p = problems(&dir, &EXAMPLE.replace("./var/landing", "${SCRUTINY_TEST_UNSET_XYZ}"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains(":5: `storage.landing`: environment variable `SCRUTINY_TEST_UNSET_XYZ` is not set"), "{p:?}");
+    }
+
+    #[test]
+    fn bad_yaml_names_the_line() {
+        let dir = repo_like();
+        let p = problems(&dir, "source:\n  files: [\n");
+        assert_eq!(p.len(), 1);
+        assert!(p[0].contains("not valid YAML"), "{p:?}");
+    }
+
+    #[test]
+    fn wrong_types_are_reported() {
+        let dir = repo_like();
+        let p = problems(&dir, &format!("{EXAMPLE}measures:\n  trend_months: lots\n"));
+        assert!(p.iter().any(|m| m.contains("`measures") && m.contains("trend_months")), "{p:?}");
+    }
+
+    #[test]
+    fn email_needs_a_transport_and_only_one() {
+        let dir = repo_like();
+        let p = problems(&dir, &EXAMPLE.replace("    outbox: ./var/outbox", ""));
+        assert!(p.iter().any(|m| m.contains("`notify.email`: say how to deliver")), "{p:?}");
+        let both = EXAMPLE.replace("outbox: ./var/outbox", "outbox: ./var/outbox\n    smtp:\n      host: mail");
+        let p = problems(&dir, &both);
+        assert!(p.iter().any(|m| m.contains("not both")), "{p:?}");
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+    }
+
+    #[test]
+    fn locate_follows_indentation() {
+        let text = "a:\n  b: 1\nc:\n  b: 2\n  d:\n    b: 3\n";
+        assert_eq!(locate(text, &["c", "b"]), Some(4));
+        assert_eq!(locate(text, &["c", "d", "b"]), Some(6));
+        assert_eq!(locate(text, &["a", "x"]), Some(1));
+    }
+}
