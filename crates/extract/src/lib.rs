@@ -1,1 +1,67 @@
+//! Extract the SSD tables named by the source contract and land them as an immutable Parquet
+//! snapshot with a manifest.
 
+pub mod contract;
+pub mod error;
+pub mod files;
+pub mod landing;
+
+pub use contract::{ContractTable, TABLES};
+pub use error::ExtractError;
+pub use files::FileSource;
+pub use landing::{Landing, LandingWriter};
+
+use chrono::{DateTime, Utc};
+use scrutiny_core::Period;
+use scrutiny_core::run::SourceInfo;
+use std::path::Path;
+use std::sync::Mutex;
+
+/// Reads every contract table from `source` and lands it under `landing_root/run_id`.
+/// Tables are read in parallel; `progress` hears `(table, rows so far)`.
+pub fn extract_files(
+    source: &FileSource,
+    landing_root: &Path,
+    run_id: &str,
+    period: Period,
+    started_at: DateTime<Utc>,
+    progress: &(dyn Fn(&str, u64) + Sync),
+) -> Result<Landing, Vec<ExtractError>> {
+    source.check(TABLES)?;
+    scrutiny_core::fs::create_private_dir(landing_root)
+        .map_err(|e| vec![error::io(landing_root)(e)])?;
+    let mut writer = LandingWriter::create(landing_root, run_id).map_err(|e| vec![e])?;
+    let queue = Mutex::new(TABLES.iter());
+    let results = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(TABLES.len());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let Some(table) = queue.lock().expect("queue").next() else { break };
+                    let result = source
+                        .read(table)
+                        .and_then(|batches| writer.write_table(table, batches, |rows| progress(table.name, rows)));
+                    tracing::debug!(table = table.name, ok = result.is_ok(), "table landed");
+                    results.lock().expect("results").push(result);
+                }
+            });
+        }
+    });
+    let mut errors = Vec::new();
+    for r in results.into_inner().expect("results") {
+        match r {
+            Ok((name, t)) => writer.add(name, t),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let info = SourceInfo {
+        kind: "files".into(),
+        location: source.dir().display().to_string(),
+        as_at: source.as_at(TABLES),
+    };
+    writer.finish(period, started_at, info).map_err(|e| vec![e])
+}

@@ -1,0 +1,376 @@
+//! The file source: a directory with one `<table>.csv` or `<table>.parquet` per SSD table.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use datafusion::arrow::array::{ArrayRef, Date32Builder, RecordBatch, StringBuilder, new_null_array};
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::contract::{ContractTable, Kind};
+use crate::error::{ExtractError, io};
+
+/// Rows per record batch: bounds memory whatever the table's size.
+pub const BATCH_ROWS: usize = 65_536;
+
+const UNIX_EPOCH_CE: i32 = 719_163;
+
+pub type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ExtractError>> + Send>;
+
+pub struct FileSource {
+    dir: PathBuf,
+}
+
+impl FileSource {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file a table is read from; CSV wins when both exist.
+    pub fn locate(&self, table: &ContractTable) -> Result<PathBuf, ExtractError> {
+        for ext in ["csv", "parquet"] {
+            let p = self.dir.join(format!("{}.{ext}", table.name));
+            if p.is_file() {
+                return Ok(p);
+            }
+        }
+        Err(ExtractError::MissingTable { table: table.name.into(), dir: self.dir.clone() })
+    }
+
+    /// Every table's file, or every missing table at once.
+    pub fn check(&self, tables: &[ContractTable]) -> Result<Vec<PathBuf>, Vec<ExtractError>> {
+        let (ok, missing): (Vec<_>, Vec<_>) = tables.iter().map(|t| self.locate(t)).partition(Result::is_ok);
+        if missing.is_empty() {
+            Ok(ok.into_iter().map(Result::unwrap).collect())
+        } else {
+            Err(missing.into_iter().map(|e| e.unwrap_err()).collect())
+        }
+    }
+
+    /// The newest modification time among the tables' files: when the export was current.
+    pub fn as_at(&self, tables: &[ContractTable]) -> DateTime<Utc> {
+        tables
+            .iter()
+            .filter_map(|t| self.locate(t).ok())
+            .filter_map(|p| p.metadata().and_then(|m| m.modified()).ok())
+            .max()
+            .map(DateTime::<Utc>::from)
+            .unwrap_or_else(Utc::now)
+    }
+
+    /// Reads a table as contract-typed record batches, streaming.
+    pub fn read(&self, table: &'static ContractTable) -> Result<Batches, ExtractError> {
+        let path = self.locate(table)?;
+        if path.extension().is_some_and(|e| e == "csv") {
+            Ok(Box::new(CsvTable::open(table, path)?))
+        } else {
+            Ok(Box::new(ParquetTable::open(table, path)?))
+        }
+    }
+}
+
+/// Parses `YYYY-MM-DD` with an optional time of day (` HH:MM:SS[.fff]` or `T...`), which is
+/// dropped. Returns days since 1970-01-01.
+pub fn parse_date(s: &str) -> Option<i32> {
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    if b.len() > 10 {
+        let rest = &s[11..];
+        let sep_ok = b[10] == b' ' || b[10] == b'T';
+        let time_ok = rest.len() >= 5
+            && rest.bytes().all(|c| c.is_ascii_digit() || matches!(c, b':' | b'.'))
+            && rest.as_bytes()[2] == b':';
+        if !(sep_ok && time_ok) {
+            return None;
+        }
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = &b[r];
+        part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')))
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    Some(date.num_days_from_ce() - UNIX_EPOCH_CE)
+}
+
+use chrono::Datelike;
+
+struct CsvTable {
+    table: &'static ContractTable,
+    path: PathBuf,
+    reader: csv::Reader<File>,
+    /// For each contract column, its position in the file (None: optional and absent).
+    positions: Vec<Option<usize>>,
+    record: csv::StringRecord,
+    done: bool,
+}
+
+impl CsvTable {
+    fn open(table: &'static ContractTable, path: PathBuf) -> Result<Self, ExtractError> {
+        let file = File::open(&path).map_err(io(&path))?;
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(file);
+        let headers = reader
+            .headers()
+            .map_err(|e| ExtractError::BadLine { file: path.clone(), line: 1, message: e.to_string() })?
+            .clone();
+        let names: Vec<&str> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| if i == 0 { h.trim_start_matches('\u{feff}') } else { h })
+            .collect();
+        let mut positions = Vec::with_capacity(table.columns.len());
+        for c in table.columns {
+            let pos = names.iter().position(|n| *n == c.name);
+            if pos.is_none() && c.required {
+                return Err(ExtractError::MissingColumn { table: table.name.into(), file: path, column: c.name.into() });
+            }
+            positions.push(pos);
+        }
+        Ok(Self { table, path, reader, positions, record: csv::StringRecord::new(), done: false })
+    }
+
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>, ExtractError> {
+        enum Col {
+            Text(StringBuilder),
+            Date(Date32Builder),
+        }
+        let mut cols: Vec<Col> = self
+            .table
+            .columns
+            .iter()
+            .map(|c| match c.kind {
+                Kind::Text => Col::Text(StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 8)),
+                Kind::Date => Col::Date(Date32Builder::with_capacity(BATCH_ROWS)),
+            })
+            .collect();
+        let mut rows = 0;
+        while rows < BATCH_ROWS {
+            let more = self.reader.read_record(&mut self.record).map_err(|e| {
+                let line = e.position().map_or(0, |p| p.line());
+                ExtractError::BadLine { file: self.path.clone(), line, message: e.to_string() }
+            })?;
+            if !more {
+                self.done = true;
+                break;
+            }
+            let line = self.record.position().map_or(0, |p| p.line());
+            for ((col, pos), spec) in cols.iter_mut().zip(&self.positions).zip(self.table.columns) {
+                let field = pos.and_then(|p| self.record.get(p)).filter(|f| !f.is_empty());
+                match (col, field) {
+                    (Col::Text(b), Some(f)) => b.append_value(f),
+                    (Col::Text(b), None) => b.append_null(),
+                    (Col::Date(b), None) => b.append_null(),
+                    (Col::Date(b), Some(f)) => match parse_date(f) {
+                        Some(days) => b.append_value(days),
+                        None => {
+                            return Err(ExtractError::BadDate {
+                                file: self.path.clone(),
+                                line,
+                                column: spec.name.into(),
+                                value: f.chars().take(40).collect(),
+                            });
+                        }
+                    },
+                }
+            }
+            rows += 1;
+        }
+        if rows == 0 {
+            return Ok(None);
+        }
+        let arrays: Vec<ArrayRef> = cols
+            .into_iter()
+            .map(|c| match c {
+                Col::Text(mut b) => Arc::new(b.finish()) as ArrayRef,
+                Col::Date(mut b) => Arc::new(b.finish()) as ArrayRef,
+            })
+            .collect();
+        RecordBatch::try_new(self.table.schema(), arrays)
+            .map(Some)
+            .map_err(|source| ExtractError::Arrow { path: self.path.clone(), source })
+    }
+}
+
+impl Iterator for CsvTable {
+    type Item = Result<RecordBatch, ExtractError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.next_batch() {
+            Ok(Some(b)) => Some(Ok(b)),
+            Ok(None) => None,
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+struct ParquetTable {
+    table: &'static ContractTable,
+    path: PathBuf,
+    reader: ParquetRecordBatchReader,
+}
+
+impl ParquetTable {
+    fn open(table: &'static ContractTable, path: PathBuf) -> Result<Self, ExtractError> {
+        let file = File::open(&path).map_err(io(&path))?;
+        let pq = |source| ExtractError::Parquet { path: path.clone(), source };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
+        let schema = builder.schema().clone();
+        for c in table.columns.iter().filter(|c| c.required) {
+            if schema.field_with_name(c.name).is_err() {
+                return Err(ExtractError::MissingColumn { table: table.name.into(), file: path, column: c.name.into() });
+            }
+        }
+        // Only the contract's columns are decoded: anything else in the file is never read.
+        let wanted: Vec<usize> = table.columns.iter().filter_map(|c| schema.index_of(c.name).ok()).collect();
+        let mask = datafusion::parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
+        let reader = builder.with_projection(mask).with_batch_size(BATCH_ROWS).build().map_err(pq)?;
+        Ok(Self { table, path, reader })
+    }
+
+    fn conform(&self, batch: RecordBatch) -> Result<RecordBatch, ExtractError> {
+        let rows = batch.num_rows();
+        let mut arrays = Vec::with_capacity(self.table.columns.len());
+        for c in self.table.columns {
+            let want = c.kind.data_type();
+            let array = match batch.column_by_name(c.name) {
+                None => new_null_array(&want, rows),
+                Some(a) => {
+                    let ok = match (c.kind, a.data_type()) {
+                        (Kind::Text, t) => t.is_integer() || matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
+                        (Kind::Date, t) => matches!(t, DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)),
+                    };
+                    if !ok {
+                        return Err(ExtractError::BadType {
+                            file: self.path.clone(),
+                            column: c.name.into(),
+                            found: a.data_type().to_string(),
+                            expected: want.to_string(),
+                        });
+                    }
+                    cast_with_options(a, &want, &CastOptions { safe: false, ..Default::default() })
+                        .map_err(|source| ExtractError::Arrow { path: self.path.clone(), source })?
+                }
+            };
+            arrays.push(array);
+        }
+        RecordBatch::try_new(self.table.schema(), arrays).map_err(|source| ExtractError::Arrow { path: self.path.clone(), source })
+    }
+}
+
+impl Iterator for ParquetTable {
+    type Item = Result<RecordBatch, ExtractError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = self.reader.next()?;
+        Some(batch.map_err(|source| ExtractError::Arrow { path: self.path.clone(), source }).and_then(|b| self.conform(b)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::Date32Type;
+
+    #[test]
+    fn dates_with_and_without_times() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("1970-01-02 23:59:59"), Some(1));
+        assert_eq!(parse_date("1970-01-02 23:59:59.997"), Some(1));
+        assert_eq!(parse_date("1970-01-02T00:00:00"), Some(1));
+        assert_eq!(parse_date("1900-01-01"), Some(-25567));
+        assert_eq!(parse_date("2022-02-30"), None);
+        assert_eq!(parse_date("01/02/2022"), None);
+        assert_eq!(parse_date("2022-01-01 nonsense"), None);
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    fn source_with(name: &str, text: &str) -> (tempfile::TempDir, FileSource) {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), name, text);
+        let s = FileSource::new(dir.path());
+        (dir, s)
+    }
+
+    #[test]
+    fn csv_is_typed_to_the_contract_with_bom_and_blank_fields() {
+        let (_d, s) = source_with(
+            "ssd_cp_plans.csv",
+            "\u{feff}cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date,cppl_cp_plan_end_date,pers_name\n\
+             P1, 7 ,2021-03-04 10:11:12,,Secret Name\n",
+        );
+        let t = ContractTable::get("ssd_cp_plans").unwrap();
+        let batches: Vec<_> = s.read(t).unwrap().collect::<Result<_, _>>().unwrap();
+        let b = &batches[0];
+        assert_eq!(b.num_rows(), 1);
+        assert_eq!(b.num_columns(), 4, "columns outside the contract are never read");
+        assert_eq!(b.column(1).as_string::<i32>().value(0), " 7 ", "text is taken as written");
+        let start = b.column(2).as_primitive::<Date32Type>().value(0);
+        assert_eq!(start, parse_date("2021-03-04").unwrap());
+        assert!(b.column(3).is_null(0));
+    }
+
+    #[test]
+    fn a_missing_column_is_named() {
+        let (_d, s) = source_with("ssd_cp_plans.csv", "cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date\n");
+        let t = ContractTable::get("ssd_cp_plans").unwrap();
+        let e = s.read(t).err().unwrap().to_string();
+        assert!(e.contains("ssd_cp_plans.csv") && e.contains("`cppl_cp_plan_end_date`"), "{e}");
+    }
+
+    #[test]
+    fn an_optional_column_may_be_absent() {
+        let (_d, s) = source_with("ssd_person.csv", "pers_person_id,pers_dob\n1,2010-01-01\n");
+        let t = ContractTable::get("ssd_person").unwrap();
+        let b = s.read(t).unwrap().next().unwrap().unwrap();
+        assert_eq!(b.num_columns(), 5);
+        assert!(b.column(2).is_null(0));
+    }
+
+    #[test]
+    fn an_invalid_date_names_file_line_and_column() {
+        let (_d, s) = source_with(
+            "ssd_cp_plans.csv",
+            "cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date,cppl_cp_plan_end_date\nP1,1,2021-01-01,\nP2,2,2021-02-31,\n",
+        );
+        let t = ContractTable::get("ssd_cp_plans").unwrap();
+        let e = s.read(t).unwrap().find_map(Result::err).unwrap().to_string();
+        assert!(e.contains("ssd_cp_plans.csv:3") && e.contains("cppl_cp_plan_start_date") && e.contains("2021-02-31"), "{e}");
+    }
+
+    #[test]
+    fn an_unreadable_line_is_named() {
+        let (_d, s) = source_with(
+            "ssd_cp_plans.csv",
+            "cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date,cppl_cp_plan_end_date\nP1,1,2021-01-01\n",
+        );
+        let t = ContractTable::get("ssd_cp_plans").unwrap();
+        let e = s.read(t).unwrap().find_map(Result::err).unwrap().to_string();
+        assert!(e.contains("ssd_cp_plans.csv:2"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_table_is_named_and_all_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = FileSource::new(dir.path());
+        let errs = s.check(crate::contract::TABLES).unwrap_err();
+        assert_eq!(errs.len(), 16);
+        assert!(errs[0].to_string().contains("`ssd_person` is missing"));
+    }
+}

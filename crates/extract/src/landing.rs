@@ -1,0 +1,169 @@
+//! The landing: one immutable directory of Parquet files per run, with its manifest.
+//!
+//! A landing is built in a hidden `.<run id>.partial` directory and renamed into place only
+//! when every table and the manifest are written, so a reader never sees half a landing and a
+//! crashed run leaves nothing that looks complete.
+
+use chrono::{DateTime, Utc};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use scrutiny_core::fs::{create_private_dir, create_private_file, write_private};
+use scrutiny_core::run::{LandedColumn, LandedTable, SourceInfo};
+use scrutiny_core::{Manifest, Period};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::contract::ContractTable;
+use crate::error::{ExtractError, io};
+use crate::files::Batches;
+
+/// A completed landing.
+#[derive(Debug, Clone)]
+pub struct Landing {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl Landing {
+    /// Opens the landing of a run.
+    pub fn open(root: &Path, run_id: &str) -> Result<Self, ExtractError> {
+        let dir = root.join(run_id);
+        let path = dir.join(Manifest::FILE);
+        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ExtractError::BadLine {
+            file: path.clone(),
+            line: e.line() as u64,
+            message: e.to_string(),
+        })?;
+        Ok(Self { dir, manifest })
+    }
+
+    /// The most recent complete landing, if any.
+    pub fn latest(root: &Path) -> Result<Option<Self>, ExtractError> {
+        let Ok(entries) = std::fs::read_dir(root) else { return Ok(None) };
+        let mut ids: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join(Manifest::FILE).is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        ids.sort();
+        ids.pop().map(|id| Self::open(root, &id)).transpose()
+    }
+
+    pub fn table_path(&self, table: &str) -> PathBuf {
+        self.dir.join(format!("{table}.parquet"))
+    }
+}
+
+pub struct LandingWriter {
+    root: PathBuf,
+    run_id: String,
+    partial: PathBuf,
+    tables: BTreeMap<String, LandedTable>,
+    finished: bool,
+}
+
+fn sha256_file(path: &Path) -> Result<String, ExtractError> {
+    let mut f = std::fs::File::open(path).map_err(io(path))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+impl LandingWriter {
+    pub fn create(root: &Path, run_id: &str) -> Result<Self, ExtractError> {
+        let final_dir = root.join(run_id);
+        if final_dir.exists() {
+            return Err(ExtractError::LandingExists { path: final_dir });
+        }
+        let partial = root.join(format!(".{run_id}.partial"));
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial).map_err(io(&partial))?;
+        }
+        create_private_dir(&partial).map_err(io(&partial))?;
+        Ok(Self { root: root.to_path_buf(), run_id: run_id.into(), partial, tables: BTreeMap::new(), finished: false })
+    }
+
+    /// Streams a table's batches into `<table>.parquet` (zstd); memory stays at one batch.
+    pub fn write_table(
+        &self,
+        table: &ContractTable,
+        batches: Batches,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(String, LandedTable), ExtractError> {
+        let file_name = format!("{}.parquet", table.name);
+        let path = self.partial.join(&file_name);
+        let file = create_private_file(&path).map_err(io(&path))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
+            .set_created_by(format!("scrutiny {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        let schema = table.schema();
+        let pq = |source| ExtractError::Parquet { path: path.clone(), source };
+        let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(pq)?;
+        let mut rows = 0u64;
+        for batch in batches {
+            let batch = batch?;
+            rows += batch.num_rows() as u64;
+            writer.write(&batch).map_err(pq)?;
+            progress(rows);
+        }
+        writer.close().map_err(pq)?;
+        let columns = schema
+            .fields()
+            .iter()
+            .map(|f| LandedColumn { name: f.name().clone(), data_type: f.data_type().to_string(), nullable: f.is_nullable() })
+            .collect();
+        let sha256 = sha256_file(&path)?;
+        Ok((table.name.to_string(), LandedTable { file: file_name, rows, sha256, columns }))
+    }
+
+    pub fn add(&mut self, name: String, table: LandedTable) {
+        self.tables.insert(name, table);
+    }
+
+    /// Writes the manifest and moves the landing into place.
+    pub fn finish(
+        mut self,
+        period: Period,
+        started_at: DateTime<Utc>,
+        source: SourceInfo,
+    ) -> Result<Landing, ExtractError> {
+        let manifest = Manifest {
+            run_id: self.run_id.clone(),
+            period: period.to_string(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at,
+            landed_at: Utc::now(),
+            source,
+            tables: std::mem::take(&mut self.tables),
+        };
+        let path = self.partial.join(Manifest::FILE);
+        let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
+        write_private(&path, &json).map_err(io(&path))?;
+        let dir = self.root.join(&self.run_id);
+        std::fs::rename(&self.partial, &dir).map_err(io(&dir))?;
+        self.finished = true;
+        Ok(Landing { dir, manifest })
+    }
+}
+
+impl Drop for LandingWriter {
+    fn drop(&mut self) {
+        // An abandoned landing is removed: nothing half-written is left behind.
+        if !self.finished {
+            let _ = std::fs::remove_dir_all(&self.partial);
+        }
+    }
+}
