@@ -18,7 +18,7 @@ fn weekdays_through(n: i64) -> i64 {
     weeks * 5 + rest.min(5)
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct WorkingDayCalendar {
     /// Non-working weekdays (bank holidays and closures that fall Monday to Friday), sorted.
     closed: Vec<i64>,

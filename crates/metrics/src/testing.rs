@@ -1,0 +1,236 @@
+//! Measure unit tests: YAML files beside the SQL (`sql/metrics/tests/*.yaml`) that give a few
+//! source rows, run one measure in memory and compare its rows with the expected ones.
+//!
+//! ```yaml
+//! measure: referrals_new
+//! cases:
+//!   - name: a referral on the last day of the month counts
+//!     period: 2022-01
+//!     given:
+//!       ssd_cin_episodes:
+//!         - { cine_referral_id: R1, cine_person_id: P1, cine_referral_date: 2022-01-31 }
+//!     expect:
+//!       - { period: 2022-01, org_unit: ALL, numerator: 1 }
+//! ```
+//! Columns not given are NULL. Only the periods named in `expect` are compared unless
+//! `trend_months` is given, in which case every computed row is compared.
+
+use datafusion::arrow::array::{ArrayRef, Date32Builder, RecordBatch, StringBuilder};
+use datafusion::datasource::MemTable;
+use scrutiny_core::{Period, WorkingDayCalendar};
+use scrutiny_extract::contract::{ContractTable, Kind, TABLES};
+use serde::Deserialize;
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::engine::{Inputs, TeamMap, register_models, run_measure, session};
+use crate::project::Project;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestFile {
+    pub measure: String,
+    pub cases: Vec<TestCase>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestCase {
+    pub name: String,
+    pub period: String,
+    #[serde(default)]
+    pub trend_months: Option<u32>,
+    #[serde(default)]
+    pub vars: BTreeMap<String, Value>,
+    /// `team_id, org_unit, org_unit_kind` rows; none by default.
+    #[serde(default)]
+    pub team_map: Vec<[String; 3]>,
+    /// Extra non-working days besides the shipped bank holidays.
+    #[serde(default)]
+    pub closure_days: Vec<String>,
+    #[serde(default)]
+    pub given: BTreeMap<String, Vec<BTreeMap<String, Value>>>,
+    pub expect: Vec<ExpectedRow>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, PartialOrd)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedRow {
+    pub period: String,
+    #[serde(default = "all")]
+    pub org_unit: String,
+    #[serde(default)]
+    pub category: Option<String>,
+    pub numerator: Option<i64>,
+    #[serde(default)]
+    pub denominator: Option<i64>,
+}
+
+fn all() -> String {
+    "ALL".into()
+}
+
+/// The outcome of one case.
+#[derive(Debug)]
+pub struct CaseResult {
+    pub file: PathBuf,
+    pub measure: String,
+    pub name: String,
+    /// `None` when it passed; otherwise what went wrong, readable.
+    pub failure: Option<String>,
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        other => Some(serde_yaml::to_string(other).unwrap_or_default().trim().to_string()),
+    }
+}
+
+fn batch_for(table: &ContractTable, rows: &[BTreeMap<String, Value>]) -> Result<RecordBatch, String> {
+    for r in rows {
+        for k in r.keys() {
+            if !table.columns.iter().any(|c| c.name == k) {
+                return Err(format!("`{k}` is not a column of {}", table.name));
+            }
+        }
+    }
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for c in table.columns {
+        match c.kind {
+            Kind::Text => {
+                let mut b = StringBuilder::new();
+                for r in rows {
+                    b.append_option(r.get(c.name).and_then(scalar_text));
+                }
+                arrays.push(Arc::new(b.finish()));
+            }
+            Kind::Date => {
+                let mut b = Date32Builder::new();
+                for r in rows {
+                    match r.get(c.name).and_then(scalar_text) {
+                        None => b.append_null(),
+                        Some(s) => b.append_value(
+                            scrutiny_extract::files::parse_date(&s).ok_or_else(|| format!("{}: `{s}` is not a date", c.name))?,
+                        ),
+                    }
+                }
+                arrays.push(Arc::new(b.finish()));
+            }
+        }
+    }
+    RecordBatch::try_new(table.schema(), arrays).map_err(|e| e.to_string())
+}
+
+fn fmt_row(r: &ExpectedRow) -> String {
+    let o = |v: Option<i64>| v.map_or("NULL".to_string(), |n| n.to_string());
+    format!(
+        "period={} org_unit={} category={} numerator={} denominator={}",
+        r.period,
+        r.org_unit,
+        r.category.as_deref().unwrap_or("NULL"),
+        o(r.numerator),
+        o(r.denominator)
+    )
+}
+
+/// A readable difference between expected and actual rows (both sorted).
+pub fn diff(expected: &[ExpectedRow], actual: &[ExpectedRow]) -> Option<String> {
+    if expected == actual {
+        return None;
+    }
+    let mut out = String::from("rows differ (- expected, + actual):\n");
+    for e in expected {
+        if !actual.contains(e) {
+            out.push_str(&format!("  - {}\n", fmt_row(e)));
+        }
+    }
+    for a in actual {
+        if !expected.contains(a) {
+            out.push_str(&format!("  + {}\n", fmt_row(a)));
+        }
+    }
+    Some(out)
+}
+
+async fn run_case(project: &Project, measure: &str, case: &TestCase, holidays: &[chrono::NaiveDate]) -> Result<Option<String>, String> {
+    let period: Period = case.period.parse().map_err(|e| format!("{e}"))?;
+    let m = project.measures.iter().find(|m| m.meta.id == measure).ok_or_else(|| format!("no measure `{measure}`"))?;
+    let mut days = holidays.to_vec();
+    for d in &case.closure_days {
+        days.push(d.parse().map_err(|_| format!("closure day `{d}` is not a date"))?);
+    }
+    let vars = project.resolve_vars(&case.vars, Path::new("test case")).map_err(|e| e.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "))?;
+    let inputs = Inputs {
+        period,
+        trend_months: case.trend_months.unwrap_or(1),
+        calendar: Arc::new(WorkingDayCalendar::new(days)),
+        vars,
+        targets: BTreeMap::new(),
+        team_map: TeamMap { teams: case.team_map.iter().map(|[t, o, k]| (t.clone(), o.clone(), k.clone())).collect() },
+        code_map: Vec::new(),
+        tables: Vec::new(),
+        select: None,
+        run_id: "test".into(),
+    };
+    let ctx = session(&inputs).map_err(|e| e.to_string())?;
+    for name in case.given.keys() {
+        if ContractTable::get(name).is_none() {
+            return Err(format!("`{name}` is not a source table"));
+        }
+    }
+    for t in TABLES {
+        let rows = case.given.get(t.name).map(Vec::as_slice).unwrap_or(&[]);
+        let batch = batch_for(t, rows)?;
+        let mem = MemTable::try_new(t.schema(), vec![vec![batch]]).map_err(|e| e.to_string())?;
+        ctx.register_table(t.name, Arc::new(mem)).map_err(|e| e.to_string())?;
+    }
+    register_models(&ctx, project, &inputs.vars).await.map_err(|e| e.to_string())?;
+    let rows = run_measure(&ctx, m, &inputs).await.map_err(|e| e.to_string())?;
+    let mut actual: Vec<ExpectedRow> = rows
+        .into_iter()
+        .map(|r| ExpectedRow { period: r.period, org_unit: r.org_unit, category: r.category, numerator: r.numerator, denominator: r.denominator })
+        .filter(|r| case.trend_months.is_some() || case.expect.iter().any(|e| e.period == r.period))
+        .collect();
+    let mut expected = case.expect.clone();
+    let key = |a: &ExpectedRow, b: &ExpectedRow| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal);
+    actual.sort_by(key);
+    expected.sort_by(key);
+    Ok(diff(&expected, &actual))
+}
+
+/// Runs every test file under `dir` whose measure id or file name contains `pattern`.
+pub async fn run_tests(project: &Project, dir: &Path, pattern: Option<&str>) -> Result<Vec<CaseResult>, String> {
+    let holidays = WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays").map_err(|e| e.to_string())?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    let mut results = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let tf: TestFile = serde_yaml::from_str(&text).map_err(|e| {
+            format!("{}:{}: {e}", file.display(), e.location().map_or(1, |l| l.line()))
+        })?;
+        let fname = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if pattern.is_some_and(|p| !tf.measure.contains(p) && !fname.contains(p)) {
+            continue;
+        }
+        for case in &tf.cases {
+            let failure = match run_case(project, &tf.measure, case, &holidays).await {
+                Ok(d) => d,
+                Err(e) => Some(format!("error: {e}")),
+            };
+            results.push(CaseResult { file: file.clone(), measure: tf.measure.clone(), name: case.name.clone(), failure });
+        }
+    }
+    Ok(results)
+}

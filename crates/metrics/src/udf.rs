@@ -1,0 +1,181 @@
+//! Functions the SQL definitions call: the working-day calendar and the text rules of kpis.md.
+
+use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Date32Array, Int64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use scrutiny_core::WorkingDayCalendar;
+use std::sync::Arc;
+
+/// Days from 0001-01-01 (CE day 1) to 1970-01-01.
+const UNIX_EPOCH_CE: i64 = 719_163;
+
+/// Every function the definitions may call, ready to register.
+pub fn all(calendar: Arc<WorkingDayCalendar>) -> Vec<ScalarUDF> {
+    vec![
+        ScalarUDF::from(WorkingDays::new(calendar.clone())),
+        ScalarUDF::from(AddWorkingDays::new(calendar)),
+        ScalarUDF::from(TextRule::new("is_yes")),
+        ScalarUDF::from(TextRule::new("ascii_trim")),
+    ]
+}
+
+fn arrays(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
+    ColumnarValue::values_to_arrays(&args.args)
+}
+
+fn finish(args: &ScalarFunctionArgs, out: ArrayRef) -> Result<ColumnarValue> {
+    let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    if scalar {
+        Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&out, 0)?))
+    } else {
+        Ok(ColumnarValue::Array(out))
+    }
+}
+
+/// `working_days(a, b)`: the working days `x` with `a < x <= b` (`wd` in kpis.md).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct WorkingDays {
+    calendar: Arc<WorkingDayCalendar>,
+    signature: Signature,
+}
+
+impl WorkingDays {
+    pub fn new(calendar: Arc<WorkingDayCalendar>) -> Self {
+        Self { calendar, signature: Signature::exact(vec![DataType::Date32, DataType::Date32], Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for WorkingDays {
+    fn name(&self) -> &str {
+        "working_days"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let a = arrays(&args)?;
+        let (from, to) = (a[0].as_primitive::<Date32Type>(), a[1].as_primitive::<Date32Type>());
+        let out: Int64Array = from
+            .iter()
+            .zip(to.iter())
+            .map(|(x, y)| {
+                Some(self.calendar.working_days_ce(i64::from(x?) + UNIX_EPOCH_CE, i64::from(y?) + UNIX_EPOCH_CE))
+            })
+            .collect();
+        finish(&args, Arc::new(out))
+    }
+}
+
+/// `add_working_days(d, n)`: the date `n` working days after `d`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct AddWorkingDays {
+    calendar: Arc<WorkingDayCalendar>,
+    signature: Signature,
+}
+
+impl AddWorkingDays {
+    pub fn new(calendar: Arc<WorkingDayCalendar>) -> Self {
+        Self { calendar, signature: Signature::exact(vec![DataType::Date32, DataType::Int64], Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for AddWorkingDays {
+    fn name(&self) -> &str {
+        "add_working_days"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Date32)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let a = arrays(&args)?;
+        let (dates, ns) = (a[0].as_primitive::<Date32Type>(), a[1].as_primitive::<Int64Type>());
+        let mut out = Vec::with_capacity(dates.len());
+        for (d, n) in dates.iter().zip(ns.iter()) {
+            out.push(match (d, n) {
+                (Some(d), Some(n)) => {
+                    let Some(date) = chrono::NaiveDate::from_num_days_from_ce_opt((i64::from(d) + UNIX_EPOCH_CE) as i32) else {
+                        return exec_err!("add_working_days: date out of range");
+                    };
+                    let r = self.calendar.add_working_days(date, n);
+                    Some((i64::from(chrono::Datelike::num_days_from_ce(&r)) - UNIX_EPOCH_CE) as i32)
+                }
+                _ => None,
+            });
+        }
+        finish(&args, Arc::new(Date32Array::from(out)))
+    }
+}
+
+/// Trims leading and trailing ASCII whitespace (space, tab, CR, LF) only, as kpis.md's
+/// "trimmed" says; SQL's `trim` removes spaces only.
+pub fn ascii_trim(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+}
+
+/// The flag rule: `Y`, `YES`, `TRUE` or `1`, trimmed and in any case.
+pub fn is_yes(s: &str) -> bool {
+    let t = ascii_trim(s);
+    ["Y", "YES", "TRUE", "1"].iter().any(|y| t.eq_ignore_ascii_case(y))
+}
+
+/// `is_yes(flag)` (never NULL: a NULL flag is not Y) and `ascii_trim(text)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct TextRule {
+    name: &'static str,
+    signature: Signature,
+}
+
+impl TextRule {
+    fn new(name: &'static str) -> Self {
+        Self { name, signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for TextRule {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(if self.name == "is_yes" { DataType::Boolean } else { DataType::Utf8 })
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let a = arrays(&args)?;
+        let text = a[0].as_string::<i32>();
+        let out: ArrayRef = match self.name {
+            "is_yes" => Arc::new(text.iter().map(|v| Some(v.is_some_and(is_yes))).collect::<BooleanArray>()),
+            _ => Arc::new(text.iter().map(|v| v.map(ascii_trim)).collect::<StringArray>()),
+        };
+        finish(&args, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_as_councils_write_them() {
+        for y in ["Y", "y", " YES ", "True", "1", "\tyes\r\n"] {
+            assert!(is_yes(y), "{y:?}");
+        }
+        for n in ["N", "No", "0", "", "Y ES", "\u{a0}Y"] {
+            assert!(!is_yes(n), "{n:?}");
+        }
+    }
+
+    #[test]
+    fn trim_is_ascii_whitespace_only() {
+        assert_eq!(ascii_trim(" \t a b \r\n"), "a b");
+        assert_eq!(ascii_trim("\u{a0}x"), "\u{a0}x");
+    }
+}
