@@ -1,1 +1,340 @@
+//! Publish the curated mart (`mart-contract.md`): every table is written into
+//! `versions/<run id>/`, then `current` is switched to it in one atomic rename. A failure at any
+//! point leaves the previously published `current` exactly as it was.
 
+use chrono::{DateTime, Utc};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt32Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use scrutiny_core::Period;
+use scrutiny_core::fs::{create_private_dir, create_private_file};
+use scrutiny_metrics::values::{self, MetricValue};
+use scrutiny_metrics::Computed;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MartError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parquet { path: PathBuf, message: String },
+    #[error("the previous mart {path} cannot be read: {message}")]
+    Previous { path: PathBuf, message: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MartError + '_ {
+    move |source| MartError::Io { path: path.to_path_buf(), source }
+}
+
+/// Facts about the run, for `runs.parquet`.
+#[derive(Debug, Clone)]
+pub struct RunFacts {
+    pub run_id: String,
+    pub period: Period,
+    pub started_at: DateTime<Utc>,
+    pub source_as_at: DateTime<Utc>,
+    pub rows_read: u64,
+    pub tables_read: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub version_dir: PathBuf,
+    pub current: PathBuf,
+    /// Every row of `metric_values` as published (history included).
+    pub values: Vec<MetricValue>,
+}
+
+pub const CURRENT: &str = "current";
+pub const VERSIONS: &str = "versions";
+
+/// Where `current` points now, if anywhere.
+pub fn current_dir(root: &Path) -> Option<PathBuf> {
+    let c = root.join(CURRENT);
+    c.join("metric_values.parquet").is_file().then_some(c)
+}
+
+fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, MartError> {
+    let bad = |message: String| MartError::Previous { path: path.to_path_buf(), message };
+    let f = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f).and_then(|b| b.build()).map_err(|e| bad(e.to_string()))?;
+    reader.collect::<Result<Vec<_>, _>>().map_err(|e| bad(e.to_string()))
+}
+
+/// The published `metric_values`, or nothing before the first publish.
+pub fn read_metric_values(root: &Path) -> Result<Vec<MetricValue>, MartError> {
+    let Some(dir) = current_dir(root) else { return Ok(Vec::new()) };
+    let path = dir.join("metric_values.parquet");
+    let mut out = Vec::new();
+    for b in read_parquet(&path)? {
+        out.extend(values::from_batch(&b).map_err(|message| MartError::Previous { path: path.clone(), message })?);
+    }
+    Ok(out)
+}
+
+/// Merges this run's rows into the history: this run's rows replace every earlier row of the
+/// same measure and period, except snapshot measures, whose published periods are kept unless
+/// `recompute_snapshots`.
+pub fn merge(previous: Vec<MetricValue>, new: Vec<MetricValue>, snapshot_ids: &HashSet<String>, recompute_snapshots: bool) -> Vec<MetricValue> {
+    let published: HashSet<(String, String)> = previous.iter().map(|r| (r.metric_id.clone(), r.period.clone())).collect();
+    let new: Vec<MetricValue> = new
+        .into_iter()
+        .filter(|r| recompute_snapshots || !snapshot_ids.contains(&r.metric_id) || !published.contains(&(r.metric_id.clone(), r.period.clone())))
+        .collect();
+    let replaced: HashSet<(&str, &str)> = new.iter().map(|r| (r.metric_id.as_str(), r.period.as_str())).collect();
+    let mut merged: Vec<MetricValue> = previous.into_iter().filter(|r| !replaced.contains(&(r.metric_id.as_str(), r.period.as_str()))).collect();
+    merged.extend(new);
+    values::derive(&mut merged);
+    values::sort(&mut merged);
+    merged
+}
+
+fn write_batch(path: &Path, batch: &RecordBatch) -> Result<(), MartError> {
+    let file = create_private_file(path).map_err(io(path))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
+        .set_created_by(format!("scrutiny {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let bad = |e: datafusion::parquet::errors::ParquetError| MartError::Parquet { path: path.to_path_buf(), message: e.to_string() };
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(bad)?;
+    w.write(batch).map_err(bad)?;
+    let f = w.into_inner().map_err(bad)?;
+    f.sync_all().map_err(io(path))
+}
+
+fn text<'a>(v: impl IntoIterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(v.into_iter().map(Some).collect::<StringArray>())
+}
+
+fn batch(fields: Vec<(&str, DataType, bool, ArrayRef)>) -> RecordBatch {
+    let schema = Schema::new(fields.iter().map(|(n, t, null, _)| Field::new(*n, t.clone(), *null)).collect::<Vec<_>>());
+    RecordBatch::try_new(Arc::new(schema), fields.into_iter().map(|f| f.3).collect()).expect("columns match")
+}
+
+fn days(d: chrono::NaiveDate) -> i32 {
+    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+fn metrics_batch(c: &Computed, sql_dir: &Path) -> RecordBatch {
+    let m = &c.measures;
+    let rel = |p: &Path| {
+        let base = sql_dir.parent().unwrap_or(sql_dir);
+        p.strip_prefix(base).unwrap_or(p).display().to_string()
+    };
+    let files: Vec<String> = m.iter().map(|x| rel(&x.file)).collect();
+    batch(vec![
+        ("metric_id", DataType::Utf8, false, text(m.iter().map(|x| x.meta.id.as_str()))),
+        ("title", DataType::Utf8, false, text(m.iter().map(|x| x.meta.title.as_str()))),
+        ("area", DataType::Utf8, false, text(m.iter().map(|x| x.meta.area.as_str()))),
+        ("unit", DataType::Utf8, false, text(m.iter().map(|x| x.meta.unit.as_str()))),
+        ("polarity", DataType::Utf8, false, text(m.iter().map(|x| x.meta.polarity.as_str()))),
+        ("target", DataType::Float64, true, Arc::new(m.iter().map(|x| x.meta.target).collect::<Float64Array>())),
+        ("description", DataType::Utf8, false, text(m.iter().map(|x| x.meta.description.trim()))),
+        ("definition_file", DataType::Utf8, false, text(files.iter().map(String::as_str))),
+        ("snapshot", DataType::Boolean, false, Arc::new(m.iter().map(|x| Some(x.meta.snapshot)).collect::<BooleanArray>())),
+        ("sort_order", DataType::UInt32, false, Arc::new(m.iter().map(|x| Some(x.meta.order)).collect::<UInt32Array>())),
+    ])
+}
+
+fn periods_batch(values: &[MetricValue]) -> RecordBatch {
+    let mut periods: Vec<Period> = values.iter().filter_map(|v| v.period.parse().ok()).collect::<HashSet<_>>().into_iter().collect();
+    periods.sort();
+    let names: Vec<String> = periods.iter().map(Period::to_string).collect();
+    let labels: Vec<String> = periods.iter().map(|p| p.label()).collect();
+    batch(vec![
+        ("period", DataType::Utf8, false, text(names.iter().map(String::as_str))),
+        ("period_start", DataType::Date32, false, Arc::new(periods.iter().map(|p| Some(days(p.start()))).collect::<Date32Array>())),
+        ("period_end", DataType::Date32, false, Arc::new(periods.iter().map(|p| Some(days(p.end()))).collect::<Date32Array>())),
+        ("label", DataType::Utf8, false, text(labels.iter().map(String::as_str))),
+    ])
+}
+
+fn org_units_batch(c: &Computed) -> RecordBatch {
+    let o = &c.org_units;
+    batch(vec![
+        ("org_unit", DataType::Utf8, false, text(o.iter().map(|x| x.org_unit.as_str()))),
+        ("org_unit_kind", DataType::Utf8, false, text(o.iter().map(|x| x.kind.as_str()))),
+        ("sort_order", DataType::UInt32, false, Arc::new(o.iter().map(|x| Some(x.sort_order)).collect::<UInt32Array>())),
+    ])
+}
+
+fn quality_batch(c: &Computed) -> RecordBatch {
+    let q = &c.quality;
+    batch(vec![
+        ("table_name", DataType::Utf8, false, text(q.iter().map(|x| x.table_name.as_str()))),
+        ("rule", DataType::Utf8, false, text(q.iter().map(|x| x.rule.as_str()))),
+        ("rows_seen", DataType::Int64, false, Arc::new(q.iter().map(|x| Some(x.rows_seen)).collect::<Int64Array>())),
+        ("rows_affected", DataType::Int64, false, Arc::new(q.iter().map(|x| Some(x.rows_affected)).collect::<Int64Array>())),
+    ])
+}
+
+const RUN_COLUMNS: [&str; 8] = ["run_id", "period", "started_at", "finished_at", "source_as_at", "rows_read", "tables_read", "tool_version"];
+
+fn runs_batch(previous: &[RecordBatch], run: &RunFacts, finished: DateTime<Utc>) -> Result<RecordBatch, String> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{Int64Type, TimestampMillisecondType};
+    let ts = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
+    let (mut ids, mut periods, mut started, mut fin, mut asat, mut rows, mut tables, mut versions) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for b in previous {
+        let col = |n: &str| b.column_by_name(n).ok_or(format!("runs.parquet has no `{n}`"));
+        let s = |n: &str| -> Result<Vec<String>, String> { Ok(col(n)?.as_string::<i32>().iter().map(|v| v.unwrap_or("").to_string()).collect()) };
+        let t = |n: &str| -> Result<Vec<i64>, String> { Ok(col(n)?.as_primitive::<TimestampMillisecondType>().iter().map(|v| v.unwrap_or(0)).collect()) };
+        let i = |n: &str| -> Result<Vec<i64>, String> { Ok(col(n)?.as_primitive::<Int64Type>().iter().map(|v| v.unwrap_or(0)).collect()) };
+        ids.extend(s("run_id")?);
+        periods.extend(s("period")?);
+        started.extend(t("started_at")?);
+        fin.extend(t("finished_at")?);
+        asat.extend(t("source_as_at")?);
+        rows.extend(i("rows_read")?);
+        tables.extend(i("tables_read")?);
+        versions.extend(s("tool_version")?);
+    }
+    ids.push(run.run_id.clone());
+    periods.push(run.period.to_string());
+    started.push(run.started_at.timestamp_millis());
+    fin.push(finished.timestamp_millis());
+    asat.push(run.source_as_at.timestamp_millis());
+    rows.push(run.rows_read as i64);
+    tables.push(run.tables_read as i64);
+    versions.push(env!("CARGO_PKG_VERSION").to_string());
+    let tsa = |v: Vec<i64>| Arc::new(TimestampMillisecondArray::from(v).with_timezone("UTC")) as ArrayRef;
+    let arrays: Vec<ArrayRef> = vec![
+        text(ids.iter().map(String::as_str)),
+        text(periods.iter().map(String::as_str)),
+        tsa(started),
+        tsa(fin),
+        tsa(asat),
+        Arc::new(Int64Array::from(rows)),
+        Arc::new(Int64Array::from(tables)),
+        text(versions.iter().map(String::as_str)),
+    ];
+    let types = [DataType::Utf8, DataType::Utf8, ts.clone(), ts.clone(), ts, DataType::Int64, DataType::Int64, DataType::Utf8];
+    Ok(batch(RUN_COLUMNS.iter().zip(types).zip(arrays).map(|((n, t), a)| (*n, t, false, a)).collect()))
+}
+
+/// Builds the new mart version from this run's results and the published history, then
+/// switches `current` to it.
+pub fn publish(
+    root: &Path,
+    computed: &Computed,
+    run: &RunFacts,
+    sql_dir: &Path,
+    recompute_snapshots: bool,
+) -> Result<Published, MartError> {
+    create_private_dir(&root.join(VERSIONS)).map_err(io(root))?;
+    let previous = read_metric_values(root)?;
+    let previous_runs = match current_dir(root) {
+        Some(d) if d.join("runs.parquet").is_file() => read_parquet(&d.join("runs.parquet"))?,
+        _ => Vec::new(),
+    };
+    let snapshot_ids: HashSet<String> = computed.measures.iter().filter(|m| m.meta.snapshot).map(|m| m.meta.id.clone()).collect();
+    let merged = merge(previous, computed.values.clone(), &snapshot_ids, recompute_snapshots);
+
+    let version_dir = root.join(VERSIONS).join(&run.run_id);
+    let partial = root.join(VERSIONS).join(format!(".{}.partial", run.run_id));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).map_err(io(&partial))?;
+    }
+    create_private_dir(&partial).map_err(io(&partial))?;
+    let result = (|| {
+        write_batch(&partial.join("metric_values.parquet"), &values::to_batch(&merged))?;
+        write_batch(&partial.join("metrics.parquet"), &metrics_batch(computed, sql_dir))?;
+        write_batch(&partial.join("periods.parquet"), &periods_batch(&merged))?;
+        write_batch(&partial.join("org_units.parquet"), &org_units_batch(computed))?;
+        write_batch(&partial.join("data_quality.parquet"), &quality_batch(computed))?;
+        let runs = runs_batch(&previous_runs, run, Utc::now()).map_err(|message| MartError::Previous { path: root.join(CURRENT).join("runs.parquet"), message })?;
+        write_batch(&partial.join("runs.parquet"), &runs)?;
+        std::fs::rename(&partial, &version_dir).map_err(io(&version_dir))?;
+        switch_current(root, &run.run_id)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    result?;
+    Ok(Published { version_dir, current: root.join(CURRENT), values: merged })
+}
+
+/// Points `current` at `versions/<run id>` atomically: a new symlink renamed over the old one.
+fn switch_current(root: &Path, run_id: &str) -> Result<(), MartError> {
+    let tmp = root.join(format!(".current.{run_id}"));
+    let _ = std::fs::remove_file(&tmp);
+    let target = Path::new(VERSIONS).join(run_id);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&target, &tmp).map_err(io(&tmp))?;
+    #[cfg(not(unix))]
+    compile_error!("publishing needs symlinks (Linux, macOS)");
+    std::fs::rename(&tmp, root.join(CURRENT)).map_err(io(&root.join(CURRENT)))
+}
+
+/// Removes published versions beyond the newest `keep`, never the one `current` points to.
+pub fn prune_versions(root: &Path, keep: usize) -> Result<Vec<String>, MartError> {
+    let dir = root.join(VERSIONS);
+    let current = std::fs::read_link(root.join(CURRENT)).ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()));
+    let mut ids: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(io(&dir))?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    ids.sort();
+    let mut removed = Vec::new();
+    let excess = ids.len().saturating_sub(keep.max(1));
+    for id in ids.into_iter().take(excess) {
+        if Some(&id) == current.as_ref() {
+            continue;
+        }
+        let p = dir.join(&id);
+        std::fs::remove_dir_all(&p).map_err(io(&p))?;
+        removed.push(id);
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, period: &str, value: f64, run: &str) -> MetricValue {
+        MetricValue {
+            metric_id: id.into(),
+            period: period.into(),
+            period_end: 0,
+            org_unit: "ALL".into(),
+            category: None,
+            numerator: Some(value as i64),
+            denominator: None,
+            value: Some(value),
+            value_prev_month: None,
+            value_last_year: None,
+            change_vs_last_year: None,
+            target: None,
+            status: None,
+            run_id: run.into(),
+        }
+    }
+
+    #[test]
+    fn this_run_replaces_its_periods_and_carries_the_rest() {
+        let prev = vec![row("m", "2021-11", 1.0, "a"), row("m", "2021-12", 2.0, "a")];
+        let new = vec![row("m", "2021-12", 3.0, "b"), row("m", "2022-01", 4.0, "b")];
+        let out = merge(prev, new, &HashSet::new(), false);
+        let got: Vec<(&str, f64, &str)> = out.iter().map(|r| (r.period.as_str(), r.value.unwrap(), r.run_id.as_str())).collect();
+        assert_eq!(got, vec![("2021-11", 1.0, "a"), ("2021-12", 3.0, "b"), ("2022-01", 4.0, "b")]);
+        assert_eq!(out[2].value_prev_month, Some(3.0));
+    }
+
+    #[test]
+    fn snapshot_periods_already_published_are_kept_unless_asked() {
+        let snap: HashSet<String> = ["s".to_string()].into();
+        let prev = vec![row("s", "2021-12", 10.0, "a")];
+        let new = vec![row("s", "2021-12", 99.0, "b")];
+        assert_eq!(merge(prev.clone(), new.clone(), &snap, false)[0].value, Some(10.0));
+        assert_eq!(merge(prev, new, &snap, true)[0].value, Some(99.0));
+    }
+}

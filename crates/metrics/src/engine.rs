@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{DefinitionError, MetricsError};
-use crate::project::{Measure, MeasureMeta, Model, Project, Unit, render};
+use crate::project::{Measure, Model, Project, Unit, render};
 use crate::values::{MetricValue, status};
 
 const UNIX_EPOCH_CE: i32 = 719_163;
@@ -133,7 +133,8 @@ pub fn read_code_map(text: &str, file: &Path) -> Result<Vec<[String; 3]>, Metric
 pub struct Computed {
     pub values: Vec<MetricValue>,
     pub quality: Vec<QualityRow>,
-    pub measures: Vec<MeasureMeta>,
+    /// The measures computed, targets as the settings set them.
+    pub measures: Vec<Measure>,
     pub org_units: Vec<OrgUnit>,
     pub periods: Vec<Period>,
 }
@@ -412,9 +413,9 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Met
         let rows = run_measure(&ctx, m, inputs).await?;
         tracing::info!(measure = %m.meta.id, rows = rows.len(), ms = started.elapsed().as_millis() as u64, "measure computed");
         values.extend(rows);
-        let mut meta = m.meta.clone();
-        meta.target = inputs.targets.get(&meta.id).copied().or(meta.target);
-        measures.push(meta);
+        let mut m = m.clone();
+        m.meta.target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
+        measures.push(m);
     }
     let quality = run_quality(&ctx, project, &inputs.vars).await?;
     Ok(Computed {

@@ -1,1 +1,245 @@
+//! The notify stage: the monthly summary email when a run completes, an alert when it fails.
+//! Delivered over SMTP, or written as `.eml` files to an outbox directory.
+//!
+//! Only aggregate figures reach an email: measure values, counts of rows and data-quality
+//! counts. No person-level field is ever passed to a template.
 
+use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use scrutiny_core::Period;
+use scrutiny_core::settings::{EmailSettings, EmailTransport, SmtpTls};
+use scrutiny_metrics::values::MetricValue;
+use scrutiny_metrics::{Computed, QualityRow, Unit};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("email address `{address}`: {message}")]
+    Address { address: String, message: String },
+    #[error("building the email: {0}")]
+    Build(String),
+    #[error("template `{template}`: {message}")]
+    Template { template: &'static str, message: String },
+    #[error("writing {path}: {source}")]
+    Outbox { path: PathBuf, source: std::io::Error },
+    #[error("sending through {host}:{port}: {message}")]
+    Smtp { host: String, port: u16, message: String },
+}
+
+/// Facts about a completed run, for the summary.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub period: Period,
+    pub source_as_at: chrono::DateTime<chrono::Utc>,
+    pub duration: Duration,
+    pub rows_read: u64,
+    pub mart: PathBuf,
+}
+
+#[derive(Serialize)]
+struct Breakdown {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct MeasureLine {
+    id: String,
+    title: String,
+    value: String,
+    prev: String,
+    change: String,
+    target: Option<String>,
+    status: String,
+    breakdown: Vec<Breakdown>,
+}
+
+#[derive(Serialize)]
+struct Area {
+    name: String,
+    measures: Vec<MeasureLine>,
+}
+
+/// A figure as people read it: counts as whole numbers, rates as percentages.
+pub fn format_value(v: Option<f64>, unit: Unit) -> String {
+    match (v, unit) {
+        (None, _) => "n/a".into(),
+        (Some(x), Unit::Count) => format_count(x),
+        (Some(x), Unit::Rate) => format!("{:.1}%", x * 100.0),
+    }
+}
+
+fn format_count(x: f64) -> String {
+    let n = x.round() as i64;
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+fn format_change(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{:+.1}%", x * 100.0))
+}
+
+/// The summary's subject, naming the period as the report does.
+pub fn subject(period: Period) -> String {
+    format!("Children's services scrutiny: {}", period.label())
+}
+
+fn areas(computed: &Computed, values: &[MetricValue], period: Period) -> Vec<Area> {
+    let p = period.to_string();
+    let mut out: Vec<Area> = Vec::new();
+    for m in &computed.measures {
+        let rows: Vec<&MetricValue> = values.iter().filter(|v| v.metric_id == m.meta.id && v.period == p).collect();
+        let headline = rows.iter().find(|v| v.org_unit == "ALL" && v.category.is_none());
+        let breakdown = rows
+            .iter()
+            .filter(|v| v.org_unit != "ALL" || v.category.is_some())
+            .map(|v| Breakdown {
+                name: v.category.clone().map_or_else(|| v.org_unit.clone(), |c| if v.org_unit == "ALL" { c } else { format!("{} {c}", v.org_unit) }),
+                value: format_value(v.value, m.meta.unit),
+            })
+            .collect();
+        let total = if headline.is_none() && m.meta.unit == Unit::Count && !rows.is_empty() {
+            Some(rows.iter().filter_map(|v| v.value).sum::<f64>())
+        } else {
+            headline.and_then(|h| h.value)
+        };
+        let line = MeasureLine {
+            id: m.meta.id.clone(),
+            title: m.meta.title.clone(),
+            value: format_value(total, m.meta.unit),
+            prev: format_value(headline.and_then(|h| h.value_prev_month), m.meta.unit),
+            change: format_change(headline.and_then(|h| h.change_vs_last_year)),
+            target: m.meta.target.map(|t| format_value(Some(t), m.meta.unit)),
+            status: headline.and_then(|h| h.status.clone()).unwrap_or_default().replace('_', " "),
+            breakdown,
+        };
+        match out.iter_mut().find(|a| a.name == m.meta.area) {
+            Some(a) => a.measures.push(line),
+            None => out.push(Area { name: m.meta.area.clone(), measures: vec![line] }),
+        }
+    }
+    out
+}
+
+fn render(name: &'static str, source: &'static str, ctx: minijinja::Value) -> Result<String, NotifyError> {
+    let mut env = minijinja::Environment::new();
+    env.set_keep_trailing_newline(true);
+    // HTML templates escape every value; the text ones must not.
+    env.set_auto_escape_callback(|n| if n.ends_with(".html") { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None });
+    env.add_template(name, source).map_err(|e| NotifyError::Template { template: name, message: e.to_string() })?;
+    env.get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| NotifyError::Template { template: name, message: e.to_string() })
+}
+
+fn fmt_duration(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 60.0 { format!("{s:.1} s") } else { format!("{} min {} s", (s / 60.0) as u64, (s % 60.0) as u64) }
+}
+
+/// The summary email: plain text and HTML alternatives.
+pub fn summary_message(email: &EmailSettings, run: &RunSummary, computed: &Computed, values: &[MetricValue]) -> Result<Message, NotifyError> {
+    let quality: Vec<&QualityRow> = computed.quality.iter().filter(|q| q.rows_affected > 0).collect();
+    let quality: Vec<minijinja::Value> = quality
+        .iter()
+        .map(|q| minijinja::context! { table_name => q.table_name, rule => q.rule.replace('_', " "), rows_affected => format_count(q.rows_affected as f64), rows_seen => format_count(q.rows_seen as f64) })
+        .collect();
+    let ctx = minijinja::context! {
+        period_label => run.period.label(),
+        as_at => run.source_as_at.format("%d/%m/%Y %H:%M UTC").to_string(),
+        run_id => run.run_id,
+        duration => fmt_duration(run.duration),
+        rows_read => format_count(run.rows_read as f64),
+        areas => areas(computed, values, run.period),
+        quality => quality,
+        mart => run.mart.display().to_string(),
+        power_bi_url => email.power_bi_url,
+    };
+    let text = render("summary.txt", include_str!("../templates/summary.txt"), ctx.clone())?;
+    let html = render("summary.html", include_str!("../templates/summary.html"), ctx)?;
+    build(email, &email.to, subject(run.period), MultiPart::alternative_plain_html(text, html))
+}
+
+/// The alert for a failed run: which stage failed and why.
+pub fn failure_message(email: &EmailSettings, period: Period, run_id: &str, stage: &str, error: &str) -> Result<Message, NotifyError> {
+    let ctx = minijinja::context! { period_label => period.label(), run_id => run_id, stage => stage, error => error };
+    let text = render("failure.txt", include_str!("../templates/failure.txt"), ctx)?;
+    let subject = format!("{} - run FAILED at {stage}", subject(period));
+    build(email, &email.failure_to, subject, MultiPart::mixed().singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text)))
+}
+
+fn mailbox(a: &str) -> Result<Mailbox, NotifyError> {
+    a.parse().map_err(|e: lettre::address::AddressError| NotifyError::Address { address: a.into(), message: e.to_string() })
+}
+
+fn build(email: &EmailSettings, to: &[String], subject: String, body: MultiPart) -> Result<Message, NotifyError> {
+    let mut b = Message::builder().from(mailbox(&email.from)?).subject(subject);
+    for a in to {
+        b = b.to(mailbox(a)?);
+    }
+    b.multipart(body).map_err(|e| NotifyError::Build(e.to_string()))
+}
+
+/// Delivers a message by the configured transport. Returns where it went.
+pub async fn deliver(email: &EmailSettings, message: &Message, name: &str) -> Result<String, NotifyError> {
+    match &email.transport {
+        EmailTransport::Outbox(dir) => {
+            let path = dir.join(format!("{name}.eml"));
+            let write = || -> std::io::Result<()> {
+                scrutiny_core::fs::create_private_dir(dir)?;
+                scrutiny_core::fs::write_private(&path, &message.formatted())
+            };
+            write().map_err(|source| NotifyError::Outbox { path: path.clone(), source })?;
+            Ok(path.display().to_string())
+        }
+        EmailTransport::Smtp(s) => {
+            let fail = |message: String| NotifyError::Smtp { host: s.host.clone(), port: s.port, message };
+            let tls = match s.tls {
+                SmtpTls::None => Tls::None,
+                SmtpTls::Starttls => Tls::Required(TlsParameters::new(s.host.clone()).map_err(|e| fail(e.to_string()))?),
+                SmtpTls::Implicit => Tls::Wrapper(TlsParameters::new(s.host.clone()).map_err(|e| fail(e.to_string()))?),
+            };
+            let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+                .port(s.port)
+                .tls(tls)
+                .timeout(Some(Duration::from_secs(s.timeout_secs)));
+            if let (Some(u), Some(p)) = (&s.username, &s.password) {
+                b = b.credentials(Credentials::new(u.clone(), p.expose().to_string()));
+            }
+            b.build().send(message.clone()).await.map_err(|e| fail(e.to_string()))?;
+            Ok(format!("{}:{}", s.host, s.port))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_as_the_report_writes_them() {
+        assert_eq!(format_value(Some(503.0), Unit::Count), "503");
+        assert_eq!(format_value(Some(75_123.0), Unit::Count), "75,123");
+        assert_eq!(format_value(Some(0.2187), Unit::Rate), "21.9%");
+        assert_eq!(format_value(None, Unit::Rate), "n/a");
+        assert_eq!(format_change(Some(0.138)), "+13.8%");
+        assert_eq!(format_change(Some(-0.278)), "-27.8%");
+    }
+
+    #[test]
+    fn subject_names_the_period() {
+        assert_eq!(subject("2022-01".parse().unwrap()), "Children's services scrutiny: January 2022");
+    }
+}
