@@ -74,8 +74,11 @@ enum Command {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SCRUTINY_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SCRUTINY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -87,10 +90,19 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let result = match cli.command {
-        Command::Run { config, period, recompute_snapshots } => {
-            pipeline::run(&config, period, recompute_snapshots).await.map(|_| ())
-        }
-        Command::Synth { out, seed, period, scale } => synth(out, seed, period, scale),
+        Command::Run {
+            config,
+            period,
+            recompute_snapshots,
+        } => pipeline::run(&config, period, recompute_snapshots)
+            .await
+            .map(|_| ()),
+        Command::Synth {
+            out,
+            seed,
+            period,
+            scale,
+        } => synth(out, seed, period, scale),
         Command::Demo => demo::run().await,
         Command::Test { pattern, sql } => test(&sql, pattern.as_deref()).await,
     };
@@ -105,31 +117,65 @@ async fn main() -> ExitCode {
 
 fn synth(out: PathBuf, seed: u64, period: Period, scale: f64) -> Result<(), pipeline::Failure> {
     if !(scale > 0.0 && scale.is_finite()) {
-        return Err(pipeline::Failure::new("synth", exit::CONFIG, "--scale must be a positive number"));
+        return Err(pipeline::Failure::new(
+            "synth",
+            exit::CONFIG,
+            "--scale must be a positive number",
+        ));
     }
-    let counts = scrutiny_synth::generate(&scrutiny_synth::Options { seed, period, scale }, &out)
-        .map_err(|e| pipeline::Failure::new("synth", exit::SOFTWARE, e.to_string()))?;
+    let counts = scrutiny_synth::generate(
+        &scrutiny_synth::Options {
+            seed,
+            period,
+            scale,
+        },
+        &out,
+    )
+    .map_err(|e| pipeline::Failure::new("synth", exit::SOFTWARE, e.to_string()))?;
     let rows: usize = counts.iter().map(|c| c.1).sum();
-    println!("wrote {} tables ({rows} rows) and team_org_units.csv to {}", counts.len(), out.display());
+    println!(
+        "wrote {} tables ({rows} rows) and team_org_units.csv to {}",
+        counts.len(),
+        out.display()
+    );
     Ok(())
 }
 
 async fn test(sql: &std::path::Path, pattern: Option<&str>) -> Result<(), pipeline::Failure> {
-    let project = scrutiny_metrics::Project::load(sql)
-        .map_err(|e| pipeline::Failure::new("test", exit::CONFIG, scrutiny_metrics::MetricsError::Definitions(e).to_string()))?;
-    let results = scrutiny_metrics::testing::run_tests(&project, &sql.join("metrics/tests"), pattern)
-        .await
-        .map_err(|e| pipeline::Failure::new("test", exit::CONFIG, e))?;
+    let project = scrutiny_metrics::Project::load(sql).map_err(|e| {
+        pipeline::Failure::new(
+            "test",
+            exit::CONFIG,
+            scrutiny_metrics::MetricsError::Definitions(e).to_string(),
+        )
+    })?;
+    let results =
+        scrutiny_metrics::testing::run_tests(&project, &sql.join("metrics/tests"), pattern)
+            .await
+            .map_err(|e| pipeline::Failure::new("test", exit::CONFIG, e))?;
     let mut failed = 0;
     for r in &results {
         match &r.failure {
             None => println!("ok      {} / {}", r.measure, r.name),
             Some(f) => {
                 failed += 1;
-                println!("FAILED  {} / {} ({})\n{f}", r.measure, r.name, r.file.display());
+                println!(
+                    "FAILED  {} / {} ({})\n{f}",
+                    r.measure,
+                    r.name,
+                    r.file.display()
+                );
             }
         }
     }
     println!("{} passed, {failed} failed", results.len() - failed);
-    if failed > 0 { Err(pipeline::Failure::new("test", 1, format!("{failed} measure test(s) failed"))) } else { Ok(()) }
+    if failed > 0 {
+        Err(pipeline::Failure::new(
+            "test",
+            1,
+            format!("{failed} measure test(s) failed"),
+        ))
+    } else {
+        Ok(())
+    }
 }

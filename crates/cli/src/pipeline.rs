@@ -23,7 +23,11 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(stage: &'static str, code: u8, message: impl Into<String>) -> Self {
-        Self { stage, code, message: message.into() }
+        Self {
+            stage,
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -37,7 +41,9 @@ pub struct Outcome {
 
 /// The default period: the last complete calendar month in Europe/London.
 pub fn default_period() -> Period {
-    let today = Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive();
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive();
     Period::last_complete(today)
 }
 
@@ -53,27 +59,43 @@ struct Prepared {
 
 fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prepared, Failure> {
     let m = &settings.measures;
-    let project = Project::load(&m.sql_dir).map_err(|e| config_failure("configure", MetricsError::Definitions(e)))?;
-    let vars = project.resolve_vars(&m.vars, &settings.file).map_err(|e| config_failure("configure", MetricsError::Definitions(e)))?;
+    let project = Project::load(&m.sql_dir)
+        .map_err(|e| config_failure("configure", MetricsError::Definitions(e)))?;
+    let vars = project
+        .resolve_vars(&m.vars, &settings.file)
+        .map_err(|e| config_failure("configure", MetricsError::Definitions(e)))?;
     for id in m.targets.keys() {
         if !project.measures.iter().any(|x| &x.meta.id == id) {
-            return Err(config_failure("configure", format!("{}: measures.targets: no measure `{id}`", settings.file.display())));
+            return Err(config_failure(
+                "configure",
+                format!(
+                    "{}: measures.targets: no measure `{id}`",
+                    settings.file.display()
+                ),
+            ));
         }
     }
     let r = &settings.reference;
     let mut holidays = match &r.bank_holidays {
         Some(p) => WorkingDayCalendar::from_csv_file(p),
-        None => WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "built-in bank holidays"),
+        None => WorkingDayCalendar::read_holidays_csv(
+            scrutiny_core::BANK_HOLIDAYS_CSV,
+            "built-in bank holidays",
+        ),
     }
     .map_err(|e| config_failure("configure", e))?;
     holidays.extend(r.closure_days.iter().copied());
     let team_map = TeamMap::read(&r.team_org_units).map_err(|e| config_failure("configure", e))?;
     let code_map = match &r.code_map {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| config_failure("configure", format!("{}: {e}", p.display())))?;
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| config_failure("configure", format!("{}: {e}", p.display())))?;
             read_code_map(&text, p)
         }
-        None => read_code_map(include_str!("../../../config/reference/code_map.csv"), Path::new("built-in code map")),
+        None => read_code_map(
+            include_str!("../../../config/reference/code_map.csv"),
+            Path::new("built-in code map"),
+        ),
     }
     .map_err(|e| config_failure("configure", e))?;
     let inputs = Inputs {
@@ -92,18 +114,34 @@ fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prepared
 }
 
 fn extract_failure(errors: Vec<ExtractError>) -> Failure {
-    let code = if errors.iter().all(ExtractError::is_data_error) { exit::DATA } else { exit::UNAVAILABLE };
-    let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ");
+    let code = if errors.iter().all(ExtractError::is_data_error) {
+        exit::DATA
+    } else {
+        exit::UNAVAILABLE
+    };
+    let message = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n  ");
     Failure::new("extract", code, message)
 }
 
 fn metrics_failure(e: MetricsError) -> Failure {
-    let code = if e.is_config_error() { exit::CONFIG } else { exit::DATA };
+    let code = if e.is_config_error() {
+        exit::CONFIG
+    } else {
+        exit::DATA
+    };
     Failure::new("compute", code, e.to_string())
 }
 
 /// Runs the whole pipeline for `period` with the settings in `config`.
-pub async fn run(config: &Path, period: Option<Period>, recompute_snapshots: bool) -> Result<Outcome, Failure> {
+pub async fn run(
+    config: &Path,
+    period: Option<Period>,
+    recompute_snapshots: bool,
+) -> Result<Outcome, Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
     let period = period.unwrap_or_else(default_period);
     let started_at = Utc::now();
@@ -114,10 +152,15 @@ pub async fn run(config: &Path, period: Option<Period>, recompute_snapshots: boo
         tracing::error!(stage = f.stage, code = f.code, "run failed");
         if let Some(email) = &settings.email {
             match scrutiny_notify::failure_message(email, period, &run_id, f.stage, &f.message) {
-                Ok(msg) => match scrutiny_notify::deliver(email, &msg, &format!("{run_id}-failure")).await {
-                    Ok(to) => tracing::info!(delivered = %to, "failure alert sent"),
-                    Err(e) => tracing::error!(error = %e, "the failure alert could not be sent"),
-                },
+                Ok(msg) => {
+                    match scrutiny_notify::deliver(email, &msg, &format!("{run_id}-failure")).await
+                    {
+                        Ok(to) => tracing::info!(delivered = %to, "failure alert sent"),
+                        Err(e) => {
+                            tracing::error!(error = %e, "the failure alert could not be sent")
+                        }
+                    }
+                }
                 Err(e) => tracing::error!(error = %e, "the failure alert could not be built"),
             }
         }
@@ -125,10 +168,19 @@ pub async fn run(config: &Path, period: Option<Period>, recompute_snapshots: boo
     result
 }
 
-async fn run_stages(settings: &Settings, period: Period, run_id: &str, started_at: chrono::DateTime<Utc>, recompute_snapshots: bool) -> Result<Outcome, Failure> {
+async fn run_stages(
+    settings: &Settings,
+    period: Period,
+    run_id: &str,
+    started_at: chrono::DateTime<Utc>,
+    recompute_snapshots: bool,
+) -> Result<Outcome, Failure> {
     let clock = Instant::now();
     let progress = Progress::new();
-    let Prepared { project, mut inputs } = prepare(settings, period, run_id)?;
+    let Prepared {
+        project,
+        mut inputs,
+    } = prepare(settings, period, run_id)?;
 
     progress.stage("extract");
     let t = Instant::now();
@@ -136,8 +188,17 @@ async fn run_stages(settings: &Settings, period: Period, run_id: &str, started_a
         SourceSettings::Files { path } => {
             let source = FileSource::new(path);
             let report = |table: &str, rows: u64| progress.message(format!("{table}: {rows} rows"));
-            tokio::task::block_in_place(|| scrutiny_extract::extract_files(&source, &settings.storage.landing, run_id, period, started_at, &report))
-                .map_err(extract_failure)?
+            tokio::task::block_in_place(|| {
+                scrutiny_extract::extract_files(
+                    &source,
+                    &settings.storage.landing,
+                    run_id,
+                    period,
+                    started_at,
+                    &report,
+                )
+            })
+            .map_err(extract_failure)?
         }
     };
     let rows_read: u64 = landing.manifest.tables.values().map(|t| t.rows).sum();
@@ -145,9 +206,21 @@ async fn run_stages(settings: &Settings, period: Period, run_id: &str, started_a
 
     progress.stage("compute");
     let t = Instant::now();
-    inputs.tables = landing.manifest.tables.keys().map(|name| (name.clone(), landing.table_path(name))).collect();
-    let computed = scrutiny_metrics::compute(&project, &inputs).await.map_err(metrics_failure)?;
-    tracing::info!(measures = computed.measures.len(), rows = computed.values.len(), ms = t.elapsed().as_millis() as u64, "computed");
+    inputs.tables = landing
+        .manifest
+        .tables
+        .keys()
+        .map(|name| (name.clone(), landing.table_path(name)))
+        .collect();
+    let computed = scrutiny_metrics::compute(&project, &inputs)
+        .await
+        .map_err(metrics_failure)?;
+    tracing::info!(
+        measures = computed.measures.len(),
+        rows = computed.values.len(),
+        ms = t.elapsed().as_millis() as u64,
+        "computed"
+    );
 
     progress.stage("publish");
     let facts = RunFacts {
@@ -158,10 +231,20 @@ async fn run_stages(settings: &Settings, period: Period, run_id: &str, started_a
         rows_read,
         tables_read: landing.manifest.tables.len() as u64,
     };
-    let published = tokio::task::block_in_place(|| scrutiny_mart::publish(&settings.storage.mart, &computed, &facts, &settings.measures.sql_dir, recompute_snapshots))
-        .map_err(|e| Failure::new("publish", exit::SOFTWARE, e.to_string()))?;
+    let published = tokio::task::block_in_place(|| {
+        scrutiny_mart::publish(
+            &settings.storage.mart,
+            &computed,
+            &facts,
+            &settings.measures.sql_dir,
+            recompute_snapshots,
+        )
+    })
+    .map_err(|e| Failure::new("publish", exit::SOFTWARE, e.to_string()))?;
     match scrutiny_mart::prune_versions(&settings.storage.mart, settings.storage.keep_versions) {
-        Ok(removed) if !removed.is_empty() => tracing::info!(removed = removed.len(), "old mart versions removed"),
+        Ok(removed) if !removed.is_empty() => {
+            tracing::info!(removed = removed.len(), "old mart versions removed")
+        }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "old mart versions could not be removed"),
     }
@@ -178,14 +261,26 @@ async fn run_stages(settings: &Settings, period: Period, run_id: &str, started_a
             rows_read,
             mart: published.current.clone(),
         };
-        let msg = scrutiny_notify::summary_message(e, &summary, &computed, &published.values).map_err(|e| Failure::new("notify", exit::SOFTWARE, e.to_string()))?;
+        let msg = scrutiny_notify::summary_message(e, &summary, &computed, &published.values)
+            .map_err(|e| Failure::new("notify", exit::SOFTWARE, e.to_string()))?;
         let to = scrutiny_notify::deliver(e, &msg, &format!("{run_id}-summary"))
             .await
-            .map_err(|e| Failure::new("notify", exit::TEMPFAIL, format!("{e} (the mart was published)")))?;
+            .map_err(|e| {
+                Failure::new(
+                    "notify",
+                    exit::TEMPFAIL,
+                    format!("{e} (the mart was published)"),
+                )
+            })?;
         tracing::info!(delivered = %to, "summary sent");
         email = Some(to);
     }
     progress.finish();
     tracing::info!(ms = clock.elapsed().as_millis() as u64, "run complete");
-    Ok(Outcome { landing, computed, published, email })
+    Ok(Outcome {
+        landing,
+        computed,
+        published,
+        email,
+    })
 }

@@ -27,7 +27,11 @@ pub struct WorkingDayCalendar {
 #[derive(Debug, thiserror::Error)]
 pub enum CalendarError {
     #[error("{file}:{line}: `{value}` is not a date (YYYY-MM-DD)")]
-    BadDate { file: String, line: u64, value: String },
+    BadDate {
+        file: String,
+        line: u64,
+        value: String,
+    },
     #[error("{file}: {source}")]
     Csv { file: String, source: csv::Error },
     #[error("{file}: no `date` column")]
@@ -51,7 +55,10 @@ impl WorkingDayCalendar {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let headers = reader
             .headers()
-            .map_err(|source| CalendarError::Csv { file: file.into(), source })?
+            .map_err(|source| CalendarError::Csv {
+                file: file.into(),
+                source,
+            })?
             .clone();
         let col = headers
             .iter()
@@ -59,11 +66,18 @@ impl WorkingDayCalendar {
             .ok_or_else(|| CalendarError::NoDateColumn { file: file.into() })?;
         let mut out = Vec::new();
         for record in reader.records() {
-            let record = record.map_err(|source| CalendarError::Csv { file: file.into(), source })?;
+            let record = record.map_err(|source| CalendarError::Csv {
+                file: file.into(),
+                source,
+            })?;
             let line = record.position().map_or(0, |p| p.line());
             let value = record.get(col).unwrap_or("");
             let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
-                CalendarError::BadDate { file: file.into(), line, value: value.into() }
+                CalendarError::BadDate {
+                    file: file.into(),
+                    line,
+                    value: value.into(),
+                }
             })?;
             out.push(date);
         }
@@ -128,7 +142,14 @@ mod tests {
 
     fn england_2021_22() -> WorkingDayCalendar {
         WorkingDayCalendar::new(
-            ["2021-12-27", "2021-12-28", "2022-01-03", "2022-04-15", "2022-04-18"].map(d),
+            [
+                "2021-12-27",
+                "2021-12-28",
+                "2022-01-03",
+                "2022-04-15",
+                "2022-04-18",
+            ]
+            .map(d),
         )
     }
 

@@ -25,20 +25,37 @@ pub struct ContractTable {
 }
 
 const fn t(name: &'static str) -> ContractColumn {
-    ContractColumn { name, kind: Kind::Text, required: true }
+    ContractColumn {
+        name,
+        kind: Kind::Text,
+        required: true,
+    }
 }
 const fn d(name: &'static str) -> ContractColumn {
-    ContractColumn { name, kind: Kind::Date, required: true }
+    ContractColumn {
+        name,
+        kind: Kind::Date,
+        required: true,
+    }
 }
 const fn opt(c: ContractColumn) -> ContractColumn {
-    ContractColumn { required: false, ..c }
+    ContractColumn {
+        required: false,
+        ..c
+    }
 }
 
 /// Every table of the contract, in the order the report's areas use them.
 pub const TABLES: &[ContractTable] = &[
     ContractTable {
         name: "ssd_person",
-        columns: &[t("pers_person_id"), d("pers_dob"), opt(d("pers_expected_dob")), opt(t("pers_sex")), opt(t("pers_ethnicity"))],
+        columns: &[
+            t("pers_person_id"),
+            d("pers_dob"),
+            opt(d("pers_expected_dob")),
+            opt(t("pers_sex")),
+            opt(t("pers_ethnicity")),
+        ],
     },
     ContractTable {
         name: "ssd_cin_episodes",
@@ -97,11 +114,21 @@ pub const TABLES: &[ContractTable] = &[
     },
     ContractTable {
         name: "ssd_cp_plans",
-        columns: &[t("cppl_cp_plan_id"), t("cppl_person_id"), d("cppl_cp_plan_start_date"), d("cppl_cp_plan_end_date")],
+        columns: &[
+            t("cppl_cp_plan_id"),
+            t("cppl_person_id"),
+            d("cppl_cp_plan_start_date"),
+            d("cppl_cp_plan_end_date"),
+        ],
     },
     ContractTable {
         name: "ssd_cin_visits",
-        columns: &[t("cinv_cin_visit_id"), t("cinv_person_id"), d("cinv_cin_visit_date"), t("cinv_cin_visit_seen")],
+        columns: &[
+            t("cinv_cin_visit_id"),
+            t("cinv_person_id"),
+            d("cinv_cin_visit_date"),
+            t("cinv_cin_visit_seen"),
+        ],
     },
     ContractTable {
         name: "ssd_cp_visits",
@@ -126,7 +153,12 @@ pub const TABLES: &[ContractTable] = &[
     },
     ContractTable {
         name: "ssd_department",
-        columns: &[t("dept_team_id"), t("dept_team_name"), opt(t("dept_team_parent_id")), opt(t("dept_team_parent_name"))],
+        columns: &[
+            t("dept_team_id"),
+            t("dept_team_name"),
+            opt(t("dept_team_parent_id")),
+            opt(t("dept_team_parent_name")),
+        ],
     },
     ContractTable {
         name: "ssd_cla_episodes",
@@ -203,7 +235,10 @@ impl ContractTable {
     /// The Arrow schema the table is landed with: every contract column, nullable.
     pub fn schema(&self) -> SchemaRef {
         Arc::new(Schema::new(
-            self.columns.iter().map(|c| Field::new(c.name, c.kind.data_type(), true)).collect::<Vec<_>>(),
+            self.columns
+                .iter()
+                .map(|c| Field::new(c.name, c.kind.data_type(), true))
+                .collect::<Vec<_>>(),
         ))
     }
 }

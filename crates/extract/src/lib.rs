@@ -33,15 +33,19 @@ pub fn extract_files(
     let mut writer = LandingWriter::create(landing_root, run_id).map_err(|e| vec![e])?;
     let queue = Mutex::new(TABLES.iter());
     let results = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(TABLES.len());
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(TABLES.len());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
                 loop {
-                    let Some(table) = queue.lock().expect("queue").next() else { break };
-                    let result = source
-                        .read(table)
-                        .and_then(|batches| writer.write_table(table, batches, |rows| progress(table.name, rows)));
+                    let Some(table) = queue.lock().expect("queue").next() else {
+                        break;
+                    };
+                    let result = source.read(table).and_then(|batches| {
+                        writer.write_table(table, batches, |rows| progress(table.name, rows))
+                    });
                     tracing::debug!(table = table.name, ok = result.is_ok(), "table landed");
                     results.lock().expect("results").push(result);
                 }

@@ -5,8 +5,8 @@ pub mod check;
 pub mod engine;
 pub mod error;
 pub mod project;
-pub mod udf;
 pub mod testing;
+pub mod udf;
 pub mod values;
 
 pub use engine::{Computed, Inputs, OrgUnit, QualityRow, TeamMap, compute};

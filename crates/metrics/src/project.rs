@@ -106,14 +106,22 @@ pub struct Project {
 
 fn sql_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "sql")).collect())
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     files
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string()
+    p.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Splits a measure file into its metadata block and its SQL.
@@ -122,10 +130,16 @@ pub fn parse_measure(file: &Path, text: &str) -> Result<Measure, Vec<DefinitionE
     let trimmed = text.trim_start();
     let lead_lines = text[..text.len() - trimmed.len()].matches('\n').count();
     let Some(rest) = trimmed.strip_prefix("/*---") else {
-        return Err(err(1, "a measure starts with its metadata in a `/*--- ... ---*/` block".into()));
+        return Err(err(
+            1,
+            "a measure starts with its metadata in a `/*--- ... ---*/` block".into(),
+        ));
     };
     let Some(end) = rest.find("---*/") else {
-        return Err(err(lead_lines + 1, "the metadata block is not closed with `---*/`".into()));
+        return Err(err(
+            lead_lines + 1,
+            "the metadata block is not closed with `---*/`".into(),
+        ));
     };
     let yaml = &rest[..end];
     let sql = &rest[end + 5..];
@@ -139,18 +153,39 @@ pub fn parse_measure(file: &Path, text: &str) -> Result<Measure, Vec<DefinitionE
     };
     let mut errors = Vec::new();
     if meta.id != stem(file) {
-        errors.push(DefinitionError::new(file, lead_lines + 2, format!("id `{}` must match the file name `{}.sql`", meta.id, stem(file))));
+        errors.push(DefinitionError::new(
+            file,
+            lead_lines + 2,
+            format!(
+                "id `{}` must match the file name `{}.sql`",
+                meta.id,
+                stem(file)
+            ),
+        ));
     }
     if meta.unit == Unit::Rate && meta.target.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
-        errors.push(DefinitionError::new(file, lead_lines + 2, "a rate's target is a fraction between 0 and 1"));
+        errors.push(DefinitionError::new(
+            file,
+            lead_lines + 2,
+            "a rate's target is a fraction between 0 and 1",
+        ));
     }
     if sql.trim().is_empty() {
-        errors.push(DefinitionError::new(file, first_line, "no SQL after the metadata block"));
+        errors.push(DefinitionError::new(
+            file,
+            first_line,
+            "no SQL after the metadata block",
+        ));
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Measure { meta, file: file.to_path_buf(), sql: sql.to_string(), first_line })
+    Ok(Measure {
+        meta,
+        file: file.to_path_buf(),
+        sql: sql.to_string(),
+        first_line,
+    })
 }
 
 impl Project {
@@ -162,7 +197,11 @@ impl Project {
             Ok(text) => match serde_yaml::from_str::<BTreeMap<String, VarDecl>>(&text) {
                 Ok(v) => v,
                 Err(e) => {
-                    errors.push(DefinitionError::new(&vars_file, e.location().map_or(1, |l| l.line()), e.to_string()));
+                    errors.push(DefinitionError::new(
+                        &vars_file,
+                        e.location().map_or(1, |l| l.line()),
+                        e.to_string(),
+                    ));
                     BTreeMap::new()
                 }
             },
@@ -178,22 +217,40 @@ impl Project {
         let mut models = Vec::new();
         for file in sql_files(&dir.join("staging")) {
             if let Some(sql) = read(&file, &mut errors) {
-                models.push(Model { name: stem(&file), file, sql });
+                models.push(Model {
+                    name: stem(&file),
+                    file,
+                    sql,
+                });
             }
         }
         let mut quality = Vec::new();
         for file in sql_files(&dir.join("quality")) {
             if let Some(sql) = read(&file, &mut errors) {
-                quality.push(Model { name: stem(&file), file, sql });
+                quality.push(Model {
+                    name: stem(&file),
+                    file,
+                    sql,
+                });
             }
         }
         let mut measures: Vec<Measure> = Vec::new();
         for file in sql_files(&dir.join("metrics")) {
-            let Some(text) = read(&file, &mut errors) else { continue };
+            let Some(text) = read(&file, &mut errors) else {
+                continue;
+            };
             match parse_measure(&file, &text) {
                 Ok(m) => {
                     if let Some(other) = measures.iter().find(|o| o.meta.id == m.meta.id) {
-                        errors.push(DefinitionError::new(&file, 2, format!("duplicate measure id `{}` (also {})", m.meta.id, other.file.display())));
+                        errors.push(DefinitionError::new(
+                            &file,
+                            2,
+                            format!(
+                                "duplicate measure id `{}` (also {})",
+                                m.meta.id,
+                                other.file.display()
+                            ),
+                        ));
                     }
                     measures.push(m);
                 }
@@ -201,38 +258,73 @@ impl Project {
             }
         }
         if measures.is_empty() && errors.is_empty() {
-            errors.push(DefinitionError::new(dir.join("metrics"), 0, "no measures (*.sql) found"));
+            errors.push(DefinitionError::new(
+                dir.join("metrics"),
+                0,
+                "no measures (*.sql) found",
+            ));
         }
         measures.sort_by(|a, b| (a.meta.order, &a.meta.id).cmp(&(b.meta.order, &b.meta.id)));
         if errors.is_empty() {
-            Ok(Self { dir: dir.to_path_buf(), vars, models, quality, measures })
+            Ok(Self {
+                dir: dir.to_path_buf(),
+                vars,
+                models,
+                quality,
+                measures,
+            })
         } else {
             Err(errors)
         }
     }
 
     /// The variables' values: declared defaults, replaced by the settings' `measures.vars`.
-    pub fn resolve_vars(&self, overrides: &BTreeMap<String, Value>, settings_file: &Path) -> Result<BTreeMap<String, Value>, Vec<DefinitionError>> {
-        let mut out: BTreeMap<String, Value> = self.vars.iter().map(|(k, v)| (k.clone(), v.default.clone())).collect();
+    pub fn resolve_vars(
+        &self,
+        overrides: &BTreeMap<String, Value>,
+        settings_file: &Path,
+    ) -> Result<BTreeMap<String, Value>, Vec<DefinitionError>> {
+        let mut out: BTreeMap<String, Value> = self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.default.clone()))
+            .collect();
         let mut errors = Vec::new();
         for (k, v) in overrides {
             match self.vars.get(k) {
                 None => errors.push(DefinitionError::new(
                     settings_file,
                     0,
-                    format!("measures.vars: unknown variable `{k}`; sql/vars.yaml declares {}", self.vars.keys().cloned().collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "measures.vars: unknown variable `{k}`; sql/vars.yaml declares {}",
+                        self.vars.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
                 )),
-                Some(decl) if !decl.allowed.is_empty() && !decl.allowed.contains(v) => errors.push(DefinitionError::new(
-                    settings_file,
-                    0,
-                    format!("measures.vars.{k}: {} is not one of {}", render_literal(v), decl.allowed.iter().map(render_literal).collect::<Vec<_>>().join(", ")),
-                )),
+                Some(decl) if !decl.allowed.is_empty() && !decl.allowed.contains(v) => {
+                    errors.push(DefinitionError::new(
+                        settings_file,
+                        0,
+                        format!(
+                            "measures.vars.{k}: {} is not one of {}",
+                            render_literal(v),
+                            decl.allowed
+                                .iter()
+                                .map(render_literal)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ))
+                }
                 Some(_) => {
                     out.insert(k.clone(), v.clone());
                 }
             }
         }
-        if errors.is_empty() { Ok(out) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -242,27 +334,51 @@ pub fn render_literal(v: &Value) -> String {
         Value::String(s) => format!("'{}'", s.replace('\'', "''")),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Sequence(items) => items.iter().map(render_literal).collect::<Vec<_>>().join(", "),
+        Value::Sequence(items) => items
+            .iter()
+            .map(render_literal)
+            .collect::<Vec<_>>()
+            .join(", "),
         Value::Null => "NULL".into(),
-        other => format!("'{}'", serde_yaml::to_string(other).unwrap_or_default().trim()),
+        other => format!(
+            "'{}'",
+            serde_yaml::to_string(other).unwrap_or_default().trim()
+        ),
     }
 }
 
 /// Renders `{{ var('name') }}` in a definition. Line breaks are kept, so line numbers in
 /// messages still point into the file.
-pub fn render(sql: &str, vars: &BTreeMap<String, Value>, file: &Path, first_line: usize) -> Result<String, DefinitionError> {
+pub fn render(
+    sql: &str,
+    vars: &BTreeMap<String, Value>,
+    file: &Path,
+    first_line: usize,
+) -> Result<String, DefinitionError> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
-    let values: BTreeMap<String, String> = vars.iter().map(|(k, v)| (k.clone(), render_literal(v))).collect();
-    env.add_function("var", move |name: String| -> Result<String, minijinja::Error> {
-        values.get(&name).cloned().ok_or_else(|| {
-            minijinja::Error::new(minijinja::ErrorKind::UndefinedError, format!("unknown variable `{name}` (declare it in sql/vars.yaml)"))
-        })
-    });
+    let values: BTreeMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.clone(), render_literal(v)))
+        .collect();
+    env.add_function(
+        "var",
+        move |name: String| -> Result<String, minijinja::Error> {
+            values.get(&name).cloned().ok_or_else(|| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::UndefinedError,
+                    format!("unknown variable `{name}` (declare it in sql/vars.yaml)"),
+                )
+            })
+        },
+    );
     env.render_str(sql, minijinja::context! {}).map_err(|e| {
         let line = first_line + e.line().unwrap_or(1) - 1;
-        let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.to_string());
+        let detail = e
+            .detail()
+            .map(str::to_string)
+            .unwrap_or_else(|| e.to_string());
         DefinitionError::new(file, line, detail)
     })
 }
@@ -284,8 +400,15 @@ mod tests {
 
     #[test]
     fn metadata_mistakes_are_located() {
-        let e = parse_measure(Path::new("sql/metrics/referrals_new.sql"), &GOOD.replace("order: 10", "order: 10\ncolour: red")).unwrap_err();
-        assert!(e[0].to_string().contains("referrals_new.sql:") && e[0].message.contains("colour"), "{e:?}");
+        let e = parse_measure(
+            Path::new("sql/metrics/referrals_new.sql"),
+            &GOOD.replace("order: 10", "order: 10\ncolour: red"),
+        )
+        .unwrap_err();
+        assert!(
+            e[0].to_string().contains("referrals_new.sql:") && e[0].message.contains("colour"),
+            "{e:?}"
+        );
         let e = parse_measure(Path::new("sql/metrics/other.sql"), GOOD).unwrap_err();
         assert!(e[0].message.contains("must match the file name"), "{e:?}");
         let e = parse_measure(Path::new("sql/metrics/x.sql"), "SELECT 1").unwrap_err();
@@ -295,12 +418,21 @@ mod tests {
     #[test]
     fn variables_render_as_sql_literals() {
         let vars: BTreeMap<String, Value> = [
-            ("roles".to_string(), serde_yaml::from_str("[CW, \"O'Neil\"]").unwrap()),
+            (
+                "roles".to_string(),
+                serde_yaml::from_str("[CW, \"O'Neil\"]").unwrap(),
+            ),
             ("threshold".to_string(), serde_yaml::from_str("20").unwrap()),
         ]
         .into_iter()
         .collect();
-        let out = render("x IN ({{ var('roles') }})\nAND wd <= {{ var('threshold') }}", &vars, Path::new("f.sql"), 1).unwrap();
+        let out = render(
+            "x IN ({{ var('roles') }})\nAND wd <= {{ var('threshold') }}",
+            &vars,
+            Path::new("f.sql"),
+            1,
+        )
+        .unwrap();
         assert_eq!(out, "x IN ('CW', 'O''Neil')\nAND wd <= 20");
         let e = render("a\n{{ var('nope') }}", &vars, Path::new("f.sql"), 10).unwrap_err();
         assert_eq!(e.line, 11);

@@ -88,11 +88,19 @@ fn scalar_text(v: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
-        other => Some(serde_yaml::to_string(other).unwrap_or_default().trim().to_string()),
+        other => Some(
+            serde_yaml::to_string(other)
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        ),
     }
 }
 
-fn batch_for(table: &ContractTable, rows: &[BTreeMap<String, Value>]) -> Result<RecordBatch, String> {
+fn batch_for(
+    table: &ContractTable,
+    rows: &[BTreeMap<String, Value>],
+) -> Result<RecordBatch, String> {
     for r in rows {
         for k in r.keys() {
             if !table.columns.iter().any(|c| c.name == k) {
@@ -116,7 +124,8 @@ fn batch_for(table: &ContractTable, rows: &[BTreeMap<String, Value>]) -> Result<
                     match r.get(c.name).and_then(scalar_text) {
                         None => b.append_null(),
                         Some(s) => b.append_value(
-                            scrutiny_extract::files::parse_date(&s).ok_or_else(|| format!("{}: `{s}` is not a date", c.name))?,
+                            scrutiny_extract::files::parse_date(&s)
+                                .ok_or_else(|| format!("{}: `{s}` is not a date", c.name))?,
                         ),
                     }
                 }
@@ -158,21 +167,46 @@ pub fn diff(expected: &[ExpectedRow], actual: &[ExpectedRow]) -> Option<String> 
     Some(out)
 }
 
-async fn run_case(project: &Project, measure: &str, case: &TestCase, holidays: &[chrono::NaiveDate]) -> Result<Option<String>, String> {
+async fn run_case(
+    project: &Project,
+    measure: &str,
+    case: &TestCase,
+    holidays: &[chrono::NaiveDate],
+) -> Result<Option<String>, String> {
     let period: Period = case.period.parse().map_err(|e| format!("{e}"))?;
-    let m = project.measures.iter().find(|m| m.meta.id == measure).ok_or_else(|| format!("no measure `{measure}`"))?;
+    let m = project
+        .measures
+        .iter()
+        .find(|m| m.meta.id == measure)
+        .ok_or_else(|| format!("no measure `{measure}`"))?;
     let mut days = holidays.to_vec();
     for d in &case.closure_days {
-        days.push(d.parse().map_err(|_| format!("closure day `{d}` is not a date"))?);
+        days.push(
+            d.parse()
+                .map_err(|_| format!("closure day `{d}` is not a date"))?,
+        );
     }
-    let vars = project.resolve_vars(&case.vars, Path::new("test case")).map_err(|e| e.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "))?;
+    let vars = project
+        .resolve_vars(&case.vars, Path::new("test case"))
+        .map_err(|e| {
+            e.iter()
+                .map(|x| x.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
     let inputs = Inputs {
         period,
         trend_months: case.trend_months.unwrap_or(1),
         calendar: Arc::new(WorkingDayCalendar::new(days)),
         vars,
         targets: BTreeMap::new(),
-        team_map: TeamMap { teams: case.team_map.iter().map(|[t, o, k]| (t.clone(), o.clone(), k.clone())).collect() },
+        team_map: TeamMap {
+            teams: case
+                .team_map
+                .iter()
+                .map(|[t, o, k]| (t.clone(), o.clone(), k.clone()))
+                .collect(),
+        },
         code_map: Vec::new(),
         tables: Vec::new(),
         select: None,
@@ -188,25 +222,43 @@ async fn run_case(project: &Project, measure: &str, case: &TestCase, holidays: &
         let rows = case.given.get(t.name).map(Vec::as_slice).unwrap_or(&[]);
         let batch = batch_for(t, rows)?;
         let mem = MemTable::try_new(t.schema(), vec![vec![batch]]).map_err(|e| e.to_string())?;
-        ctx.register_table(t.name, Arc::new(mem)).map_err(|e| e.to_string())?;
+        ctx.register_table(t.name, Arc::new(mem))
+            .map_err(|e| e.to_string())?;
     }
-    register_models(&ctx, project, &inputs.vars).await.map_err(|e| e.to_string())?;
-    let rows = run_measure(&ctx, m, &inputs).await.map_err(|e| e.to_string())?;
+    register_models(&ctx, project, &inputs.vars)
+        .await
+        .map_err(|e| e.to_string())?;
+    let rows = run_measure(&ctx, m, &inputs)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut actual: Vec<ExpectedRow> = rows
         .into_iter()
-        .map(|r| ExpectedRow { period: r.period, org_unit: r.org_unit, category: r.category, numerator: r.numerator, denominator: r.denominator })
+        .map(|r| ExpectedRow {
+            period: r.period,
+            org_unit: r.org_unit,
+            category: r.category,
+            numerator: r.numerator,
+            denominator: r.denominator,
+        })
         .filter(|r| case.trend_months.is_some() || case.expect.iter().any(|e| e.period == r.period))
         .collect();
     let mut expected = case.expect.clone();
-    let key = |a: &ExpectedRow, b: &ExpectedRow| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal);
+    let key =
+        |a: &ExpectedRow, b: &ExpectedRow| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal);
     actual.sort_by(key);
     expected.sort_by(key);
     Ok(diff(&expected, &actual))
 }
 
 /// Runs every test file under `dir` whose measure id or file name contains `pattern`.
-pub async fn run_tests(project: &Project, dir: &Path, pattern: Option<&str>) -> Result<Vec<CaseResult>, String> {
-    let holidays = WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays").map_err(|e| e.to_string())?;
+pub async fn run_tests(
+    project: &Project,
+    dir: &Path,
+    pattern: Option<&str>,
+) -> Result<Vec<CaseResult>, String> {
+    let holidays =
+        WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays")
+            .map_err(|e| e.to_string())?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(Result::ok)
@@ -216,9 +268,14 @@ pub async fn run_tests(project: &Project, dir: &Path, pattern: Option<&str>) -> 
     files.sort();
     let mut results = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         let tf: TestFile = serde_yaml::from_str(&text).map_err(|e| {
-            format!("{}:{}: {e}", file.display(), e.location().map_or(1, |l| l.line()))
+            format!(
+                "{}:{}: {e}",
+                file.display(),
+                e.location().map_or(1, |l| l.line())
+            )
         })?;
         let fname = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if pattern.is_some_and(|p| !tf.measure.contains(p) && !fname.contains(p)) {
@@ -229,7 +286,12 @@ pub async fn run_tests(project: &Project, dir: &Path, pattern: Option<&str>) -> 
                 Ok(d) => d,
                 Err(e) => Some(format!("error: {e}")),
             };
-            results.push(CaseResult { file: file.clone(), measure: tf.measure.clone(), name: case.name.clone(), failure });
+            results.push(CaseResult {
+                file: file.clone(),
+                measure: tf.measure.clone(),
+                name: case.name.clone(),
+                failure,
+            });
         }
     }
     Ok(results)

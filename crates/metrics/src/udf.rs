@@ -1,9 +1,13 @@
 //! Functions the SQL definitions call: the working-day calendar and the text rules of kpis.md.
 
-use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Date32Array, Int64Array, StringArray};
+use datafusion::arrow::array::{
+    ArrayRef, AsArray, BooleanArray, Date32Array, Int64Array, StringArray,
+};
 use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::common::{Result, exec_err};
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 use scrutiny_core::WorkingDayCalendar;
 use std::sync::Arc;
 
@@ -25,9 +29,14 @@ fn arrays(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
 }
 
 fn finish(args: &ScalarFunctionArgs, out: ArrayRef) -> Result<ColumnarValue> {
-    let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let scalar = args
+        .args
+        .iter()
+        .all(|a| matches!(a, ColumnarValue::Scalar(_)));
     if scalar {
-        Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&out, 0)?))
+        Ok(ColumnarValue::Scalar(
+            datafusion::common::ScalarValue::try_from_array(&out, 0)?,
+        ))
     } else {
         Ok(ColumnarValue::Array(out))
     }
@@ -42,7 +51,13 @@ pub struct WorkingDays {
 
 impl WorkingDays {
     pub fn new(calendar: Arc<WorkingDayCalendar>) -> Self {
-        Self { calendar, signature: Signature::exact(vec![DataType::Date32, DataType::Date32], Volatility::Immutable) }
+        Self {
+            calendar,
+            signature: Signature::exact(
+                vec![DataType::Date32, DataType::Date32],
+                Volatility::Immutable,
+            ),
+        }
     }
 }
 
@@ -58,14 +73,20 @@ impl ScalarUDFImpl for WorkingDays {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let a = arrays(&args)?;
-        let (from, to) = (a[0].as_primitive::<Date32Type>(), a[1].as_primitive::<Date32Type>());
-        let out: Int64Array = from
-            .iter()
-            .zip(to.iter())
-            .map(|(x, y)| {
-                Some(self.calendar.working_days_ce(i64::from(x?) + UNIX_EPOCH_CE, i64::from(y?) + UNIX_EPOCH_CE))
-            })
-            .collect();
+        let (from, to) = (
+            a[0].as_primitive::<Date32Type>(),
+            a[1].as_primitive::<Date32Type>(),
+        );
+        let out: Int64Array =
+            from.iter()
+                .zip(to.iter())
+                .map(|(x, y)| {
+                    Some(self.calendar.working_days_ce(
+                        i64::from(x?) + UNIX_EPOCH_CE,
+                        i64::from(y?) + UNIX_EPOCH_CE,
+                    ))
+                })
+                .collect();
         finish(&args, Arc::new(out))
     }
 }
@@ -79,7 +100,13 @@ pub struct AddWorkingDays {
 
 impl AddWorkingDays {
     pub fn new(calendar: Arc<WorkingDayCalendar>) -> Self {
-        Self { calendar, signature: Signature::exact(vec![DataType::Date32, DataType::Int64], Volatility::Immutable) }
+        Self {
+            calendar,
+            signature: Signature::exact(
+                vec![DataType::Date32, DataType::Int64],
+                Volatility::Immutable,
+            ),
+        }
     }
 }
 
@@ -95,12 +122,17 @@ impl ScalarUDFImpl for AddWorkingDays {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let a = arrays(&args)?;
-        let (dates, ns) = (a[0].as_primitive::<Date32Type>(), a[1].as_primitive::<Int64Type>());
+        let (dates, ns) = (
+            a[0].as_primitive::<Date32Type>(),
+            a[1].as_primitive::<Int64Type>(),
+        );
         let mut out = Vec::with_capacity(dates.len());
         for (d, n) in dates.iter().zip(ns.iter()) {
             out.push(match (d, n) {
                 (Some(d), Some(n)) => {
-                    let Some(date) = chrono::NaiveDate::from_num_days_from_ce_opt((i64::from(d) + UNIX_EPOCH_CE) as i32) else {
+                    let Some(date) = chrono::NaiveDate::from_num_days_from_ce_opt(
+                        (i64::from(d) + UNIX_EPOCH_CE) as i32,
+                    ) else {
                         return exec_err!("add_working_days: date out of range");
                     };
                     let r = self.calendar.add_working_days(date, n);
@@ -122,7 +154,9 @@ pub fn ascii_trim(s: &str) -> &str {
 /// The flag rule: `Y`, `YES`, `TRUE` or `1`, trimmed and in any case.
 pub fn is_yes(s: &str) -> bool {
     let t = ascii_trim(s);
-    ["Y", "YES", "TRUE", "1"].iter().any(|y| t.eq_ignore_ascii_case(y))
+    ["Y", "YES", "TRUE", "1"]
+        .iter()
+        .any(|y| t.eq_ignore_ascii_case(y))
 }
 
 /// `is_yes(flag)` (never NULL: a NULL flag is not Y) and `ascii_trim(text)`.
@@ -134,7 +168,10 @@ pub struct TextRule {
 
 impl TextRule {
     fn new(name: &'static str) -> Self {
-        Self { name, signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable) }
+        Self {
+            name,
+            signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+        }
     }
 }
 
@@ -146,14 +183,26 @@ impl ScalarUDFImpl for TextRule {
         &self.signature
     }
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(if self.name == "is_yes" { DataType::Boolean } else { DataType::Utf8 })
+        Ok(if self.name == "is_yes" {
+            DataType::Boolean
+        } else {
+            DataType::Utf8
+        })
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let a = arrays(&args)?;
         let text = a[0].as_string::<i32>();
         let out: ArrayRef = match self.name {
-            "is_yes" => Arc::new(text.iter().map(|v| Some(v.is_some_and(is_yes))).collect::<BooleanArray>()),
-            _ => Arc::new(text.iter().map(|v| v.map(ascii_trim)).collect::<StringArray>()),
+            "is_yes" => Arc::new(
+                text.iter()
+                    .map(|v| Some(v.is_some_and(is_yes)))
+                    .collect::<BooleanArray>(),
+            ),
+            _ => Arc::new(
+                text.iter()
+                    .map(|v| v.map(ascii_trim))
+                    .collect::<StringArray>(),
+            ),
         };
         finish(&args, out)
     }

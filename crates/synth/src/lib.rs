@@ -81,13 +81,26 @@ impl Gen {
     }
     /// A Y/N flag as case management systems write it, now and then in another spelling.
     fn flag(&mut self, yes: bool) -> String {
-        let variants: &[&str] = if yes { &["Y", "YES", "True", "1", "y", " Y "] } else { &["N", "NO", "False", "0", "n"] };
-        if self.chance(0.9) { variants[0].to_string() } else { variants[self.rng.random_range(0..variants.len())].to_string() }
+        let variants: &[&str] = if yes {
+            &["Y", "YES", "True", "1", "y", " Y "]
+        } else {
+            &["N", "NO", "False", "0", "n"]
+        };
+        if self.chance(0.9) {
+            variants[0].to_string()
+        } else {
+            variants[self.rng.random_range(0..variants.len())].to_string()
+        }
     }
     /// A date, now and then written with a time of day.
     fn stamp(&mut self, x: Option<NaiveDate>) -> String {
         match x {
-            Some(v) if self.chance(0.05) => format!("{} {:02}:{:02}:00", d(v), self.rng.random_range(8..18), self.rng.random_range(0..60)),
+            Some(v) if self.chance(0.05) => format!(
+                "{} {:02}:{:02}:00",
+                d(v),
+                self.rng.random_range(8..18),
+                self.rng.random_range(0..60)
+            ),
             _ => od(x),
         }
     }
@@ -104,49 +117,89 @@ fn scaled(n: f64, scale: f64) -> usize {
 /// Generates every table and writes `<table>.csv` files and `team_org_units.csv` into `out`.
 pub fn generate(opts: &Options, out: &Path) -> Result<Vec<(String, usize)>, SynthError> {
     let tables = build(opts);
-    std::fs::create_dir_all(out).map_err(|e| SynthError { path: out.to_path_buf(), source: e.into() })?;
+    std::fs::create_dir_all(out).map_err(|e| SynthError {
+        path: out.to_path_buf(),
+        source: e.into(),
+    })?;
     let mut counts = Vec::new();
     for t in &tables {
         let path = out.join(format!("{}.csv", t.name));
-        let mut w = csv::Writer::from_path(&path).map_err(|source| SynthError { path: path.clone(), source })?;
-        w.write_record(t.header).map_err(|source| SynthError { path: path.clone(), source })?;
+        let mut w = csv::Writer::from_path(&path).map_err(|source| SynthError {
+            path: path.clone(),
+            source,
+        })?;
+        w.write_record(t.header).map_err(|source| SynthError {
+            path: path.clone(),
+            source,
+        })?;
         for r in &t.rows {
-            w.write_record(r).map_err(|source| SynthError { path: path.clone(), source })?;
+            w.write_record(r).map_err(|source| SynthError {
+                path: path.clone(),
+                source,
+            })?;
         }
-        w.flush().map_err(|e| SynthError { path: path.clone(), source: e.into() })?;
+        w.flush().map_err(|e| SynthError {
+            path: path.clone(),
+            source: e.into(),
+        })?;
         counts.push((t.name.to_string(), t.rows.len()));
     }
     let path = out.join("team_org_units.csv");
-    let mut w = csv::Writer::from_path(&path).map_err(|source| SynthError { path: path.clone(), source })?;
-    w.write_record(["team_id", "org_unit", "org_unit_kind"]).map_err(|source| SynthError { path: path.clone(), source })?;
+    let mut w = csv::Writer::from_path(&path).map_err(|source| SynthError {
+        path: path.clone(),
+        source,
+    })?;
+    w.write_record(["team_id", "org_unit", "org_unit_kind"])
+        .map_err(|source| SynthError {
+            path: path.clone(),
+            source,
+        })?;
     for (t, o, k) in TEAMS {
-        w.write_record([t, o, k]).map_err(|source| SynthError { path: path.clone(), source })?;
+        w.write_record([t, o, k]).map_err(|source| SynthError {
+            path: path.clone(),
+            source,
+        })?;
     }
-    w.flush().map_err(|e| SynthError { path: path.clone(), source: e.into() })?;
+    w.flush().map_err(|e| SynthError {
+        path: path.clone(),
+        source: e.into(),
+    })?;
     Ok(counts)
 }
 
 fn build(opts: &Options) -> Vec<Table> {
     let s = opts.scale;
     let as_at = opts.period.end() + Duration::days(4);
-    let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(opts.seed), next_id: 1000, as_at };
+    let mut g = Gen {
+        rng: ChaCha8Rng::seed_from_u64(opts.seed),
+        next_id: 1000,
+        as_at,
+    };
     let mut person: Vec<Row> = Vec::new();
     let mut new_child = |g: &mut Gen, at: NaiveDate, min_age: i64, max_age: i64| -> String {
         let id = g.id("P");
         let dob = at - g.days(min_age * 365, max_age * 365 + 364);
         let sex = if g.chance(0.5) { "M" } else { "F" };
-        person.push(vec![id.clone(), d(dob), String::new(), sex.into(), "WBRI".into()]);
+        person.push(vec![
+            id.clone(),
+            d(dob),
+            String::new(),
+            sex.into(),
+            "WBRI".into(),
+        ]);
         id
     };
 
     // Referrals, assessments, S47 enquiries, conferences and the plans that follow.
     let first = opts.period.minus_months(47);
     let (mut referrals, mut assessments, mut s47, mut icpcs) = (vec![], vec![], vec![], vec![]);
-    let (mut cin_plans, mut cp_plans, mut cin_visits, mut cp_visits, mut involvements) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut cin_plans, mut cp_plans, mut cin_visits, mut cp_visits, mut involvements) =
+        (vec![], vec![], vec![], vec![], vec![]);
     let mut recent: Vec<(String, NaiveDate)> = Vec::new();
     let mut month = first;
     while month <= opts.period {
-        let seasonal = 1.0 + 0.12 * ((month.month() as f64 - 1.0) / 12.0 * std::f64::consts::TAU).cos();
+        let seasonal =
+            1.0 + 0.12 * ((month.month() as f64 - 1.0) / 12.0 * std::f64::consts::TAU).cos();
         let n = scaled(500.0 * seasonal, s);
         for _ in 0..n {
             let date = g.in_month(month);
@@ -160,7 +213,14 @@ fn build(opts: &Options) -> Vec<Table> {
             let rid = g.id("R");
             let team = g.team();
             let nfa = g.chance(0.082);
-            let row = vec![rid.clone(), child.clone(), g.stamp(Some(date)), g.flag(nfa), String::new(), team.into()];
+            let row = vec![
+                rid.clone(),
+                child.clone(),
+                g.stamp(Some(date)),
+                g.flag(nfa),
+                String::new(),
+                team.into(),
+            ];
             if g.chance(0.002) {
                 referrals.push(row.clone()); // an exact duplicate, as real extracts have
             }
@@ -169,20 +229,43 @@ fn build(opts: &Options) -> Vec<Table> {
                 continue;
             }
             let start = date + g.days(0, 7);
-            let auth = start + if g.chance(0.68) { g.days(10, 58) } else { g.days(66, 110) };
+            let auth = start
+                + if g.chance(0.68) {
+                    g.days(10, 58)
+                } else {
+                    g.days(66, 110)
+                };
             let auth_txt = match g.ended(auth) {
                 Some(a) => d(a),
                 None if g.chance(0.3) => "1900-01-01".into(),
                 None => String::new(),
             };
-            assessments.push(vec![g.id("A"), child.clone(), rid.clone(), d(start), auth_txt, team.into()]);
+            assessments.push(vec![
+                g.id("A"),
+                child.clone(),
+                rid.clone(),
+                d(start),
+                auth_txt,
+                team.into(),
+            ]);
             if g.chance(0.17) {
                 let s47_id = g.id("S");
                 let s47_start = start + g.days(0, 5);
                 let s47_end = s47_start + g.days(5, 30);
-                s47.push(vec![s47_id.clone(), child.clone(), rid.clone(), d(s47_start), od(g.ended(s47_end))]);
+                s47.push(vec![
+                    s47_id.clone(),
+                    child.clone(),
+                    rid.clone(),
+                    d(s47_start),
+                    od(g.ended(s47_end)),
+                ]);
                 if g.chance(0.6) {
-                    let icpc_date = s47_start + if g.chance(0.6) { g.days(5, 19) } else { g.days(23, 45) };
+                    let icpc_date = s47_start
+                        + if g.chance(0.6) {
+                            g.days(5, 19)
+                        } else {
+                            g.days(23, 45)
+                        };
                     if icpc_date > as_at {
                         continue;
                     }
@@ -197,13 +280,39 @@ fn build(opts: &Options) -> Vec<Table> {
                         g.flag(transfer),
                         g.flag(to_plan),
                         d(s47_start + Duration::days(21)),
-                        if to_plan { plan_id.clone() } else { String::new() },
+                        if to_plan {
+                            plan_id.clone()
+                        } else {
+                            String::new()
+                        },
                     ]);
                     if to_plan {
                         let end = icpc_date + g.days(90, 900);
-                        cp_plans.push(vec![plan_id.clone(), child.clone(), d(icpc_date), od(g.ended(end))]);
-                        visits(&mut g, &mut cp_visits, &child, Some(&plan_id), icpc_date, end.min(as_at), 4, 13, "CPV");
-                        involvements.push(vec![g.id("I"), child.clone(), team.into(), "CW".into(), d(icpc_date), od(g.ended(end))]);
+                        cp_plans.push(vec![
+                            plan_id.clone(),
+                            child.clone(),
+                            d(icpc_date),
+                            od(g.ended(end)),
+                        ]);
+                        visits(
+                            &mut g,
+                            &mut cp_visits,
+                            &child,
+                            Some(&plan_id),
+                            icpc_date,
+                            end.min(as_at),
+                            4,
+                            13,
+                            "CPV",
+                        );
+                        involvements.push(vec![
+                            g.id("I"),
+                            child.clone(),
+                            team.into(),
+                            "CW".into(),
+                            d(icpc_date),
+                            od(g.ended(end)),
+                        ]);
                     }
                     continue;
                 }
@@ -211,10 +320,37 @@ fn build(opts: &Options) -> Vec<Table> {
             if g.chance(0.55) {
                 let plan_start = auth.min(as_at);
                 let end = plan_start + g.days(60, 420);
-                cin_plans.push(vec![g.id("CIN"), child.clone(), d(plan_start), od(g.ended(end)), team.into()]);
-                visits(&mut g, &mut cin_visits, &child, None, plan_start, end.min(as_at), 8, 26, "CINV");
+                cin_plans.push(vec![
+                    g.id("CIN"),
+                    child.clone(),
+                    d(plan_start),
+                    od(g.ended(end)),
+                    team.into(),
+                ]);
+                visits(
+                    &mut g,
+                    &mut cin_visits,
+                    &child,
+                    None,
+                    plan_start,
+                    end.min(as_at),
+                    8,
+                    26,
+                    "CINV",
+                );
                 let role = if g.chance(0.95) { "CW" } else { "TM" };
-                involvements.push(vec![g.id("I"), child.clone(), if g.chance(0.97) { team.into() } else { "T-OLD-9".into() }, role.into(), d(plan_start), od(g.ended(end))]);
+                involvements.push(vec![
+                    g.id("I"),
+                    child.clone(),
+                    if g.chance(0.97) {
+                        team.into()
+                    } else {
+                        "T-OLD-9".into()
+                    },
+                    role.into(),
+                    d(plan_start),
+                    od(g.ended(end)),
+                ]);
             }
         }
         month = month.next();
@@ -229,38 +365,102 @@ fn build(opts: &Options) -> Vec<Table> {
             let start = g.in_month(month);
             let child = new_child(&mut g, start, 0, 16);
             let short_break = g.chance(0.04);
-            let end = start + if short_break { g.days(2, 20) } else { g.days(120, 1900) };
+            let end = start
+                + if short_break {
+                    g.days(2, 20)
+                } else {
+                    g.days(120, 1900)
+                };
             // One to three episodes, each with its own placement.
             let mut ep_start = start;
-            let n_eps = if short_break { 1 } else { g.rng.random_range(1..=3) };
+            let n_eps = if short_break {
+                1
+            } else {
+                g.rng.random_range(1..=3)
+            };
             for k in 0..n_eps {
-                let ep_end = if k + 1 == n_eps { end } else { (ep_start + g.days(60, 500)).min(end) };
-                let reason = if k == 0 { if g.chance(0.05) { "S - Started to be looked after".to_string() } else { "S".into() } } else { "P".into() };
+                let ep_end = if k + 1 == n_eps {
+                    end
+                } else {
+                    (ep_start + g.days(60, 500)).min(end)
+                };
+                let reason = if k == 0 {
+                    if g.chance(0.05) {
+                        "S - Started to be looked after".to_string()
+                    } else {
+                        "S".into()
+                    }
+                } else {
+                    "P".into()
+                };
                 let ceased = g.ended(ep_end);
                 let ceased_reason = match ceased {
                     None => String::new(),
                     Some(_) if k + 1 < n_eps => "X1".into(),
-                    Some(_) => ["E11", "E12", "E13", "E41", "E8", "E4A"][g.rng.random_range(0..6)].into(),
+                    Some(_) => {
+                        ["E11", "E12", "E13", "E41", "E8", "E4A"][g.rng.random_range(0..6)].into()
+                    }
                 };
                 let place = g.id("PL");
-                episodes.push(vec![g.id("E"), child.clone(), d(ep_start), reason, od(ceased), ceased_reason, d(start), place.clone()]);
-                placements.push(vec![place, child.clone(), d(ep_start), od(ceased), "U1".into()]);
+                episodes.push(vec![
+                    g.id("E"),
+                    child.clone(),
+                    d(ep_start),
+                    reason,
+                    od(ceased),
+                    ceased_reason,
+                    d(start),
+                    place.clone(),
+                ]);
+                placements.push(vec![
+                    place,
+                    child.clone(),
+                    d(ep_start),
+                    od(ceased),
+                    "U1".into(),
+                ]);
                 if ep_end >= as_at {
                     break;
                 }
                 ep_start = ep_end;
             }
-            let status = if short_break { if g.chance(0.5) { "V3" } else { "V4" } } else { ["C2", "C1", "J2", "E1", "V2"][g.rng.random_range(0..5)] };
-            legal.push(vec![g.id("L"), child.clone(), status.into(), d(start), od(g.ended(end))]);
+            let status = if short_break {
+                if g.chance(0.5) { "V3" } else { "V4" }
+            } else {
+                ["C2", "C1", "J2", "E1", "V2"][g.rng.random_range(0..5)]
+            };
+            legal.push(vec![
+                g.id("L"),
+                child.clone(),
+                status.into(),
+                d(start),
+                od(g.ended(end)),
+            ]);
             // Yearly health and dental checks while in care.
             let mut due = start + Duration::days(20);
             while due <= end.min(as_at) {
                 if g.chance(0.8) {
-                    health.push(vec![g.id("H"), child.clone(), "Health Assessment".into(), d(due + g.days(0, 60)), "Completed".into()]);
+                    health.push(vec![
+                        g.id("H"),
+                        child.clone(),
+                        "Health Assessment".into(),
+                        d(due + g.days(0, 60)),
+                        "Completed".into(),
+                    ]);
                 }
                 if g.chance(0.55) {
-                    let kind = if g.chance(0.9) { "Dental Check" } else { "DENTAL" };
-                    health.push(vec![g.id("H"), child.clone(), kind.into(), d(due + g.days(0, 90)), "Completed".into()]);
+                    let kind = if g.chance(0.9) {
+                        "Dental Check"
+                    } else {
+                        "DENTAL"
+                    };
+                    health.push(vec![
+                        g.id("H"),
+                        child.clone(),
+                        kind.into(),
+                        d(due + g.days(0, 90)),
+                        "Completed".into(),
+                    ]);
                 }
                 due += Duration::days(365);
             }
@@ -270,14 +470,37 @@ fn build(opts: &Options) -> Vec<Table> {
 
     // Care leavers: current status only.
     let mut leavers = vec![];
-    let codes = ["B", "C", "D", "E", "G", "H", "K", "R", "S", "T", "U", "V", "W", "X", "Z", "Y"];
+    let codes = [
+        "B", "C", "D", "E", "G", "H", "K", "R", "S", "T", "U", "V", "W", "X", "Z", "Y",
+    ];
     for _ in 0..scaled(431.0, s) {
         let child = new_child(&mut g, as_at, 18, 24);
-        let eligibility = ["Relevant", "Former Relevant", "Former Relevant", "Qualifying"][g.rng.random_range(0..4)];
-        let in_touch = if g.chance(0.92) { "YES" } else { ["NO", "DIED", "REFU", "NREQ", "RHOM"][g.rng.random_range(0..5)] };
-        let activity = if g.chance(0.5) { ["F1", "F2", "P1", "P2", "F3"][g.rng.random_range(0..5)] } else { ["G4", "G5", "G6"][g.rng.random_range(0..3)] };
+        let eligibility = [
+            "Relevant",
+            "Former Relevant",
+            "Former Relevant",
+            "Qualifying",
+        ][g.rng.random_range(0..4)];
+        let in_touch = if g.chance(0.92) {
+            "YES"
+        } else {
+            ["NO", "DIED", "REFU", "NREQ", "RHOM"][g.rng.random_range(0..5)]
+        };
+        let activity = if g.chance(0.5) {
+            ["F1", "F2", "P1", "P2", "F3"][g.rng.random_range(0..5)]
+        } else {
+            ["G4", "G5", "G6"][g.rng.random_range(0..3)]
+        };
         let suitable = if g.chance(0.83) { "1" } else { "2" };
-        let suitable = if g.chance(0.05) { if suitable == "1" { "Suitable" } else { "Unsuitable" } } else { suitable };
+        let suitable = if g.chance(0.05) {
+            if suitable == "1" {
+                "Suitable"
+            } else {
+                "Unsuitable"
+            }
+        } else {
+            suitable
+        };
         let contact = as_at - g.days(0, 120);
         leavers.push(vec![
             g.id("CL"),
@@ -290,39 +513,202 @@ fn build(opts: &Options) -> Vec<Table> {
             activity.into(),
         ]);
     }
-    let department = TEAMS.iter().map(|(t, o, _)| vec![t.to_string(), format!("{o} team {}", &t[t.len() - 1..]), String::new(), o.to_string()]).collect();
+    let department = TEAMS
+        .iter()
+        .map(|(t, o, _)| {
+            vec![
+                t.to_string(),
+                format!("{o} team {}", &t[t.len() - 1..]),
+                String::new(),
+                o.to_string(),
+            ]
+        })
+        .collect();
 
     vec![
-        Table { name: "ssd_person", header: &["pers_person_id", "pers_dob", "pers_expected_dob", "pers_sex", "pers_ethnicity"], rows: person },
-        Table { name: "ssd_cin_episodes", header: &["cine_referral_id", "cine_person_id", "cine_referral_date", "cine_referral_nfa", "cine_close_date", "cine_referral_team"], rows: referrals },
-        Table { name: "ssd_cin_assessments", header: &["cina_assessment_id", "cina_person_id", "cina_referral_id", "cina_assessment_start_date", "cina_assessment_auth_date", "cina_assessment_team"], rows: assessments },
-        Table { name: "ssd_s47_enquiry", header: &["s47e_s47_enquiry_id", "s47e_person_id", "s47e_referral_id", "s47e_s47_start_date", "s47e_s47_end_date"], rows: s47 },
+        Table {
+            name: "ssd_person",
+            header: &[
+                "pers_person_id",
+                "pers_dob",
+                "pers_expected_dob",
+                "pers_sex",
+                "pers_ethnicity",
+            ],
+            rows: person,
+        },
+        Table {
+            name: "ssd_cin_episodes",
+            header: &[
+                "cine_referral_id",
+                "cine_person_id",
+                "cine_referral_date",
+                "cine_referral_nfa",
+                "cine_close_date",
+                "cine_referral_team",
+            ],
+            rows: referrals,
+        },
+        Table {
+            name: "ssd_cin_assessments",
+            header: &[
+                "cina_assessment_id",
+                "cina_person_id",
+                "cina_referral_id",
+                "cina_assessment_start_date",
+                "cina_assessment_auth_date",
+                "cina_assessment_team",
+            ],
+            rows: assessments,
+        },
+        Table {
+            name: "ssd_s47_enquiry",
+            header: &[
+                "s47e_s47_enquiry_id",
+                "s47e_person_id",
+                "s47e_referral_id",
+                "s47e_s47_start_date",
+                "s47e_s47_end_date",
+            ],
+            rows: s47,
+        },
         Table {
             name: "ssd_initial_cp_conference",
-            header: &["icpc_icpc_id", "icpc_person_id", "icpc_s47_enquiry_id", "icpc_icpc_date", "icpc_icpc_transfer_in", "icpc_icpc_outcome_cp_flag", "icpc_icpc_target_date", "icpc_cp_plan_id"],
+            header: &[
+                "icpc_icpc_id",
+                "icpc_person_id",
+                "icpc_s47_enquiry_id",
+                "icpc_icpc_date",
+                "icpc_icpc_transfer_in",
+                "icpc_icpc_outcome_cp_flag",
+                "icpc_icpc_target_date",
+                "icpc_cp_plan_id",
+            ],
             rows: icpcs,
         },
-        Table { name: "ssd_cin_plans", header: &["cinp_cin_plan_id", "cinp_person_id", "cinp_cin_plan_start_date", "cinp_cin_plan_end_date", "cinp_cin_plan_team"], rows: cin_plans },
-        Table { name: "ssd_cp_plans", header: &["cppl_cp_plan_id", "cppl_person_id", "cppl_cp_plan_start_date", "cppl_cp_plan_end_date"], rows: cp_plans },
-        Table { name: "ssd_cin_visits", header: &["cinv_cin_visit_id", "cinv_person_id", "cinv_cin_visit_date", "cinv_cin_visit_seen"], rows: cin_visits },
-        Table { name: "ssd_cp_visits", header: &["cppv_cp_visit_id", "cppv_person_id", "cppv_cp_plan_id", "cppv_cp_visit_date", "cppv_cp_visit_seen"], rows: cp_visits },
+        Table {
+            name: "ssd_cin_plans",
+            header: &[
+                "cinp_cin_plan_id",
+                "cinp_person_id",
+                "cinp_cin_plan_start_date",
+                "cinp_cin_plan_end_date",
+                "cinp_cin_plan_team",
+            ],
+            rows: cin_plans,
+        },
+        Table {
+            name: "ssd_cp_plans",
+            header: &[
+                "cppl_cp_plan_id",
+                "cppl_person_id",
+                "cppl_cp_plan_start_date",
+                "cppl_cp_plan_end_date",
+            ],
+            rows: cp_plans,
+        },
+        Table {
+            name: "ssd_cin_visits",
+            header: &[
+                "cinv_cin_visit_id",
+                "cinv_person_id",
+                "cinv_cin_visit_date",
+                "cinv_cin_visit_seen",
+            ],
+            rows: cin_visits,
+        },
+        Table {
+            name: "ssd_cp_visits",
+            header: &[
+                "cppv_cp_visit_id",
+                "cppv_person_id",
+                "cppv_cp_plan_id",
+                "cppv_cp_visit_date",
+                "cppv_cp_visit_seen",
+            ],
+            rows: cp_visits,
+        },
         Table {
             name: "ssd_involvements",
-            header: &["invo_involvements_id", "invo_person_id", "invo_professional_team", "invo_professional_role_id", "invo_involvement_start_date", "invo_involvement_end_date"],
+            header: &[
+                "invo_involvements_id",
+                "invo_person_id",
+                "invo_professional_team",
+                "invo_professional_role_id",
+                "invo_involvement_start_date",
+                "invo_involvement_end_date",
+            ],
             rows: involvements,
         },
-        Table { name: "ssd_department", header: &["dept_team_id", "dept_team_name", "dept_team_parent_id", "dept_team_parent_name"], rows: department },
+        Table {
+            name: "ssd_department",
+            header: &[
+                "dept_team_id",
+                "dept_team_name",
+                "dept_team_parent_id",
+                "dept_team_parent_name",
+            ],
+            rows: department,
+        },
         Table {
             name: "ssd_cla_episodes",
-            header: &["clae_cla_episode_id", "clae_person_id", "clae_cla_episode_start_date", "clae_cla_episode_start_reason", "clae_cla_episode_ceased_date", "clae_cla_episode_ceased_reason", "clae_entered_care_date", "clae_cla_placement_id"],
+            header: &[
+                "clae_cla_episode_id",
+                "clae_person_id",
+                "clae_cla_episode_start_date",
+                "clae_cla_episode_start_reason",
+                "clae_cla_episode_ceased_date",
+                "clae_cla_episode_ceased_reason",
+                "clae_entered_care_date",
+                "clae_cla_placement_id",
+            ],
             rows: episodes,
         },
-        Table { name: "ssd_legal_status", header: &["lega_legal_status_id", "lega_person_id", "lega_legal_status", "lega_legal_status_start_date", "lega_legal_status_end_date"], rows: legal },
-        Table { name: "ssd_cla_placement", header: &["clap_cla_placement_id", "clap_person_id", "clap_cla_placement_start_date", "clap_cla_placement_end_date", "clap_cla_placement_type"], rows: placements },
-        Table { name: "ssd_cla_health", header: &["clah_health_check_id", "clah_person_id", "clah_health_check_type", "clah_health_check_date", "clah_health_check_status"], rows: health },
+        Table {
+            name: "ssd_legal_status",
+            header: &[
+                "lega_legal_status_id",
+                "lega_person_id",
+                "lega_legal_status",
+                "lega_legal_status_start_date",
+                "lega_legal_status_end_date",
+            ],
+            rows: legal,
+        },
+        Table {
+            name: "ssd_cla_placement",
+            header: &[
+                "clap_cla_placement_id",
+                "clap_person_id",
+                "clap_cla_placement_start_date",
+                "clap_cla_placement_end_date",
+                "clap_cla_placement_type",
+            ],
+            rows: placements,
+        },
+        Table {
+            name: "ssd_cla_health",
+            header: &[
+                "clah_health_check_id",
+                "clah_person_id",
+                "clah_health_check_type",
+                "clah_health_check_date",
+                "clah_health_check_status",
+            ],
+            rows: health,
+        },
         Table {
             name: "ssd_care_leavers",
-            header: &["clea_table_id", "clea_person_id", "clea_care_leaver_eligibility", "clea_care_leaver_in_touch", "clea_care_leaver_latest_contact", "clea_care_leaver_accommodation", "clea_care_leaver_accom_suitable", "clea_care_leaver_activity"],
+            header: &[
+                "clea_table_id",
+                "clea_person_id",
+                "clea_care_leaver_eligibility",
+                "clea_care_leaver_in_touch",
+                "clea_care_leaver_latest_contact",
+                "clea_care_leaver_accommodation",
+                "clea_care_leaver_accom_suitable",
+                "clea_care_leaver_activity",
+            ],
             rows: leavers,
         },
     ]
@@ -330,7 +716,17 @@ fn build(opts: &Options) -> Vec<Table> {
 
 /// Visits from `from` to `to`, every `lo..=hi` days, mostly seen.
 #[allow(clippy::too_many_arguments)]
-fn visits(g: &mut Gen, out: &mut Vec<Row>, child: &str, plan: Option<&str>, from: NaiveDate, to: NaiveDate, lo: i64, hi: i64, prefix: &str) {
+fn visits(
+    g: &mut Gen,
+    out: &mut Vec<Row>,
+    child: &str,
+    plan: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+    lo: i64,
+    hi: i64,
+    prefix: &str,
+) {
     let mut at = from + g.days(lo / 2, hi);
     // Only the last two years of visits matter to any measure.
     let horizon = g.as_at - Duration::days(800);
@@ -355,7 +751,11 @@ mod tests {
 
     #[test]
     fn same_seed_same_data_and_every_table() {
-        let opts = Options { seed: 7, period: "2022-01".parse().unwrap(), scale: 0.05 };
+        let opts = Options {
+            seed: 7,
+            period: "2022-01".parse().unwrap(),
+            scale: 0.05,
+        };
         let (a, b) = (build(&opts), build(&opts));
         assert_eq!(a.len(), 16);
         for (x, y) in a.iter().zip(&b) {

@@ -1,0 +1,385 @@
+//! End-to-end tests: the real `scrutiny` binary on synthetic data, reading what it publishes.
+
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Float64Type;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn scrutiny(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scrutiny"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A working directory with a small synthetic council and a settings file.
+struct Council {
+    dir: tempfile::TempDir,
+}
+
+impl Council {
+    fn new(sql_dir: &Path) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let out = scrutiny(
+            &["synth", "--out", "ssd", "--scale", "0.1", "--seed", "7"],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let yaml = format!(
+            "source:\n  files:\n    path: ./ssd\nstorage:\n  landing: ./var/landing\n  mart: ./var/mart\nreference:\n  team_org_units: ./ssd/team_org_units.csv\nmeasures:\n  sql_dir: {}\nnotify:\n  email:\n    from: scrutiny@example.org\n    to: [performance-team@example.org]\n    outbox: ./var/outbox\n",
+            sql_dir.display()
+        );
+        std::fs::write(dir.path().join("scrutiny.yaml"), yaml).unwrap();
+        Self { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn run(&self, period: &str) -> Output {
+        scrutiny(
+            &["run", "--config", "scrutiny.yaml", "--period", period],
+            self.path(),
+        )
+    }
+
+    fn current(&self) -> PathBuf {
+        self.path().join("var/mart/current")
+    }
+}
+
+fn read(path: &Path) -> Vec<RecordBatch> {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ParquetRecordBatchReaderBuilder::try_new(f)
+        .unwrap()
+        .build()
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn strings(batches: &[RecordBatch], col: &str) -> Vec<String> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name(col)
+                .unwrap()
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn floats(batches: &[RecordBatch], col: &str) -> Vec<Option<f64>> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name(col)
+                .unwrap()
+                .as_primitive::<Float64Type>()
+                .iter()
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Every file under `dir` with its bytes, following the `current` link.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        out.insert(
+            p.file_name().unwrap().to_string_lossy().to_string(),
+            std::fs::read(&p).unwrap(),
+        );
+    }
+    out
+}
+
+const SECTION_2_TO_4: [&str; 9] = [
+    "assessments_open",
+    "assessments_started",
+    "assessments_timeliness",
+    "icpc_count",
+    "icpc_timeliness",
+    "icpc_to_cp_plan_rate",
+    "referrals_new",
+    "referrals_nfa_rate",
+    "referrals_rereferral_rate",
+];
+
+#[test]
+fn a_run_publishes_every_measure_for_eighteen_periods() {
+    let c = Council::new(&repo().join("sql"));
+    let out = c.run("2022-01");
+    assert!(out.status.success(), "{}", text(&out));
+
+    let mv = read(&c.current().join("metric_values.parquet"));
+    let ids = strings(&mv, "metric_id");
+    let periods = strings(&mv, "period");
+    for id in SECTION_2_TO_4 {
+        let mut p: Vec<&String> = ids
+            .iter()
+            .zip(&periods)
+            .filter(|(i, _)| *i == id)
+            .map(|(_, p)| p)
+            .collect();
+        p.sort();
+        p.dedup();
+        assert_eq!(p.len(), 18, "{id}");
+        assert_eq!(p[0], "2020-08");
+        assert_eq!(p[17], "2022-01");
+    }
+    // Sorted by metric_id, period.
+    let keys: Vec<(String, String)> = ids.iter().cloned().zip(periods.iter().cloned()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    // Derived figures: the newest period has a previous month and a last year; the oldest has neither.
+    let prev = floats(&mv, "value_prev_month");
+    let ly = floats(&mv, "value_last_year");
+    let values = floats(&mv, "value");
+    let at = |id: &str, p: &str| keys.iter().position(|k| k.0 == id && k.1 == p).unwrap();
+    let (jan22, dec21, jan21) = (
+        at("referrals_new", "2022-01"),
+        at("referrals_new", "2021-12"),
+        at("referrals_new", "2021-01"),
+    );
+    assert_eq!(prev[jan22], values[dec21]);
+    assert_eq!(ly[jan22], values[jan21]);
+    assert_eq!(prev[at("referrals_new", "2020-08")], None);
+
+    for table in ["metrics", "periods", "org_units", "data_quality", "runs"] {
+        assert!(
+            !read(&c.current().join(format!("{table}.parquet"))).is_empty(),
+            "{table}"
+        );
+    }
+    assert_eq!(
+        strings(&read(&c.current().join("periods.parquet")), "label")
+            .last()
+            .unwrap(),
+        "January 2022"
+    );
+
+    // The landing: 16 tables and a manifest, readable by the owner only.
+    let landing = std::fs::read_dir(c.path().join("var/landing"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(landing.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["tables"].as_object().unwrap().len(), 16);
+    assert_eq!(manifest["period"], "2022-01");
+    use std::os::unix::fs::PermissionsExt;
+    for f in ["manifest.json", "ssd_person.parquet"] {
+        assert_eq!(
+            std::fs::metadata(landing.join(f))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600,
+            "{f}"
+        );
+    }
+    assert_eq!(
+        std::fs::metadata(c.current().join("metric_values.parquet"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+
+    // The summary email: subject, both parts, every measure's title, and no person ids.
+    let outbox: Vec<PathBuf> = std::fs::read_dir(c.path().join("var/outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(outbox.len(), 1);
+    let eml = std::fs::read_to_string(&outbox[0]).unwrap();
+    assert!(
+        eml.contains("Subject: Children's services scrutiny: January 2022"),
+        "{eml}"
+    );
+    assert!(
+        eml.contains("multipart/alternative")
+            && eml.contains("text/plain")
+            && eml.contains("text/html")
+    );
+    let metrics = read(&c.current().join("metrics.parquet"));
+    assert_eq!(strings(&metrics, "metric_id").len(), SECTION_2_TO_4.len());
+    let person_ids = strings(&read(&landing.join("ssd_person.parquet")), "pers_person_id");
+    for id in person_ids.iter().take(200) {
+        assert!(
+            !eml.contains(&format!("{id}\n")) && !eml.contains(&format!("{id} ")),
+            "person id {id} in the email"
+        );
+    }
+}
+
+#[test]
+fn a_measure_that_fails_leaves_the_published_mart_byte_identical() {
+    let sql = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("sql"), sql.path());
+    let c = Council::new(sql.path());
+    assert!(c.run("2022-01").status.success());
+    let before = snapshot(&c.current());
+    let link_before = std::fs::read_link(c.current()).unwrap();
+
+    std::fs::write(
+        sql.path().join("metrics/zz_broken.sql"),
+        "/*---\nid: zz_broken\ntitle: Broken\narea: Referrals\nunit: count\npolarity: neutral\ntarget: ~\norder: 999\ndescription: fails when it runs\n---*/\nSELECT period, 'ALL' AS org_unit, CAST(NULL AS VARCHAR) AS category,\n       CAST(label AS BIGINT) AS numerator, CAST(NULL AS BIGINT) AS denominator\nFROM reporting_periods\n",
+    )
+    .unwrap();
+    let out = c.run("2022-01");
+    assert!(!out.status.success());
+    assert!(text(&out).contains("zz_broken"), "{}", text(&out));
+    assert_eq!(std::fs::read_link(c.current()).unwrap(), link_before);
+    assert_eq!(
+        snapshot(&c.current()),
+        before,
+        "current changed after a failed run"
+    );
+    // The failure alert names the stage.
+    let alert = std::fs::read_dir(c.path().join("var/outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-failure.eml"))
+        .unwrap();
+    let alert = std::fs::read_to_string(alert).unwrap();
+    assert!(alert.contains("FAILED at compute"), "{alert}");
+}
+
+#[test]
+fn a_missing_table_exits_65_names_it_and_publishes_nothing() {
+    let c = Council::new(&repo().join("sql"));
+    std::fs::remove_file(c.path().join("ssd/ssd_cla_health.csv")).unwrap();
+    let out = c.run("2022-01");
+    assert_eq!(out.status.code(), Some(65), "{}", text(&out));
+    assert!(
+        text(&out).contains("`ssd_cla_health` is missing"),
+        "{}",
+        text(&out)
+    );
+    assert!(!c.current().exists());
+    let landings = std::fs::read_dir(c.path().join("var/landing"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(landings, 0, "no half-written landing is left");
+}
+
+#[test]
+fn an_invalid_date_exits_65_naming_file_line_and_column() {
+    let c = Council::new(&repo().join("sql"));
+    let f = c.path().join("ssd/ssd_cp_plans.csv");
+    let mut body = std::fs::read_to_string(&f).unwrap();
+    body.push_str("CPX,P1,2021-02-30,\n");
+    let line = body.lines().count();
+    std::fs::write(&f, body).unwrap();
+    let out = c.run("2022-01");
+    assert_eq!(out.status.code(), Some(65), "{}", text(&out));
+    let msg = text(&out);
+    assert!(
+        msg.contains(&format!("ssd_cp_plans.csv:{line}"))
+            && msg.contains("cppl_cp_plan_start_date")
+            && msg.contains("2021-02-30"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn every_configuration_problem_is_reported_at_once_with_exit_78() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "source:\n  files:\n    path: ./ssd\n    format: csv\nstorage:\n  landing: ./l\n  mart: ./m\nreference:\n  team_org_units: ./missing.csv\nnotify:\n  email:\n    from: nobody\n    to: [a@example.org]\n    outbox: ./o\n",
+    )
+    .unwrap();
+    let out = scrutiny(
+        &["run", "--config", "bad.yaml", "--period", "2022-01"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(78));
+    let msg = text(&out);
+    assert!(msg.contains("4 problems"), "{msg}");
+    assert!(
+        msg.contains("`measures.sql_dir`") && msg.contains("no `metrics` directory"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("bad.yaml:4: `source.files.format`: unknown field"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("bad.yaml:9: `reference.team_org_units`"),
+        "{msg}"
+    );
+    assert!(msg.contains("bad.yaml:12: `notify.email.from`"), "{msg}");
+}
+
+#[test]
+fn a_measure_test_that_fails_shows_a_diff_and_exits_non_zero() {
+    let sql = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("sql"), sql.path());
+    let ok = scrutiny(&["test", "--sql", sql.path().to_str().unwrap()], sql.path());
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains(" passed, 0 failed"));
+    let f = sql.path().join("metrics/tests/icpc.yaml");
+    std::fs::write(
+        &f,
+        std::fs::read_to_string(&f)
+            .unwrap()
+            .replace("numerator: 3", "numerator: 4"),
+    )
+    .unwrap();
+    let out = scrutiny(
+        &["test", "icpc_count", "--sql", sql.path().to_str().unwrap()],
+        sql.path(),
+    );
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(
+        msg.contains("- period=2022-01 org_unit=ALL category=NULL numerator=4")
+            && msg.contains("+ period=2022-01 org_unit=ALL category=NULL numerator=3"),
+        "{msg}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest)
+        } else {
+            std::fs::copy(&p, &dest).map(|_| ()).unwrap()
+        }
+    }
+}
