@@ -499,3 +499,100 @@ mod tests {
         assert!(errs[0].to_string().contains("`ssd_person` is missing"));
     }
 }
+
+#[cfg(test)]
+mod parquet_tests {
+    use super::*;
+    use datafusion::arrow::array::{Array, AsArray, Int64Array, StringArray, TimestampSecondArray};
+    use datafusion::arrow::datatypes::{Date32Type, Field, Schema, TimeUnit};
+    use datafusion::parquet::arrow::ArrowWriter;
+
+    #[test]
+    fn parquet_is_cast_to_the_contract_types() {
+        let dir = tempfile::tempdir().unwrap();
+        // As a Mosaic build might export it: integer ids, DATETIME as timestamps, an extra column.
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("cppl_cp_plan_id", DataType::Int64, false),
+            Field::new("cppl_person_id", DataType::Utf8, true),
+            Field::new(
+                "cppl_cp_plan_start_date",
+                DataType::Timestamp(TimeUnit::Second, None),
+                true,
+            ),
+            Field::new(
+                "cppl_cp_plan_end_date",
+                DataType::Timestamp(TimeUnit::Second, None),
+                true,
+            ),
+            Field::new("pers_name", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int64Array::from(vec![42])),
+                Arc::new(StringArray::from(vec![Some("P1")])),
+                // 2021-03-04 10:11:12 UTC
+                Arc::new(TimestampSecondArray::from(vec![Some(1_614_852_672)])),
+                Arc::new(TimestampSecondArray::from(vec![None::<i64>])),
+                Arc::new(StringArray::from(vec![Some("Secret Name")])),
+            ],
+        )
+        .unwrap();
+        let f = File::create(dir.path().join("ssd_cp_plans.parquet")).unwrap();
+        let mut w = ArrowWriter::try_new(f, schema, None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+
+        let t = ContractTable::get("ssd_cp_plans").unwrap();
+        let b = FileSource::new(dir.path())
+            .read(t)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.schema(), t.schema());
+        assert_eq!(b.column(0).as_string::<i32>().value(0), "42");
+        assert_eq!(
+            b.column(2).as_primitive::<Date32Type>().value(0),
+            parse_date("2021-03-04").unwrap()
+        );
+        assert!(b.column(3).is_null(0));
+    }
+
+    #[test]
+    fn a_parquet_column_of_the_wrong_type_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("cppl_cp_plan_id", DataType::Utf8, true),
+            Field::new("cppl_person_id", DataType::Utf8, true),
+            Field::new("cppl_cp_plan_start_date", DataType::Float64, true),
+            Field::new("cppl_cp_plan_end_date", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec!["X"])),
+                Arc::new(StringArray::from(vec!["P"])),
+                Arc::new(datafusion::arrow::array::Float64Array::from(vec![1.5])),
+                Arc::new(StringArray::from(vec!["2021-01-01"])),
+            ],
+        )
+        .unwrap();
+        let f = File::create(dir.path().join("ssd_cp_plans.parquet")).unwrap();
+        let mut w = ArrowWriter::try_new(f, schema, None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let t = ContractTable::get("ssd_cp_plans").unwrap();
+        let e = FileSource::new(dir.path())
+            .read(t)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cppl_cp_plan_start_date") && e.contains("Float64"),
+            "{e}"
+        );
+    }
+}

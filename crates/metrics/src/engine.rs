@@ -643,3 +643,89 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Met
         periods: inputs.period.trend(inputs.trend_months),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(name: &str, sql: &str) -> Model {
+        Model {
+            name: name.into(),
+            file: PathBuf::from(format!("sql/staging/{name}.sql")),
+            sql: sql.into(),
+        }
+    }
+
+    #[test]
+    fn models_are_ordered_by_what_they_read_not_by_name() {
+        let ctx = SessionContext::new();
+        let models = vec![
+            model("a_last", "SELECT * FROM m_middle"),
+            model(
+                "m_middle",
+                "WITH x AS (SELECT * FROM z_first) SELECT * FROM x",
+            ),
+            model("z_first", "SELECT * FROM ssd_person"),
+        ];
+        let order: Vec<&str> = order_models(&ctx, &models, &BTreeMap::new())
+            .unwrap()
+            .iter()
+            .map(|(m, _)| m.name.as_str())
+            .collect();
+        assert_eq!(order, vec!["z_first", "m_middle", "a_last"]);
+    }
+
+    #[test]
+    fn a_cycle_between_models_is_named() {
+        let ctx = SessionContext::new();
+        let models = vec![
+            model("a", "SELECT * FROM b"),
+            model("b", "SELECT * FROM a"),
+            model("c", "SELECT 1"),
+        ];
+        let e = order_models(&ctx, &models, &BTreeMap::new()).unwrap_err();
+        assert!(
+            e[0].message.contains("cycle between models: a -> b"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_points_at_the_line_in_the_file() {
+        let ctx = SessionContext::new();
+        let models = vec![model("bad", "SELECT a\nFROM t\nWHERE a = = 1")];
+        let e = order_models(&ctx, &models, &BTreeMap::new()).unwrap_err();
+        assert_eq!(e[0].line, 3, "{e:?}");
+        assert!(e[0].file.ends_with("bad.sql"));
+    }
+
+    #[test]
+    fn team_map_keeps_the_first_row_of_a_team_and_orders_org_units() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, "team_id,org_unit,org_unit_kind\nT1,SOUTH,locality\nT2,DCS,service\nT1,NORTH,locality\n").unwrap();
+        let map = TeamMap::read(&p).unwrap();
+        assert_eq!(map.teams.len(), 2);
+        let units: Vec<String> = map
+            .org_units()
+            .into_iter()
+            .map(|o| format!("{}:{}:{}", o.org_unit, o.kind, o.sort_order))
+            .collect();
+        assert_eq!(
+            units,
+            vec![
+                "ALL:all:0",
+                "SOUTH:locality:1",
+                "DCS:service:2",
+                "UNKNOWN:unknown:3"
+            ]
+        );
+        std::fs::write(&p, "team_id,org_unit,org_unit_kind\nT1,SOUTH,area\n").unwrap();
+        assert!(
+            TeamMap::read(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("line 2")
+        );
+    }
+}

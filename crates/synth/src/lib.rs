@@ -248,7 +248,7 @@ fn build(opts: &Options) -> Vec<Table> {
                 auth_txt,
                 team.into(),
             ]);
-            if g.chance(0.17) {
+            if g.chance(0.30) {
                 let s47_id = g.id("S");
                 let s47_start = start + g.days(0, 5);
                 let s47_end = s47_start + g.days(5, 30);
@@ -259,7 +259,7 @@ fn build(opts: &Options) -> Vec<Table> {
                     d(s47_start),
                     od(g.ended(s47_end)),
                 ]);
-                if g.chance(0.6) {
+                if g.chance(0.75) {
                     let icpc_date = s47_start
                         + if g.chance(0.6) {
                             g.days(5, 19)
@@ -319,7 +319,7 @@ fn build(opts: &Options) -> Vec<Table> {
             }
             if g.chance(0.55) {
                 let plan_start = auth.min(as_at);
-                let end = plan_start + g.days(60, 420);
+                let end = plan_start + g.days(60, 600);
                 cin_plans.push(vec![
                     g.id("CIN"),
                     child.clone(),
