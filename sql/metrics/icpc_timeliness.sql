@@ -9,8 +9,7 @@ order: 310
 description: >
   Of the conferences in the month (transfer-ins left out) whose icpc_s47_enquiry_id links to
   an S47 enquiry that started on or before the conference, those held within 15 working days
-  of the enquiry's start. Should the link find several such enquiries, the latest start is
-  used, so a conference is timely when any linked enquiry makes it so.
+  of the enquiry's start (linked on icpc_s47_enquiry_id alone).
 ---*/
 WITH conferences AS (
     SELECT

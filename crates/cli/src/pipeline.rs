@@ -5,7 +5,7 @@ use scrutiny_core::settings::SourceSettings;
 use scrutiny_core::{Period, Settings, WorkingDayCalendar, exit, new_run_id};
 use scrutiny_extract::{ExtractError, FileSource, Landing};
 use scrutiny_mart::{Published, RunFacts};
-use scrutiny_metrics::engine::{TeamMap, read_code_map};
+use scrutiny_metrics::engine::{CODE_SETS_CSV, TeamMap, read_code_map, read_code_sets};
 use scrutiny_metrics::{Computed, Inputs, MetricsError, Project};
 use std::path::Path;
 use std::sync::Arc;
@@ -98,6 +98,8 @@ fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prepared
         ),
     }
     .map_err(|e| config_failure("configure", e))?;
+    let code_sets = read_code_sets(CODE_SETS_CSV, Path::new("built-in SSDA903 code sets"))
+        .map_err(|e| config_failure("configure", e))?;
     let inputs = Inputs {
         period,
         trend_months: m.trend_months,
@@ -106,6 +108,7 @@ fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prepared
         targets: m.targets.clone(),
         team_map,
         code_map,
+        code_sets,
         tables: Vec::new(),
         select: None,
         run_id: run_id.to_string(),

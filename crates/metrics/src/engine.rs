@@ -54,8 +54,10 @@ pub struct Inputs {
     /// Per-measure targets from the settings.
     pub targets: BTreeMap<String, f64>,
     pub team_map: TeamMap,
-    /// `code_set, description, code` rows.
+    /// `code_set, description, code` rows: the council's code map.
     pub code_map: Vec<[String; 3]>,
+    /// `code_set, code, label, sort_order` rows: the SSDA903 code sets.
+    pub code_sets: Vec<[String; 4]>,
     /// Source tables: name and landed Parquet file.
     pub tables: Vec<(String, PathBuf)>,
     /// Only these measures, when given.
@@ -140,6 +142,32 @@ impl TeamMap {
     }
 }
 
+/// The SSDA903 code sets shipped with the binary (`config/reference/ssda903_codes.csv`).
+pub const CODE_SETS_CSV: &str = include_str!("../../../config/reference/ssda903_codes.csv");
+
+/// Reads a `code_set,code,label,sort_order` CSV.
+pub fn read_code_sets(text: &str, file: &Path) -> Result<Vec<[String; 4]>, MetricsError> {
+    let bad = |message: String| MetricsError::Reference {
+        file: file.to_path_buf(),
+        message,
+    };
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    r.records()
+        .map(|rec| {
+            let rec = rec.map_err(|e| bad(e.to_string()))?;
+            if rec.len() != 4 {
+                return Err(bad("columns must be code_set,code,label,sort_order".into()));
+            }
+            Ok([
+                rec[0].to_string(),
+                rec[1].to_string(),
+                rec[2].to_string(),
+                rec[3].to_string(),
+            ])
+        })
+        .collect()
+}
+
 /// Reads a `code_set,description,code` CSV.
 pub fn read_code_map(text: &str, file: &Path) -> Result<Vec<[String; 3]>, MetricsError> {
     let bad = |message: String| MetricsError::Reference {
@@ -196,7 +224,17 @@ pub fn session(inputs: &Inputs) -> Result<SessionContext, MetricsError> {
     let config = SessionConfig::new()
         .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
     let ctx = SessionContext::new_with_config(config);
-    for f in crate::udf::all(inputs.calendar.clone()) {
+    let book = crate::udf::CodeBook::new(
+        inputs
+            .code_sets
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str())),
+        inputs
+            .code_map
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())),
+    );
+    for f in crate::udf::all(inputs.calendar.clone(), Arc::new(book)) {
         ctx.register_udf(f);
     }
     let periods = inputs.period.trend(inputs.trend_months);
@@ -265,6 +303,20 @@ pub fn session(inputs: &Inputs) -> Result<SessionContext, MetricsError> {
     ])
     .map_err(|e| df_err("code_map")(e.into()))?;
     mem_table(&ctx, "code_map", batch)?;
+
+    let cs = &inputs.code_sets;
+    let order = |s: &str| s.parse::<u32>().ok();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("code_set", strings(cs.iter().map(|r| r[0].clone()))),
+        ("code", strings(cs.iter().map(|r| r[1].clone()))),
+        ("label", strings(cs.iter().map(|r| r[2].clone()))),
+        (
+            "sort_order",
+            Arc::new(cs.iter().map(|r| order(&r[3])).collect::<UInt32Array>()) as ArrayRef,
+        ),
+    ])
+    .map_err(|e| df_err("code_sets")(e.into()))?;
+    mem_table(&ctx, "code_sets", batch)?;
     Ok(ctx)
 }
 

@@ -347,7 +347,15 @@ pub fn render_literal(v: &Value) -> String {
     }
 }
 
-/// Renders `{{ var('name') }}` in a definition. Line breaks are kept, so line numbers in
+fn upper_trimmed(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(crate::udf::ascii_trim(s).to_uppercase()),
+        Value::Sequence(items) => Value::Sequence(items.iter().map(upper_trimmed).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Renders `{{ var('name') }}` (and `{{ var_upper('name') }}`) in a definition. Line breaks are kept, so line numbers in
 /// messages still point into the file.
 pub fn render(
     sql: &str,
@@ -358,12 +366,7 @@ pub fn render(
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
-    let values: BTreeMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.clone(), render_literal(v)))
-        .collect();
-    env.add_function(
-        "var",
+    let lookup = |values: BTreeMap<String, String>| {
         move |name: String| -> Result<String, minijinja::Error> {
             values.get(&name).cloned().ok_or_else(|| {
                 minijinja::Error::new(
@@ -371,7 +374,24 @@ pub fn render(
                     format!("unknown variable `{name}` (declare it in sql/vars.yaml)"),
                 )
             })
-        },
+        }
+    };
+    env.add_function(
+        "var",
+        lookup(
+            vars.iter()
+                .map(|(k, v)| (k.clone(), render_literal(v)))
+                .collect(),
+        ),
+    );
+    // For lists compared "trimmed, ignoring case": each value trimmed and upper-cased.
+    env.add_function(
+        "var_upper",
+        lookup(
+            vars.iter()
+                .map(|(k, v)| (k.clone(), render_literal(&upper_trimmed(v))))
+                .collect(),
+        ),
     );
     env.render_str(sql, minijinja::context! {}).map_err(|e| {
         let line = first_line + e.line().unwrap_or(1) - 1;

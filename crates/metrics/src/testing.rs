@@ -207,7 +207,16 @@ async fn run_case(
                 .map(|[t, o, k]| (t.clone(), o.clone(), k.clone()))
                 .collect(),
         },
-        code_map: Vec::new(),
+        code_map: crate::engine::read_code_map(
+            include_str!("../../../config/reference/code_map.csv"),
+            Path::new("code_map.csv"),
+        )
+        .map_err(|e| e.to_string())?,
+        code_sets: crate::engine::read_code_sets(
+            crate::engine::CODE_SETS_CSV,
+            Path::new("ssda903_codes.csv"),
+        )
+        .map_err(|e| e.to_string())?,
         tables: Vec::new(),
         select: None,
         run_id: "test".into(),

@@ -1,7 +1,7 @@
 //! Functions the SQL definitions call: the working-day calendar and the text rules of kpis.md.
 
 use datafusion::arrow::array::{
-    ArrayRef, AsArray, BooleanArray, Date32Array, Int64Array, StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int64Array, StringArray,
 };
 use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::common::{Result, exec_err};
@@ -15,8 +15,10 @@ use std::sync::Arc;
 const UNIX_EPOCH_CE: i64 = 719_163;
 
 /// Every function the definitions may call, ready to register.
-pub fn all(calendar: Arc<WorkingDayCalendar>) -> Vec<ScalarUDF> {
+pub fn all(calendar: Arc<WorkingDayCalendar>, codes: Arc<CodeBook>) -> Vec<ScalarUDF> {
     vec![
+        ScalarUDF::from(NormaliseCode::new(codes.clone(), "normalise_code")),
+        ScalarUDF::from(NormaliseCode::new(codes, "is_unknown_code")),
         ScalarUDF::from(WorkingDays::new(calendar.clone())),
         ScalarUDF::from(AddWorkingDays::new(calendar)),
         ScalarUDF::from(TextRule::new("is_yes")),
@@ -226,5 +228,227 @@ mod tests {
     fn trim_is_ascii_whitespace_only() {
         assert_eq!(ascii_trim(" \t a b \r\n"), "a b");
         assert_eq!(ascii_trim("\u{a0}x"), "\u{a0}x");
+    }
+}
+
+/// The known codes of each code set and the council's code map (kpis.md section 8).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct CodeBook {
+    /// code set -> known codes, upper case.
+    known: std::collections::BTreeMap<String, Vec<String>>,
+    /// (code set, trimmed lower-case description) -> code.
+    map: std::collections::BTreeMap<(String, String), String>,
+}
+
+/// How a code column's value was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Normalised {
+    /// No value (NULL or blank).
+    Missing,
+    Code(String),
+    /// A value that is neither a code, a code with a description, nor in the code map.
+    Unknown,
+}
+
+impl CodeBook {
+    /// `sets`: `(code_set, code)`; `map`: `(code_set, description, code)`.
+    pub fn new<'a>(
+        sets: impl IntoIterator<Item = (&'a str, &'a str)>,
+        map: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> Self {
+        let mut known: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (set, code) in sets {
+            known
+                .entry(set.to_string())
+                .or_default()
+                .push(code.trim().to_ascii_uppercase());
+        }
+        let map = map
+            .into_iter()
+            .map(|(set, desc, code)| {
+                (
+                    (set.to_string(), ascii_trim(desc).to_lowercase()),
+                    code.to_string(),
+                )
+            })
+            .collect();
+        Self { known, map }
+    }
+
+    pub fn has_set(&self, set: &str) -> bool {
+        self.known.contains_key(set)
+    }
+
+    /// The section 8 rule: a known code; else a known code followed by a space, `-`, `:` or
+    /// `)` (the longest wins); else the code map; else unknown.
+    pub fn normalise(&self, set: &str, value: &str) -> Normalised {
+        let v = ascii_trim(value);
+        if v.is_empty() {
+            return Normalised::Missing;
+        }
+        let upper = v.to_ascii_uppercase();
+        let codes = self.known.get(set).map(Vec::as_slice).unwrap_or(&[]);
+        if codes.iter().any(|c| *c == upper) {
+            return Normalised::Code(upper);
+        }
+        let prefixed = codes
+            .iter()
+            .filter(|c| {
+                upper.starts_with(c.as_str())
+                    && matches!(
+                        upper.as_bytes().get(c.len()),
+                        Some(b' ' | b'-' | b':' | b')')
+                    )
+            })
+            .max_by_key(|c| c.len());
+        if let Some(c) = prefixed {
+            return Normalised::Code(c.clone());
+        }
+        match self.map.get(&(set.to_string(), v.to_lowercase())) {
+            Some(code) => Normalised::Code(code.clone()),
+            None => Normalised::Unknown,
+        }
+    }
+}
+
+/// `normalise_code(code_set, value)`: the code a value stands for, or NULL when it is missing
+/// or unknown. `is_unknown_code(code_set, value)` tells the two apart for the quality report.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct NormaliseCode {
+    book: Arc<CodeBook>,
+    name: &'static str,
+    signature: Signature,
+}
+
+impl NormaliseCode {
+    pub fn new(book: Arc<CodeBook>, name: &'static str) -> Self {
+        Self {
+            book,
+            name,
+            signature: Signature::exact(
+                vec![DataType::Utf8, DataType::Utf8],
+                Volatility::Immutable,
+            ),
+        }
+    }
+}
+
+impl ScalarUDFImpl for NormaliseCode {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(if self.name == "is_unknown_code" {
+            DataType::Boolean
+        } else {
+            DataType::Utf8
+        })
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let a = arrays(&args)?;
+        let (sets, values) = (a[0].as_string::<i32>(), a[1].as_string::<i32>());
+        if let Some(set) = sets.iter().flatten().find(|s| !self.book.has_set(s)) {
+            return exec_err!("{}: unknown code set `{set}`", self.name);
+        }
+        let read = |i: usize| -> Normalised {
+            match (sets.is_valid(i), values.is_valid(i)) {
+                (true, true) => self.book.normalise(sets.value(i), values.value(i)),
+                _ => Normalised::Missing,
+            }
+        };
+        let out: ArrayRef = if self.name == "is_unknown_code" {
+            Arc::new(
+                (0..values.len())
+                    .map(|i| Some(read(i) == Normalised::Unknown))
+                    .collect::<BooleanArray>(),
+            )
+        } else {
+            Arc::new(
+                (0..values.len())
+                    .map(|i| match read(i) {
+                        Normalised::Code(c) => Some(c),
+                        _ => None,
+                    })
+                    .collect::<StringArray>(),
+            )
+        };
+        finish(&args, out)
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    fn book() -> CodeBook {
+        CodeBook::new(
+            [
+                ("start", "S"),
+                ("start", "L"),
+                ("ceased", "E4A"),
+                ("ceased", "E41"),
+                ("ceased", "E4"),
+                ("suit", "1"),
+                ("suit", "2"),
+            ],
+            [
+                ("suit", "Suitable", "1"),
+                ("suit", "Unsuitable", "2"),
+                ("start", "Started to be looked after", "S"),
+            ],
+        )
+    }
+
+    #[test]
+    fn codes_held_as_descriptions() {
+        let b = book();
+        assert_eq!(b.normalise("start", " s "), Normalised::Code("S".into()));
+        assert_eq!(
+            b.normalise("start", "S - Started to be looked after"),
+            Normalised::Code("S".into())
+        );
+        assert_eq!(
+            b.normalise("start", "L: legal status"),
+            Normalised::Code("L".into())
+        );
+        assert_eq!(
+            b.normalise("start", "l) legal status"),
+            Normalised::Code("L".into())
+        );
+        assert_eq!(
+            b.normalise("start", "started to be looked after "),
+            Normalised::Code("S".into())
+        );
+        assert_eq!(
+            b.normalise("start", "Sx"),
+            Normalised::Unknown,
+            "a code must be followed by a separator"
+        );
+        assert_eq!(b.normalise("start", "Started"), Normalised::Unknown);
+        assert_eq!(b.normalise("start", "  "), Normalised::Missing);
+        assert_eq!(
+            b.normalise("suit", "UNSUITABLE"),
+            Normalised::Code("2".into())
+        );
+    }
+
+    #[test]
+    fn the_longest_prefix_wins() {
+        let b = book();
+        assert_eq!(
+            b.normalise("ceased", "E41 - adopted"),
+            Normalised::Code("E41".into())
+        );
+        assert_eq!(
+            b.normalise("ceased", "E4A-x"),
+            Normalised::Code("E4A".into())
+        );
+        assert_eq!(
+            b.normalise("ceased", "E4 - x"),
+            Normalised::Code("E4".into())
+        );
     }
 }

@@ -1,0 +1,35 @@
+/*---
+id: cla_placement_stability_short
+title: "Short Term Placement Stability"
+area: Children in Care
+unit: rate
+polarity: lower_is_better
+target: ~
+order: 650
+description: >
+  Of the children looked after at the as-at date, those with 3 or more distinct placements
+  (clap_cla_placement_id, matched on clap_person_id, whichever episode they belong to) that
+  overlap the 12 months to the as-at date: started on or before the as-at date and not ended
+  on or before the as-at date less 12 months.
+---*/
+WITH placements AS (
+    SELECT l.period, l.person_id, COUNT(DISTINCT pl.clap_cla_placement_id) AS placements
+    FROM int_looked_after AS l
+    JOIN stg_cla_placement AS pl
+        ON pl.clap_person_id = l.person_id
+       AND pl.clap_cla_placement_id IS NOT NULL
+       AND pl.clap_cla_placement_start_date <= l.period_end
+       AND (pl.clap_cla_placement_end_date IS NULL
+            OR pl.clap_cla_placement_end_date > l.period_end - INTERVAL '12 months')
+    GROUP BY l.period, l.person_id
+)
+SELECT
+    p.period,
+    'ALL' AS org_unit,
+    CAST(NULL AS VARCHAR) AS category,
+    COUNT(CASE WHEN m.placements >= 3 THEN 1 END) AS numerator,
+    COUNT(l.person_id) AS denominator
+FROM reporting_periods AS p
+LEFT JOIN int_looked_after AS l ON l.period = p.period
+LEFT JOIN placements AS m ON m.period = l.period AND m.person_id = l.person_id
+GROUP BY p.period
