@@ -1,5 +1,5 @@
--- Rows identical in every contract column count once (kpis.md section 9): how many were
--- dropped, per table.
+-- Rows identical in every contract column (after typing, and after 1900-01-01 became NULL in
+-- cina_assessment_auth_date) count once (kpis.md section 9): how many were dropped, per table.
 SELECT 'ssd_person' AS table_name, 'exact_duplicate_dropped' AS rule,
        (SELECT COUNT(*) FROM ssd_person) AS rows_seen,
        (SELECT COUNT(*) FROM ssd_person) - (SELECT COUNT(*) FROM (SELECT DISTINCT * FROM ssd_person) AS d) AS rows_affected
@@ -10,7 +10,7 @@ SELECT 'ssd_cin_episodes' AS table_name, 'exact_duplicate_dropped' AS rule,
 UNION ALL
 SELECT 'ssd_cin_assessments' AS table_name, 'exact_duplicate_dropped' AS rule,
        (SELECT COUNT(*) FROM ssd_cin_assessments) AS rows_seen,
-       (SELECT COUNT(*) FROM ssd_cin_assessments) - (SELECT COUNT(*) FROM (SELECT DISTINCT * FROM ssd_cin_assessments) AS d) AS rows_affected
+       (SELECT COUNT(*) FROM ssd_cin_assessments) - (SELECT COUNT(*) FROM (SELECT DISTINCT cina_assessment_id, cina_person_id, cina_referral_id, cina_assessment_start_date, CASE WHEN cina_assessment_auth_date = DATE '1900-01-01' THEN NULL ELSE cina_assessment_auth_date END AS cina_assessment_auth_date, cina_assessment_team FROM ssd_cin_assessments) AS d) AS rows_affected
 UNION ALL
 SELECT 'ssd_s47_enquiry' AS table_name, 'exact_duplicate_dropped' AS rule,
        (SELECT COUNT(*) FROM ssd_s47_enquiry) AS rows_seen,

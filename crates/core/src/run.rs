@@ -47,6 +47,9 @@ pub struct LandedTable {
     /// SHA-256 of the Parquet file.
     pub sha256: String,
     pub columns: Vec<LandedColumn>,
+    /// Rows whose dates carried a time of day, dropped when typed to dates.
+    #[serde(default)]
+    pub rows_with_times: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

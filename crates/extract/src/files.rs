@@ -12,6 +12,7 @@ use datafusion::parquet::arrow::arrow_reader::{
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::contract::{ContractTable, Kind};
 use crate::error::{ExtractError, io};
@@ -22,6 +23,13 @@ pub const BATCH_ROWS: usize = 65_536;
 const UNIX_EPOCH_CE: i32 = 719_163;
 
 pub type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ExtractError>> + Send>;
+
+/// A table being read: its batches, and a count of the rows whose dates carried a time of day
+/// (dropped when typed to Date32), for the data-quality report.
+pub struct TableRead {
+    pub batches: Batches,
+    pub rows_with_times: Arc<AtomicU64>,
+}
 
 pub struct FileSource {
     dir: PathBuf,
@@ -76,12 +84,19 @@ impl FileSource {
 
     /// Reads a table as contract-typed record batches, streaming.
     pub fn read(&self, table: &'static ContractTable) -> Result<Batches, ExtractError> {
+        Ok(self.read_counting(table)?.batches)
+    }
+
+    /// As [`Self::read`], counting rows whose dates carried a time of day.
+    pub fn read_counting(&self, table: &'static ContractTable) -> Result<TableRead, ExtractError> {
         let path = self.locate(table)?;
-        if path.extension().is_some_and(|e| e == "csv") {
-            Ok(Box::new(CsvTable::open(table, path)?))
+        let rows_with_times = Arc::new(AtomicU64::new(0));
+        let batches: Batches = if path.extension().is_some_and(|e| e == "csv") {
+            Box::new(CsvTable::open(table, path, rows_with_times.clone())?)
         } else {
-            Ok(Box::new(ParquetTable::open(table, path)?))
-        }
+            Box::new(ParquetTable::open(table, path, rows_with_times.clone())?)
+        };
+        Ok(TableRead { batches, rows_with_times })
     }
 }
 
@@ -124,10 +139,11 @@ struct CsvTable {
     positions: Vec<Option<usize>>,
     record: csv::StringRecord,
     done: bool,
+    rows_with_times: Arc<AtomicU64>,
 }
 
 impl CsvTable {
-    fn open(table: &'static ContractTable, path: PathBuf) -> Result<Self, ExtractError> {
+    fn open(table: &'static ContractTable, path: PathBuf, rows_with_times: Arc<AtomicU64>) -> Result<Self, ExtractError> {
         let file = File::open(&path).map_err(io(&path))?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
@@ -171,6 +187,7 @@ impl CsvTable {
             positions,
             record: csv::StringRecord::new(),
             done: false,
+            rows_with_times,
         })
     }
 
@@ -203,6 +220,7 @@ impl CsvTable {
                 break;
             }
             let line = self.record.position().map_or(0, |p| p.line());
+            let mut had_time = false;
             for ((col, pos), spec) in cols.iter_mut().zip(&self.positions).zip(self.table.columns) {
                 let field = pos
                     .and_then(|p| self.record.get(p))
@@ -212,7 +230,10 @@ impl CsvTable {
                     (Col::Text(b), None) => b.append_null(),
                     (Col::Date(b), None) => b.append_null(),
                     (Col::Date(b), Some(f)) => match parse_date(f) {
-                        Some(days) => b.append_value(days),
+                        Some(days) => {
+                            had_time |= f.len() > 10;
+                            b.append_value(days)
+                        }
                         None => {
                             return Err(ExtractError::BadDate {
                                 file: self.path.clone(),
@@ -223,6 +244,9 @@ impl CsvTable {
                         }
                     },
                 }
+            }
+            if had_time {
+                self.rows_with_times.fetch_add(1, Ordering::Relaxed);
             }
             rows += 1;
         }
@@ -267,10 +291,11 @@ struct ParquetTable {
     table: &'static ContractTable,
     path: PathBuf,
     reader: ParquetRecordBatchReader,
+    rows_with_times: Arc<AtomicU64>,
 }
 
 impl ParquetTable {
-    fn open(table: &'static ContractTable, path: PathBuf) -> Result<Self, ExtractError> {
+    fn open(table: &'static ContractTable, path: PathBuf, rows_with_times: Arc<AtomicU64>) -> Result<Self, ExtractError> {
         let file = File::open(&path).map_err(io(&path))?;
         let pq = |source| ExtractError::Parquet {
             path: path.clone(),
@@ -304,11 +329,13 @@ impl ParquetTable {
             table,
             path,
             reader,
+            rows_with_times,
         })
     }
 
     fn conform(&self, batch: RecordBatch) -> Result<RecordBatch, ExtractError> {
         let rows = batch.num_rows();
+        let mut timed = vec![false; rows];
         let mut arrays = Vec::with_capacity(self.table.columns.len());
         for c in self.table.columns {
             let want = c.kind.data_type();
@@ -336,6 +363,17 @@ impl ParquetTable {
                             expected: want.to_string(),
                         });
                     }
+                    if matches!(a.data_type(), DataType::Timestamp(..) | DataType::Date64) {
+                        // A time of day is whatever a round trip through a date loses.
+                        let err = |source| ExtractError::Arrow { path: self.path.clone(), source };
+                        let day = cast_with_options(a, &DataType::Date32, &CastOptions::default())
+                            .and_then(|d| cast_with_options(&d, a.data_type(), &CastOptions::default()))
+                            .map_err(err)?;
+                        let differs = datafusion::arrow::compute::kernels::cmp::neq(a, &day).map_err(err)?;
+                        for (t, d) in timed.iter_mut().zip(differs.iter()) {
+                            *t |= d.unwrap_or(false);
+                        }
+                    }
                     cast_with_options(
                         a,
                         &want,
@@ -352,6 +390,8 @@ impl ParquetTable {
             };
             arrays.push(array);
         }
+        let timed_rows = timed.iter().filter(|t| **t).count() as u64;
+        self.rows_with_times.fetch_add(timed_rows, Ordering::Relaxed);
         RecordBatch::try_new(self.table.schema(), arrays).map_err(|source| ExtractError::Arrow {
             path: self.path.clone(),
             source,
@@ -412,7 +452,9 @@ mod tests {
              P1, 7 ,2021-03-04 10:11:12,,Secret Name\n",
         );
         let t = ContractTable::get("ssd_cp_plans").unwrap();
-        let batches: Vec<_> = s.read(t).unwrap().collect::<Result<_, _>>().unwrap();
+        let read = s.read_counting(t).unwrap();
+        let batches: Vec<_> = read.batches.collect::<Result<_, _>>().unwrap();
+        assert_eq!(read.rows_with_times.load(Ordering::Relaxed), 1);
         let b = &batches[0];
         assert_eq!(b.num_rows(), 1);
         assert_eq!(

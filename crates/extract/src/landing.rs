@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use crate::contract::ContractTable;
 use crate::error::{ExtractError, io};
-use crate::files::Batches;
+use crate::files::TableRead;
 
 /// A completed landing.
 #[derive(Debug, Clone)]
@@ -108,7 +108,7 @@ impl LandingWriter {
     pub fn write_table(
         &self,
         table: &ContractTable,
-        batches: Batches,
+        read: TableRead,
         mut progress: impl FnMut(u64),
     ) -> Result<(String, LandedTable), ExtractError> {
         let file_name = format!("{}.parquet", table.name);
@@ -127,7 +127,7 @@ impl LandingWriter {
         };
         let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(pq)?;
         let mut rows = 0u64;
-        for batch in batches {
+        for batch in read.batches {
             let batch = batch?;
             rows += batch.num_rows() as u64;
             writer.write(&batch).map_err(pq)?;
@@ -144,6 +144,7 @@ impl LandingWriter {
             })
             .collect();
         let sha256 = sha256_file(&path)?;
+        let rows_with_times = read.rows_with_times.load(std::sync::atomic::Ordering::Relaxed);
         Ok((
             table.name.to_string(),
             LandedTable {
@@ -151,6 +152,7 @@ impl LandingWriter {
                 rows,
                 sha256,
                 columns,
+                rows_with_times,
             },
         ))
     }

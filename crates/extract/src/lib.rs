@@ -43,8 +43,8 @@ pub fn extract_files(
                     let Some(table) = queue.lock().expect("queue").next() else {
                         break;
                     };
-                    let result = source.read(table).and_then(|batches| {
-                        writer.write_table(table, batches, |rows| progress(table.name, rows))
+                    let result = source.read_counting(table).and_then(|read| {
+                        writer.write_table(table, read, |rows| progress(table.name, rows))
                     });
                     tracing::debug!(table = table.name, ok = result.is_ok(), "table landed");
                     results.lock().expect("results").push(result);

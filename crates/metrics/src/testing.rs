@@ -31,7 +31,9 @@ use crate::project::Project;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestFile {
-    pub measure: String,
+    /// The measure under test; absent for a test of the data-quality rules.
+    #[serde(default)]
+    pub measure: Option<String>,
     pub cases: Vec<TestCase>,
 }
 
@@ -52,7 +54,19 @@ pub struct TestCase {
     pub closure_days: Vec<String>,
     #[serde(default)]
     pub given: BTreeMap<String, Vec<BTreeMap<String, Value>>>,
+    #[serde(default)]
     pub expect: Vec<ExpectedRow>,
+    /// For data-quality tests: the rules that must count rows; every other rule must count 0.
+    #[serde(default)]
+    pub expect_quality: Vec<ExpectedQuality>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedQuality {
+    pub table_name: String,
+    pub rule: String,
+    pub rows_affected: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, PartialOrd)]
@@ -167,18 +181,13 @@ pub fn diff(expected: &[ExpectedRow], actual: &[ExpectedRow]) -> Option<String> 
     Some(out)
 }
 
-async fn run_case(
+/// A session with the case's rows as the source tables, the staging models built.
+async fn case_session(
     project: &Project,
-    measure: &str,
     case: &TestCase,
     holidays: &[chrono::NaiveDate],
-) -> Result<Option<String>, String> {
+) -> Result<(datafusion::execution::context::SessionContext, Inputs), String> {
     let period: Period = case.period.parse().map_err(|e| format!("{e}"))?;
-    let m = project
-        .measures
-        .iter()
-        .find(|m| m.meta.id == measure)
-        .ok_or_else(|| format!("no measure `{measure}`"))?;
     let mut days = holidays.to_vec();
     for d in &case.closure_days {
         days.push(
@@ -237,6 +246,43 @@ async fn run_case(
     register_models(&ctx, project, &inputs.vars)
         .await
         .map_err(|e| e.to_string())?;
+    Ok((ctx, inputs))
+}
+
+async fn run_quality_case(project: &Project, case: &TestCase, holidays: &[chrono::NaiveDate]) -> Result<Option<String>, String> {
+    let (ctx, inputs) = case_session(project, case, holidays).await?;
+    let rows = crate::engine::run_quality(&ctx, project, &inputs.vars).await.map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    for e in &case.expect_quality {
+        match rows.iter().find(|r| r.table_name == e.table_name && r.rule == e.rule) {
+            None => out.push_str(&format!("  no rule `{}` for {}\n", e.rule, e.table_name)),
+            Some(r) if r.rows_affected != e.rows_affected => {
+                out.push_str(&format!("  {} {}: expected {}, counted {}\n", e.table_name, e.rule, e.rows_affected, r.rows_affected))
+            }
+            Some(_) => {}
+        }
+    }
+    for r in &rows {
+        let listed = case.expect_quality.iter().any(|e| e.table_name == r.table_name && e.rule == r.rule);
+        if !listed && r.rows_affected != 0 {
+            out.push_str(&format!("  {} {}: expected 0, counted {}\n", r.table_name, r.rule, r.rows_affected));
+        }
+    }
+    Ok((!out.is_empty()).then(|| format!("data-quality counts differ:\n{out}")))
+}
+
+async fn run_case(
+    project: &Project,
+    measure: &str,
+    case: &TestCase,
+    holidays: &[chrono::NaiveDate],
+) -> Result<Option<String>, String> {
+    let m = project
+        .measures
+        .iter()
+        .find(|m| m.meta.id == measure)
+        .ok_or_else(|| format!("no measure `{measure}`"))?;
+    let (ctx, inputs) = case_session(project, case, holidays).await?;
     let rows = run_measure(&ctx, m, &inputs)
         .await
         .map_err(|e| e.to_string())?;
@@ -287,17 +333,22 @@ pub async fn run_tests(
             )
         })?;
         let fname = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if pattern.is_some_and(|p| !tf.measure.contains(p) && !fname.contains(p)) {
+        let subject = tf.measure.clone().unwrap_or_else(|| "data quality".to_string());
+        if pattern.is_some_and(|p| !subject.contains(p) && !fname.contains(p)) {
             continue;
         }
         for case in &tf.cases {
-            let failure = match run_case(project, &tf.measure, case, &holidays).await {
+            let outcome = match &tf.measure {
+                Some(m) => run_case(project, m, case, &holidays).await,
+                None => run_quality_case(project, case, &holidays).await,
+            };
+            let failure = match outcome {
                 Ok(d) => d,
                 Err(e) => Some(format!("error: {e}")),
             };
             results.push(CaseResult {
                 file: file.clone(),
-                measure: tf.measure.clone(),
+                measure: subject.clone(),
                 name: case.name.clone(),
                 failure,
             });
