@@ -139,7 +139,26 @@ fn a_run_publishes_every_measure_for_eighteen_periods() {
     let mv = read(&c.current().join("metric_values.parquet"));
     let ids = strings(&mv, "metric_id");
     let periods = strings(&mv, "period");
+    let org_units = strings(&mv, "org_unit");
+    let categories = strings(&mv, "category");
+    let metrics = read(&c.current().join("metrics.parquet"));
+    let all_ids = strings(&metrics, "metric_id");
+    assert_eq!(all_ids.len(), 25, "every measure of kpis.md");
     for id in SECTION_2_TO_4 {
+        assert!(all_ids.iter().any(|m| m == id), "{id}");
+    }
+    let snapshot: Vec<bool> = metrics
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name("snapshot")
+                .unwrap()
+                .as_boolean()
+                .iter()
+                .map(|v| v.unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (id, snap) in all_ids.iter().zip(&snapshot) {
         let mut p: Vec<&String> = ids
             .iter()
             .zip(&periods)
@@ -148,10 +167,49 @@ fn a_run_publishes_every_measure_for_eighteen_periods() {
             .collect();
         p.sort();
         p.dedup();
-        assert_eq!(p.len(), 18, "{id}");
-        assert_eq!(p[0], "2020-08");
-        assert_eq!(p[17], "2022-01");
+        if *snap {
+            assert_eq!(
+                p,
+                vec!["2022-01"],
+                "{id}: a snapshot has the run's period only"
+            );
+        } else {
+            assert_eq!(p.len(), 18, "{id}");
+            assert_eq!(p[0], "2020-08");
+            assert_eq!(p[17], "2022-01");
+        }
     }
+    // Visit timeliness: ALL, every org unit of the team map, and UNKNOWN.
+    let mut units: Vec<&String> = ids
+        .iter()
+        .zip(&periods)
+        .zip(&org_units)
+        .filter(|((i, p), _)| *i == "cin_visit_timeliness" && *p == "2022-01")
+        .map(|(_, o)| o)
+        .collect();
+    units.sort();
+    assert_eq!(
+        units,
+        vec![
+            "ALL",
+            "DISABLED CHILDREN SERVICE",
+            "EXETER",
+            "MID & EAST",
+            "NORTH",
+            "SOCIAL WORKERS IN SCHOOL",
+            "SOUTH",
+            "UNKNOWN"
+        ]
+    );
+    let accommodation: Vec<&String> = ids
+        .iter()
+        .zip(&categories)
+        .filter(|(i, _)| *i == "care_leavers_unsuitable_accommodation")
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(accommodation.len(), 16, "one row per accommodation code");
+    let labels = strings(&read(&c.current().join("categories.parquet")), "label");
+    assert!(labels.contains(&"a) With parents or relatives".to_string()) && labels.len() == 16);
     // Sorted by metric_id, period.
     let keys: Vec<(String, String)> = ids.iter().cloned().zip(periods.iter().cloned()).collect();
     let mut sorted = keys.clone();
@@ -171,7 +229,14 @@ fn a_run_publishes_every_measure_for_eighteen_periods() {
     assert_eq!(ly[jan22], values[jan21]);
     assert_eq!(prev[at("referrals_new", "2020-08")], None);
 
-    for table in ["metrics", "periods", "org_units", "data_quality", "runs"] {
+    for table in [
+        "metrics",
+        "periods",
+        "org_units",
+        "data_quality",
+        "runs",
+        "categories",
+    ] {
         assert!(
             !read(&c.current().join(format!("{table}.parquet"))).is_empty(),
             "{table}"
@@ -232,8 +297,12 @@ fn a_run_publishes_every_measure_for_eighteen_periods() {
             && eml.contains("text/plain")
             && eml.contains("text/html")
     );
-    let metrics = read(&c.current().join("metrics.parquet"));
-    assert_eq!(strings(&metrics, "metric_id").len(), SECTION_2_TO_4.len());
+    for title in strings(&metrics, "title") {
+        assert!(
+            eml.contains(&title) || eml.contains(&title.replace('&', "&amp;")),
+            "{title} not in the email"
+        );
+    }
     let person_ids = strings(&read(&landing.join("ssd_person.parquet")), "pers_person_id");
     for id in person_ids.iter().take(200) {
         assert!(
@@ -382,4 +451,78 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&p, &dest).map(|_| ()).unwrap()
         }
     }
+}
+
+fn value_of(mart: &Path, id: &str, period: &str) -> (Option<f64>, String) {
+    let mv = read(&mart.join("metric_values.parquet"));
+    let keys: Vec<(String, String, String)> = strings(&mv, "metric_id")
+        .into_iter()
+        .zip(strings(&mv, "period"))
+        .zip(strings(&mv, "run_id"))
+        .map(|((a, b), c)| (a, b, c))
+        .collect();
+    let values = floats(&mv, "value");
+    let i = keys
+        .iter()
+        .position(|k| k.0 == id && k.1 == period)
+        .unwrap_or_else(|| panic!("no {id} {period}"));
+    (values[i], keys[i].2.clone())
+}
+
+#[test]
+fn snapshot_measures_keep_the_value_of_the_run_that_computed_them() {
+    let c = Council::new(&repo().join("sql"));
+    assert!(c.run("2021-12").status.success());
+    let (december, december_run) = value_of(&c.current(), "care_leavers_count", "2021-12");
+    assert!(december.unwrap() > 0.0);
+
+    // A newer source: more care leavers. January is computed from it; December is carried over.
+    let f = c.path().join("ssd/ssd_care_leavers.csv");
+    let mut body = std::fs::read_to_string(&f).unwrap();
+    for k in 0..5 {
+        body.push_str(&format!("NEW{k},NEWP{k},Relevant,YES,2022-01-20,B,1,F1\n"));
+    }
+    std::fs::write(&f, body).unwrap();
+    let out = c.run("2022-01");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        value_of(&c.current(), "care_leavers_count", "2021-12"),
+        (december, december_run.clone())
+    );
+    let (january, _) = value_of(&c.current(), "care_leavers_count", "2022-01");
+    assert_eq!(january.unwrap(), december.unwrap() + 5.0);
+    // The carried-over December is January's previous month.
+    let mv = read(&c.current().join("metric_values.parquet"));
+    let at = strings(&mv, "metric_id")
+        .iter()
+        .zip(strings(&mv, "period"))
+        .position(|(i, p)| i == "care_leavers_count" && p == "2022-01")
+        .unwrap();
+    assert_eq!(floats(&mv, "value_prev_month")[at], december);
+
+    // Rerunning December from the newer source keeps December as first published...
+    assert!(c.run("2021-12").status.success());
+    assert_eq!(
+        value_of(&c.current(), "care_leavers_count", "2021-12"),
+        (december, december_run)
+    );
+    // ...unless asked.
+    let out = scrutiny(
+        &[
+            "run",
+            "--config",
+            "scrutiny.yaml",
+            "--period",
+            "2021-12",
+            "--recompute-snapshots",
+        ],
+        c.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        value_of(&c.current(), "care_leavers_count", "2021-12")
+            .0
+            .unwrap(),
+        december.unwrap() + 5.0
+    );
 }

@@ -6,6 +6,7 @@ unit: count
 polarity: lower_is_better
 target: ~
 snapshot: true
+categories: care_leaver_accommodation
 order: 740
 description: >
   For each SSDA903 accommodation code (the category, labelled a) to p) in code_sets), the

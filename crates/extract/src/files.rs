@@ -96,7 +96,10 @@ impl FileSource {
         } else {
             Box::new(ParquetTable::open(table, path, rows_with_times.clone())?)
         };
-        Ok(TableRead { batches, rows_with_times })
+        Ok(TableRead {
+            batches,
+            rows_with_times,
+        })
     }
 }
 
@@ -143,7 +146,11 @@ struct CsvTable {
 }
 
 impl CsvTable {
-    fn open(table: &'static ContractTable, path: PathBuf, rows_with_times: Arc<AtomicU64>) -> Result<Self, ExtractError> {
+    fn open(
+        table: &'static ContractTable,
+        path: PathBuf,
+        rows_with_times: Arc<AtomicU64>,
+    ) -> Result<Self, ExtractError> {
         let file = File::open(&path).map_err(io(&path))?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
@@ -295,7 +302,11 @@ struct ParquetTable {
 }
 
 impl ParquetTable {
-    fn open(table: &'static ContractTable, path: PathBuf, rows_with_times: Arc<AtomicU64>) -> Result<Self, ExtractError> {
+    fn open(
+        table: &'static ContractTable,
+        path: PathBuf,
+        rows_with_times: Arc<AtomicU64>,
+    ) -> Result<Self, ExtractError> {
         let file = File::open(&path).map_err(io(&path))?;
         let pq = |source| ExtractError::Parquet {
             path: path.clone(),
@@ -365,11 +376,17 @@ impl ParquetTable {
                     }
                     if matches!(a.data_type(), DataType::Timestamp(..) | DataType::Date64) {
                         // A time of day is whatever a round trip through a date loses.
-                        let err = |source| ExtractError::Arrow { path: self.path.clone(), source };
+                        let err = |source| ExtractError::Arrow {
+                            path: self.path.clone(),
+                            source,
+                        };
                         let day = cast_with_options(a, &DataType::Date32, &CastOptions::default())
-                            .and_then(|d| cast_with_options(&d, a.data_type(), &CastOptions::default()))
+                            .and_then(|d| {
+                                cast_with_options(&d, a.data_type(), &CastOptions::default())
+                            })
                             .map_err(err)?;
-                        let differs = datafusion::arrow::compute::kernels::cmp::neq(a, &day).map_err(err)?;
+                        let differs =
+                            datafusion::arrow::compute::kernels::cmp::neq(a, &day).map_err(err)?;
                         for (t, d) in timed.iter_mut().zip(differs.iter()) {
                             *t |= d.unwrap_or(false);
                         }
@@ -391,7 +408,8 @@ impl ParquetTable {
             arrays.push(array);
         }
         let timed_rows = timed.iter().filter(|t| **t).count() as u64;
-        self.rows_with_times.fetch_add(timed_rows, Ordering::Relaxed);
+        self.rows_with_times
+            .fetch_add(timed_rows, Ordering::Relaxed);
         RecordBatch::try_new(self.table.schema(), arrays).map_err(|source| ExtractError::Arrow {
             path: self.path.clone(),
             source,

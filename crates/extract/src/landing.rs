@@ -144,7 +144,9 @@ impl LandingWriter {
             })
             .collect();
         let sha256 = sha256_file(&path)?;
-        let rows_with_times = read.rows_with_times.load(std::sync::atomic::Ordering::Relaxed);
+        let rows_with_times = read
+            .rows_with_times
+            .load(std::sync::atomic::Ordering::Relaxed);
         Ok((
             table.name.to_string(),
             LandedTable {

@@ -251,6 +251,50 @@ fn metrics_batch(c: &Computed, sql_dir: &Path) -> RecordBatch {
     ])
 }
 
+/// Labels for measures' categories (the accommodation codes a) to p)), in report order.
+fn categories_batch(c: &Computed) -> RecordBatch {
+    let mut rows: Vec<(&str, &str, &str, u32)> = Vec::new();
+    for m in &c.measures {
+        let Some(set) = &m.meta.categories else {
+            continue;
+        };
+        for r in c.code_sets.iter().filter(|r| &r[0] == set) {
+            rows.push((
+                m.meta.id.as_str(),
+                r[1].as_str(),
+                r[2].as_str(),
+                r[3].parse().unwrap_or(0),
+            ));
+        }
+    }
+    batch(vec![
+        (
+            "metric_id",
+            DataType::Utf8,
+            false,
+            text(rows.iter().map(|r| r.0)),
+        ),
+        (
+            "category",
+            DataType::Utf8,
+            false,
+            text(rows.iter().map(|r| r.1)),
+        ),
+        (
+            "label",
+            DataType::Utf8,
+            false,
+            text(rows.iter().map(|r| r.2)),
+        ),
+        (
+            "sort_order",
+            DataType::UInt32,
+            false,
+            Arc::new(rows.iter().map(|r| Some(r.3)).collect::<UInt32Array>()),
+        ),
+    ])
+}
+
 fn periods_batch(values: &[MetricValue]) -> RecordBatch {
     let mut periods: Vec<Period> = values
         .iter()
@@ -512,6 +556,10 @@ pub fn publish(
         write_batch(
             &partial.join("org_units.parquet"),
             &org_units_batch(computed),
+        )?;
+        write_batch(
+            &partial.join("categories.parquet"),
+            &categories_batch(computed),
         )?;
         write_batch(
             &partial.join("data_quality.parquet"),

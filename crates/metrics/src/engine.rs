@@ -199,6 +199,8 @@ pub struct Computed {
     pub measures: Vec<Measure>,
     pub org_units: Vec<OrgUnit>,
     pub periods: Vec<Period>,
+    /// `code_set, code, label, sort_order`: labels for measures' categories.
+    pub code_sets: Vec<[String; 4]>,
 }
 
 fn df_err(
@@ -693,6 +695,7 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Met
         measures,
         org_units: inputs.team_map.org_units(),
         periods: inputs.period.trend(inputs.trend_months),
+        code_sets: inputs.code_sets.clone(),
     })
 }
 

@@ -61,6 +61,10 @@ pub struct MeasureMeta {
     /// Computed for the run's own period only; earlier periods are carried over.
     #[serde(default)]
     pub snapshot: bool,
+    /// The code set (of `code_sets`) whose codes are this measure's categories, labelled in
+    /// the mart's `categories` table.
+    #[serde(default)]
+    pub categories: Option<String>,
     /// Position in the report.
     pub order: u32,
     pub description: String,

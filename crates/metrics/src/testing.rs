@@ -249,23 +249,39 @@ async fn case_session(
     Ok((ctx, inputs))
 }
 
-async fn run_quality_case(project: &Project, case: &TestCase, holidays: &[chrono::NaiveDate]) -> Result<Option<String>, String> {
+async fn run_quality_case(
+    project: &Project,
+    case: &TestCase,
+    holidays: &[chrono::NaiveDate],
+) -> Result<Option<String>, String> {
     let (ctx, inputs) = case_session(project, case, holidays).await?;
-    let rows = crate::engine::run_quality(&ctx, project, &inputs.vars).await.map_err(|e| e.to_string())?;
+    let rows = crate::engine::run_quality(&ctx, project, &inputs.vars)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut out = String::new();
     for e in &case.expect_quality {
-        match rows.iter().find(|r| r.table_name == e.table_name && r.rule == e.rule) {
+        match rows
+            .iter()
+            .find(|r| r.table_name == e.table_name && r.rule == e.rule)
+        {
             None => out.push_str(&format!("  no rule `{}` for {}\n", e.rule, e.table_name)),
-            Some(r) if r.rows_affected != e.rows_affected => {
-                out.push_str(&format!("  {} {}: expected {}, counted {}\n", e.table_name, e.rule, e.rows_affected, r.rows_affected))
-            }
+            Some(r) if r.rows_affected != e.rows_affected => out.push_str(&format!(
+                "  {} {}: expected {}, counted {}\n",
+                e.table_name, e.rule, e.rows_affected, r.rows_affected
+            )),
             Some(_) => {}
         }
     }
     for r in &rows {
-        let listed = case.expect_quality.iter().any(|e| e.table_name == r.table_name && e.rule == r.rule);
+        let listed = case
+            .expect_quality
+            .iter()
+            .any(|e| e.table_name == r.table_name && e.rule == r.rule);
         if !listed && r.rows_affected != 0 {
-            out.push_str(&format!("  {} {}: expected 0, counted {}\n", r.table_name, r.rule, r.rows_affected));
+            out.push_str(&format!(
+                "  {} {}: expected 0, counted {}\n",
+                r.table_name, r.rule, r.rows_affected
+            ));
         }
     }
     Ok((!out.is_empty()).then(|| format!("data-quality counts differ:\n{out}")))
@@ -333,7 +349,10 @@ pub async fn run_tests(
             )
         })?;
         let fname = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let subject = tf.measure.clone().unwrap_or_else(|| "data quality".to_string());
+        let subject = tf
+            .measure
+            .clone()
+            .unwrap_or_else(|| "data quality".to_string());
         if pattern.is_some_and(|p| !subject.contains(p) && !fname.contains(p)) {
             continue;
         }

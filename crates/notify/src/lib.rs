@@ -121,16 +121,28 @@ fn areas(computed: &Computed, values: &[MetricValue], period: Period) -> Vec<Are
             .iter()
             .filter(|v| v.org_unit != "ALL" || v.category.is_some())
             .map(|v| Breakdown {
-                name: v.category.clone().map_or_else(
-                    || v.org_unit.clone(),
-                    |c| {
-                        if v.org_unit == "ALL" {
-                            c
-                        } else {
-                            format!("{} {c}", v.org_unit)
-                        }
-                    },
-                ),
+                name: v
+                    .category
+                    .as_ref()
+                    .and_then(|c| {
+                        let set = m.meta.categories.as_ref()?;
+                        computed
+                            .code_sets
+                            .iter()
+                            .find(|r| &r[0] == set && &r[1] == c)
+                            .map(|r| r[2].clone())
+                    })
+                    .or_else(|| v.category.clone())
+                    .map_or_else(
+                        || v.org_unit.clone(),
+                        |c| {
+                            if v.org_unit == "ALL" {
+                                c
+                            } else {
+                                format!("{} {c}", v.org_unit)
+                            }
+                        },
+                    ),
                 value: format_value(v.value, m.meta.unit),
             })
             .collect();
