@@ -526,3 +526,253 @@ fn snapshot_measures_keep_the_value_of_the_run_that_computed_them() {
         december.unwrap() + 5.0
     );
 }
+
+/// A copy of the shipped `sql/` with one file written or replaced.
+fn sql_copy_with(file: &str, text: &str) -> tempfile::TempDir {
+    let sql = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("sql"), sql.path());
+    std::fs::write(sql.path().join(file), text).unwrap();
+    sql
+}
+
+fn check(sql: &Path) -> Output {
+    scrutiny(&["check", "--sql", sql.to_str().unwrap()], sql)
+}
+
+const META: &str = "/*---\nid: ID\ntitle: T\narea: Referrals\nunit: count\npolarity: neutral\ntarget: ~\norder: 999\ndescription: d\n---*/\n";
+
+#[test]
+fn check_passes_the_shipped_definitions() {
+    let out = scrutiny(&["check"], &repo());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("25 measures"), "{}", text(&out));
+}
+
+#[test]
+fn check_reports_each_kind_of_mistake_with_file_line_and_exit_78() {
+    let measure = |id: &str, sql: &str| {
+        (
+            format!("metrics/{id}.sql"),
+            format!("{}{sql}", META.replace("ID", id)),
+        )
+    };
+    // Line 11 of each measure file is the first line of its SQL.
+    let cases: Vec<((String, String), &str)> = vec![
+        (measure("bad_syntax", "SELECT period, 'ALL' AS org_unit\nFROM reporting_periods WHERE = 1\n"), "bad_syntax.sql:12"),
+        (measure("bad_table", "SELECT period, 'ALL' AS org_unit, NULL AS category, 1 AS numerator, NULL AS denominator\nFROM no_such_table\n"), "bad_table.sql:12"),
+        (measure("bad_column", "SELECT period, 'ALL' AS org_unit, NULL AS category,\n  COUNT(no_such_column) AS numerator, NULL AS denominator\nFROM reporting_periods GROUP BY period\n"), "bad_column.sql:12"),
+        (measure("bad_columns", "SELECT period, 'ALL' AS org_unit, 1 AS numerator FROM reporting_periods\n"), "bad_columns.sql:11"),
+        (measure("bad_types", "SELECT period, 'ALL' AS org_unit, NULL AS category, 'many' AS numerator, NULL AS denominator FROM reporting_periods\n"), "bad_types.sql:11"),
+        (measure("bad_ddl", "DROP TABLE ssd_person\n"), "bad_ddl.sql:11"),
+        (("metrics/bad_meta.sql".into(), "/*---\nid: bad_meta\ntitle: T\narea: A\nunit: count\npolarity: neutral\ntarget: ~\norder: 1\ndescription: d\ncolour: red\n---*/\nSELECT 1\n".into()), "bad_meta.sql:"),
+        (("metrics/no_meta.sql".into(), "/*---\nid: no_meta\ntitle: T\n---*/\nSELECT 1\n".into()), "no_meta.sql:"),
+        (("metrics/dupe.sql".into(), META.replace("ID", "referrals_new") + "SELECT 1\n"), "dupe.sql:2: id `referrals_new` must match the file name"),
+        (("staging/stg_loop_a.sql".into(), "SELECT * FROM stg_loop_b\n".into()), "cycle between models"),
+    ];
+    for ((file, body), wanted) in cases {
+        let sql = sql_copy_with(&file, &body);
+        if file.contains("loop") {
+            std::fs::write(
+                sql.path().join("staging/stg_loop_b.sql"),
+                "SELECT * FROM stg_loop_a\n",
+            )
+            .unwrap();
+        }
+        let out = check(sql.path());
+        assert_eq!(out.status.code(), Some(78), "{file}: {}", text(&out));
+        assert!(
+            text(&out).contains(wanted),
+            "{file}: wanted `{wanted}` in:\n{}",
+            text(&out)
+        );
+    }
+    // The metadata mistakes say what is wrong.
+    let sql = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("sql"), sql.path());
+    std::fs::create_dir_all(sql.path().join("metrics/more")).unwrap();
+    std::fs::write(
+        sql.path().join("metrics/more/referrals_new.sql"),
+        META.replace("ID", "referrals_new") + "SELECT 1\n",
+    )
+    .unwrap();
+    let msg = text(&check(sql.path()));
+    assert!(
+        msg.contains("referrals_new.sql:2: duplicate measure id `referrals_new` (also ")
+            && msg.contains("more/referrals_new.sql"),
+        "{msg}"
+    );
+    let sql = sql_copy_with(
+        "metrics/bad_ddl.sql",
+        &(META.replace("ID", "bad_ddl") + "DROP TABLE ssd_person\n"),
+    );
+    assert!(text(&check(sql.path())).contains("DDL, DML and other statements are not allowed"));
+}
+
+#[test]
+fn check_reports_every_problem_at_once() {
+    let sql = sql_copy_with(
+        "metrics/one.sql",
+        &(META.replace("ID", "one") + "SELECT nope FROM reporting_periods\n"),
+    );
+    std::fs::write(
+        sql.path().join("metrics/two.sql"),
+        META.replace("ID", "two") + "SELECT period FROM nowhere\n",
+    )
+    .unwrap();
+    let msg = text(&check(sql.path()));
+    assert!(
+        msg.contains("2 problems") && msg.contains("one.sql:11") && msg.contains("two.sql:11"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn docs_name_the_tables_and_columns_a_measure_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = scrutiny(&["docs", "--out", dir.path().to_str().unwrap()], &repo());
+    assert!(out.status.success(), "{}", text(&out));
+    let md = std::fs::read_to_string(dir.path().join("measures.md")).unwrap();
+    let section = &md[md.find("(`referrals_rereferral_rate`)").unwrap()..];
+    let section = &section[..section.find("```sql").unwrap()];
+    assert!(
+        section.contains("`ssd_cin_episodes`: ")
+            && section.contains("`cine_person_id`")
+            && section.contains("`cine_referral_date`"),
+        "{section}"
+    );
+    let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    assert!(
+        html.contains("id=\"referrals_rereferral_rate\"")
+            && html.contains("<code>ssd_cin_episodes</code>")
+    );
+    assert!(
+        md.contains("| `change_vs_last_year` | Float64, nullable |"),
+        "the mart schema is documented"
+    );
+}
+
+#[test]
+fn the_readme_list_of_measures_is_generated_and_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("README.md");
+    std::fs::copy(repo().join("README.md"), &copy).unwrap();
+    let out = scrutiny(&["docs", "--readme", copy.to_str().unwrap()], &repo());
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(&copy).unwrap(),
+        std::fs::read_to_string(repo().join("README.md")).unwrap(),
+        "README.md is stale: run `cargo run -- docs --readme README.md`"
+    );
+}
+
+#[test]
+fn junit_output_for_ci_systems() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let out = scrutiny(
+        &["test", "referrals", "--junit", junit.to_str().unwrap()],
+        &repo(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let xml = std::fs::read_to_string(junit).unwrap();
+    assert!(
+        xml.contains("<testsuite name=\"scrutiny measure tests\"")
+            && xml.contains("failures=\"0\"")
+            && xml.contains("<testcase classname=\"referrals_new\""),
+        "{xml}"
+    );
+}
+
+/// The README's walkthrough: add a measure with its tests, check it, test it, see it in the mart
+/// without extracting again.
+#[test]
+fn walkthrough_add_a_measure_check_test_and_compute_it() {
+    let sql = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("sql"), sql.path());
+    let c = Council::new(sql.path());
+    assert!(c.run("2022-01").status.success());
+
+    std::fs::write(
+        sql.path().join("metrics/referrals_with_team.sql"),
+        "/*---\nid: referrals_with_team\ntitle: Referrals with a team\narea: Referrals\nunit: count\npolarity: neutral\ntarget: ~\norder: 130\ndescription: Referrals in the month that name a referral team.\n---*/\nSELECT\n    p.period,\n    'ALL' AS org_unit,\n    CAST(NULL AS VARCHAR) AS category,\n    COUNT(r.cine_referral_team) AS numerator,\n    CAST(NULL AS BIGINT) AS denominator\nFROM reporting_periods AS p\nLEFT JOIN stg_cin_episodes AS r\n    ON r.cine_referral_date BETWEEN p.period_start AND p.period_end\nGROUP BY p.period\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sql.path().join("metrics/tests/referrals_with_team.yaml"),
+        "measure: referrals_with_team\ncases:\n  - name: only referrals naming a team\n    period: 2022-01\n    given:\n      ssd_cin_episodes:\n        - { cine_referral_id: R1, cine_person_id: P1, cine_referral_date: 2022-01-03, cine_referral_team: T1 }\n        - { cine_referral_id: R2, cine_person_id: P2, cine_referral_date: 2022-01-04 }\n    expect:\n      - { period: 2022-01, numerator: 1 }\n",
+    )
+    .unwrap();
+    let s = sql.path().to_str().unwrap();
+    assert!(scrutiny(&["check", "--sql", s], c.path()).status.success());
+    let t = scrutiny(&["test", "referrals_with_team", "--sql", s], c.path());
+    assert!(
+        t.status.success() && text(&t).contains("1 passed, 0 failed"),
+        "{}",
+        text(&t)
+    );
+
+    let before = snapshot(&c.current());
+    let out = scrutiny(
+        &[
+            "compute",
+            "--config",
+            "scrutiny.yaml",
+            "--period",
+            "2022-01",
+            "--select",
+            "referrals_with_team,referrals_new",
+        ],
+        c.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("referrals_with_team"), "{}", text(&out));
+    assert_eq!(
+        snapshot(&c.current()),
+        before,
+        "a scratch compute does not touch the published mart"
+    );
+    let scratch = read(&c.path().join("var/scratch/current/metric_values.parquet"));
+    let ids = strings(&scratch, "metric_id");
+    assert!(
+        ids.iter().any(|i| i == "referrals_with_team") && !ids.iter().any(|i| i == "cla_count")
+    );
+
+    let out = scrutiny(
+        &[
+            "compute",
+            "--config",
+            "scrutiny.yaml",
+            "--period",
+            "2022-01",
+            "--publish",
+        ],
+        c.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        strings(
+            &read(&c.current().join("metric_values.parquet")),
+            "metric_id"
+        )
+        .iter()
+        .any(|i| i == "referrals_with_team")
+    );
+
+    let out = scrutiny(
+        &[
+            "explain",
+            "referrals_rereferral_rate",
+            "--config",
+            "scrutiny.yaml",
+            "--period",
+            "2022-01",
+        ],
+        c.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let msg = text(&out);
+    assert!(
+        msg.contains("logical_plan") && msg.contains("physical_plan") && msg.contains("numerator"),
+        "{msg}"
+    );
+}

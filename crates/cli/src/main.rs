@@ -4,6 +4,7 @@
 mod demo;
 mod pipeline;
 mod progress;
+mod workflow;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use scrutiny_core::{Period, exit};
@@ -70,6 +71,60 @@ enum Command {
         /// The SQL project directory.
         #[arg(long, default_value = "sql")]
         sql: PathBuf,
+        /// Also write the results as JUnit XML.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
+    /// Plan every staging model, measure and data-quality rule without running them, and
+    /// report every problem with its file and line.
+    Check {
+        /// Settings whose `measures` section (sql_dir, vars) to use.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// The SQL project directory, when no settings are given.
+        #[arg(long, default_value = "sql")]
+        sql: PathBuf,
+    },
+    /// Write the measure catalogue (Markdown and HTML), and/or regenerate the README's list.
+    Docs {
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Regenerate the measures section of this README.
+        #[arg(long)]
+        readme: Option<PathBuf>,
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        #[arg(long, default_value = "sql")]
+        sql: PathBuf,
+    },
+    /// Recompute measures from an existing landing, without extracting.
+    Compute {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        period: Period,
+        /// The landing (run id); default the latest.
+        #[arg(long)]
+        landing: Option<String>,
+        /// Only these measures (comma separated ids).
+        #[arg(long, value_delimiter = ',')]
+        select: Option<Vec<String>>,
+        /// Publish to the real mart instead of the scratch one.
+        #[arg(long)]
+        publish: bool,
+        /// The scratch mart.
+        #[arg(long, default_value = "var/scratch")]
+        out: PathBuf,
+    },
+    /// Show a measure's logical and physical plans and its numerator and denominator.
+    Explain {
+        id: String,
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        period: Period,
+        #[arg(long)]
+        landing: Option<String>,
     },
 }
 
@@ -104,7 +159,32 @@ async fn main() -> ExitCode {
             scale,
         } => synth(out, seed, period, scale),
         Command::Demo => demo::run().await,
-        Command::Test { pattern, sql } => test(&sql, pattern.as_deref()).await,
+        Command::Test {
+            pattern,
+            sql,
+            junit,
+        } => workflow::test(&sql, pattern.as_deref(), junit.as_deref()).await,
+        Command::Check { config, sql } => workflow::check(config.as_deref(), &sql).await,
+        Command::Docs {
+            out,
+            readme,
+            config,
+            sql,
+        } => workflow::docs(config.as_deref(), &sql, out.as_deref(), readme.as_deref()).await,
+        Command::Compute {
+            config,
+            period,
+            landing,
+            select,
+            publish,
+            out,
+        } => workflow::compute(&config, period, landing.as_deref(), select, publish, &out).await,
+        Command::Explain {
+            id,
+            config,
+            period,
+            landing,
+        } => workflow::explain(&config, &id, period, landing.as_deref()).await,
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),
@@ -139,43 +219,4 @@ fn synth(out: PathBuf, seed: u64, period: Period, scale: f64) -> Result<(), pipe
         out.display()
     );
     Ok(())
-}
-
-async fn test(sql: &std::path::Path, pattern: Option<&str>) -> Result<(), pipeline::Failure> {
-    let project = scrutiny_metrics::Project::load(sql).map_err(|e| {
-        pipeline::Failure::new(
-            "test",
-            exit::CONFIG,
-            scrutiny_metrics::MetricsError::Definitions(e).to_string(),
-        )
-    })?;
-    let results =
-        scrutiny_metrics::testing::run_tests(&project, &sql.join("metrics/tests"), pattern)
-            .await
-            .map_err(|e| pipeline::Failure::new("test", exit::CONFIG, e))?;
-    let mut failed = 0;
-    for r in &results {
-        match &r.failure {
-            None => println!("ok      {} / {}", r.measure, r.name),
-            Some(f) => {
-                failed += 1;
-                println!(
-                    "FAILED  {} / {} ({})\n{f}",
-                    r.measure,
-                    r.name,
-                    r.file.display()
-                );
-            }
-        }
-    }
-    println!("{} passed, {failed} failed", results.len() - failed);
-    if failed > 0 {
-        Err(pipeline::Failure::new(
-            "test",
-            1,
-            format!("{failed} measure test(s) failed"),
-        ))
-    } else {
-        Ok(())
-    }
 }

@@ -47,17 +47,17 @@ pub fn default_period() -> Period {
     Period::last_complete(today)
 }
 
-fn config_failure(stage: &'static str, e: impl ToString) -> Failure {
+pub fn config_failure(stage: &'static str, e: impl ToString) -> Failure {
     Failure::new(stage, exit::CONFIG, e.to_string())
 }
 
 /// Everything read before any data is touched: a mistake here ends the run with 78.
-struct Prepared {
-    project: Project,
-    inputs: Inputs,
+pub struct Prepared {
+    pub project: Project,
+    pub inputs: Inputs,
 }
 
-fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prepared, Failure> {
+pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prepared, Failure> {
     let m = &settings.measures;
     let project = Project::load(&m.sql_dir)
         .map_err(|e| config_failure("configure", MetricsError::Definitions(e)))?;
@@ -130,7 +130,7 @@ fn extract_failure(errors: Vec<ExtractError>) -> Failure {
     Failure::new("extract", code, message)
 }
 
-fn metrics_failure(e: MetricsError) -> Failure {
+pub fn metrics_failure(e: MetricsError) -> Failure {
     let code = if e.is_config_error() {
         exit::CONFIG
     } else {

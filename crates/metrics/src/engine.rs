@@ -223,8 +223,10 @@ fn mem_table(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<(),
 
 /// A session with the working-day functions and the reference tables registered.
 pub fn session(inputs: &Inputs) -> Result<SessionContext, MetricsError> {
-    let config = SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    // Spans let a planning error (an unknown column, say) point at its line in the file.
+    config.options_mut().sql_parser.collect_spans = true;
     let ctx = SessionContext::new_with_config(config);
     let book = crate::udf::CodeBook::new(
         inputs

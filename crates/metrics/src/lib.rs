@@ -2,6 +2,7 @@
 //! definitions under `sql/`.
 
 pub mod check;
+pub mod docs;
 pub mod engine;
 pub mod error;
 pub mod project;

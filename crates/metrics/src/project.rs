@@ -108,15 +108,23 @@ pub struct Project {
     pub measures: Vec<Measure>,
 }
 
+/// The `.sql` files under `dir`, in subdirectories too (a council may group measures by area),
+/// sorted by path.
 fn sql_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for p in rd.filter_map(Result::ok).map(|e| e.path()) {
+            if p.is_dir() {
+                pending.push(p);
+            } else if p.extension().is_some_and(|e| e == "sql") {
+                files.push(p);
+            }
+        }
+    }
     files.sort();
     files
 }
@@ -146,8 +154,15 @@ pub fn parse_measure(file: &Path, text: &str) -> Result<Measure, Vec<DefinitionE
         ));
     };
     let yaml = &rest[..end];
-    let sql = &rest[end + 5..];
-    let first_line = lead_lines + 1 + trimmed[..5 + end + 5].matches('\n').count();
+    let mut sql = &rest[end + 5..];
+    // The SQL starts on the line after the metadata block closes.
+    let mut skipped_newline = 0;
+    if let Some(after) = sql.strip_prefix("\r\n").or_else(|| sql.strip_prefix('\n')) {
+        sql = after;
+        skipped_newline = 1;
+    }
+    let first_line =
+        lead_lines + 1 + trimmed[..5 + end + 5].matches('\n').count() + skipped_newline;
     let meta: MeasureMeta = match serde_yaml::from_str(yaml) {
         Ok(m) => m,
         Err(e) => {
@@ -418,7 +433,7 @@ mod tests {
         let m = parse_measure(Path::new("sql/metrics/referrals_new.sql"), GOOD).unwrap();
         assert_eq!(m.meta.id, "referrals_new");
         assert_eq!(m.meta.unit, Unit::Count);
-        assert_eq!(m.first_line, 10);
+        assert_eq!(m.first_line, 11);
         assert_eq!(m.sql.trim(), "SELECT 1");
     }
 

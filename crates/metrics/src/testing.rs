@@ -181,6 +181,40 @@ pub fn diff(expected: &[ExpectedRow], actual: &[ExpectedRow]) -> Option<String> 
     Some(out)
 }
 
+/// A session whose source tables are empty with the contract's schemas, for planning without
+/// data (`scrutiny check`, `scrutiny docs`). The staging models are not registered.
+pub async fn empty_session(
+    vars: &BTreeMap<String, Value>,
+) -> Result<datafusion::execution::context::SessionContext, String> {
+    let holidays =
+        WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays")
+            .map_err(|e| e.to_string())?;
+    let inputs = Inputs {
+        period: "2022-01".parse().expect("valid period"),
+        trend_months: 1,
+        calendar: Arc::new(WorkingDayCalendar::new(holidays)),
+        vars: vars.clone(),
+        targets: BTreeMap::new(),
+        team_map: TeamMap::default(),
+        code_map: Vec::new(),
+        code_sets: crate::engine::read_code_sets(
+            crate::engine::CODE_SETS_CSV,
+            Path::new("ssda903_codes.csv"),
+        )
+        .map_err(|e| e.to_string())?,
+        tables: Vec::new(),
+        select: None,
+        run_id: "check".into(),
+    };
+    let ctx = session(&inputs).map_err(|e| e.to_string())?;
+    for t in TABLES {
+        let mem = MemTable::try_new(t.schema(), vec![vec![]]).map_err(|e| e.to_string())?;
+        ctx.register_table(t.name, Arc::new(mem))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(ctx)
+}
+
 /// A session with the case's rows as the source tables, the staging models built.
 async fn case_session(
     project: &Project,
