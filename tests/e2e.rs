@@ -8,27 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
 fn scrutiny(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scrutiny"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_scrutiny")).args(args).current_dir(cwd).env("NO_COLOR", "1").output().unwrap()
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 /// A working directory with a small synthetic council and a settings file.
@@ -39,10 +27,7 @@ struct Council {
 impl Council {
     fn new(sql_dir: &Path) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let out = scrutiny(
-            &["synth", "--out", "ssd", "--scale", "0.1", "--seed", "7"],
-            dir.path(),
-        );
+        let out = scrutiny(&["synth", "--out", "ssd", "--scale", "0.1", "--seed", "7"], dir.path());
         assert!(out.status.success(), "{}", text(&out));
         let yaml = format!(
             "source:\n  files:\n    path: ./ssd\nstorage:\n  landing: ./var/landing\n  mart: ./var/mart\nreference:\n  team_org_units: ./ssd/team_org_units.csv\nmeasures:\n  sql_dir: {}\nnotify:\n  email:\n    from: scrutiny@example.org\n    to: [performance-team@example.org]\n    outbox: ./var/outbox\n",
@@ -57,10 +42,7 @@ impl Council {
     }
 
     fn run(&self, period: &str) -> Output {
-        scrutiny(
-            &["run", "--config", "scrutiny.yaml", "--period", period],
-            self.path(),
-        )
+        scrutiny(&["run", "--config", "scrutiny.yaml", "--period", period], self.path())
     }
 
     fn current(&self) -> PathBuf {
@@ -70,12 +52,7 @@ impl Council {
 
 fn read(path: &Path) -> Vec<RecordBatch> {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetRecordBatchReaderBuilder::try_new(f)
-        .unwrap()
-        .build()
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap().collect::<Result<_, _>>().unwrap()
 }
 
 fn strings(batches: &[RecordBatch], col: &str) -> Vec<String> {
@@ -95,13 +72,7 @@ fn strings(batches: &[RecordBatch], col: &str) -> Vec<String> {
 fn floats(batches: &[RecordBatch], col: &str) -> Vec<Option<f64>> {
     batches
         .iter()
-        .flat_map(|b| {
-            b.column_by_name(col)
-                .unwrap()
-                .as_primitive::<Float64Type>()
-                .iter()
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|b| b.column_by_name(col).unwrap().as_primitive::<Float64Type>().iter().collect::<Vec<_>>())
         .collect()
 }
 
@@ -110,10 +81,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
-        out.insert(
-            p.file_name().unwrap().to_string_lossy().to_string(),
-            std::fs::read(&p).unwrap(),
-        );
+        out.insert(p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read(&p).unwrap());
     }
     out
 }
@@ -149,30 +117,14 @@ fn a_run_publishes_every_measure_for_eighteen_periods() {
     }
     let snapshot: Vec<bool> = metrics
         .iter()
-        .flat_map(|b| {
-            b.column_by_name("snapshot")
-                .unwrap()
-                .as_boolean()
-                .iter()
-                .map(|v| v.unwrap())
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|b| b.column_by_name("snapshot").unwrap().as_boolean().iter().map(|v| v.unwrap()).collect::<Vec<_>>())
         .collect();
     for (id, snap) in all_ids.iter().zip(&snapshot) {
-        let mut p: Vec<&String> = ids
-            .iter()
-            .zip(&periods)
-            .filter(|(i, _)| *i == id)
-            .map(|(_, p)| p)
-            .collect();
+        let mut p: Vec<&String> = ids.iter().zip(&periods).filter(|(i, _)| *i == id).map(|(_, p)| p).collect();
         p.sort();
         p.dedup();
         if *snap {
-            assert_eq!(
-                p,
-                vec!["2022-01"],
-                "{id}: a snapshot has the run's period only"
-            );
+            assert_eq!(p, vec!["2022-01"], "{id}: a snapshot has the run's period only");
         } else {
             assert_eq!(p.len(), 18, "{id}");
             assert_eq!(p[0], "2020-08");
@@ -220,95 +172,45 @@ fn a_run_publishes_every_measure_for_eighteen_periods() {
     let ly = floats(&mv, "value_last_year");
     let values = floats(&mv, "value");
     let at = |id: &str, p: &str| keys.iter().position(|k| k.0 == id && k.1 == p).unwrap();
-    let (jan22, dec21, jan21) = (
-        at("referrals_new", "2022-01"),
-        at("referrals_new", "2021-12"),
-        at("referrals_new", "2021-01"),
-    );
+    let (jan22, dec21, jan21) =
+        (at("referrals_new", "2022-01"), at("referrals_new", "2021-12"), at("referrals_new", "2021-01"));
     assert_eq!(prev[jan22], values[dec21]);
     assert_eq!(ly[jan22], values[jan21]);
     assert_eq!(prev[at("referrals_new", "2020-08")], None);
 
-    for table in [
-        "metrics",
-        "periods",
-        "org_units",
-        "data_quality",
-        "runs",
-        "categories",
-    ] {
-        assert!(
-            !read(&c.current().join(format!("{table}.parquet"))).is_empty(),
-            "{table}"
-        );
+    for table in ["metrics", "periods", "org_units", "data_quality", "runs", "categories"] {
+        assert!(!read(&c.current().join(format!("{table}.parquet"))).is_empty(), "{table}");
     }
-    assert_eq!(
-        strings(&read(&c.current().join("periods.parquet")), "label")
-            .last()
-            .unwrap(),
-        "January 2022"
-    );
+    assert_eq!(strings(&read(&c.current().join("periods.parquet")), "label").last().unwrap(), "January 2022");
 
     // The landing: 16 tables and a manifest, readable by the owner only.
-    let landing = std::fs::read_dir(c.path().join("var/landing"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let landing = std::fs::read_dir(c.path().join("var/landing")).unwrap().next().unwrap().unwrap().path();
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(landing.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["tables"].as_object().unwrap().len(), 16);
     assert_eq!(manifest["period"], "2022-01");
     use std::os::unix::fs::PermissionsExt;
     for f in ["manifest.json", "ssd_person.parquet"] {
-        assert_eq!(
-            std::fs::metadata(landing.join(f))
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
-            0o600,
-            "{f}"
-        );
+        assert_eq!(std::fs::metadata(landing.join(f)).unwrap().permissions().mode() & 0o777, 0o600, "{f}");
     }
     assert_eq!(
-        std::fs::metadata(c.current().join("metric_values.parquet"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
+        std::fs::metadata(c.current().join("metric_values.parquet")).unwrap().permissions().mode() & 0o777,
         0o600
     );
 
     // The summary email: subject, both parts, every measure's title, and no person ids.
-    let outbox: Vec<PathBuf> = std::fs::read_dir(c.path().join("var/outbox"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let outbox: Vec<PathBuf> =
+        std::fs::read_dir(c.path().join("var/outbox")).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(outbox.len(), 1);
     let eml = std::fs::read_to_string(&outbox[0]).unwrap();
-    assert!(
-        eml.contains("Subject: Children's services scrutiny: January 2022"),
-        "{eml}"
-    );
-    assert!(
-        eml.contains("multipart/alternative")
-            && eml.contains("text/plain")
-            && eml.contains("text/html")
-    );
+    assert!(eml.contains("Subject: Children's services scrutiny: January 2022"), "{eml}");
+    assert!(eml.contains("multipart/alternative") && eml.contains("text/plain") && eml.contains("text/html"));
     for title in strings(&metrics, "title") {
-        assert!(
-            eml.contains(&title) || eml.contains(&title.replace('&', "&amp;")),
-            "{title} not in the email"
-        );
+        assert!(eml.contains(&title) || eml.contains(&title.replace('&', "&amp;")), "{title} not in the email");
     }
     let person_ids = strings(&read(&landing.join("ssd_person.parquet")), "pers_person_id");
     for id in person_ids.iter().take(200) {
-        assert!(
-            !eml.contains(&format!("{id}\n")) && !eml.contains(&format!("{id} ")),
-            "person id {id} in the email"
-        );
+        assert!(!eml.contains(&format!("{id}\n")) && !eml.contains(&format!("{id} ")), "person id {id} in the email");
     }
 }
 
@@ -330,11 +232,7 @@ fn a_measure_that_fails_leaves_the_published_mart_byte_identical() {
     assert!(!out.status.success());
     assert!(text(&out).contains("zz_broken"), "{}", text(&out));
     assert_eq!(std::fs::read_link(c.current()).unwrap(), link_before);
-    assert_eq!(
-        snapshot(&c.current()),
-        before,
-        "current changed after a failed run"
-    );
+    assert_eq!(snapshot(&c.current()), before, "current changed after a failed run");
     // The failure alert names the stage.
     let alert = std::fs::read_dir(c.path().join("var/outbox"))
         .unwrap()
@@ -351,15 +249,9 @@ fn a_missing_table_exits_65_names_it_and_publishes_nothing() {
     std::fs::remove_file(c.path().join("ssd/ssd_cla_health.csv")).unwrap();
     let out = c.run("2022-01");
     assert_eq!(out.status.code(), Some(65), "{}", text(&out));
-    assert!(
-        text(&out).contains("`ssd_cla_health` is missing"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("`ssd_cla_health` is missing"), "{}", text(&out));
     assert!(!c.current().exists());
-    let landings = std::fs::read_dir(c.path().join("var/landing"))
-        .map(|d| d.count())
-        .unwrap_or(0);
+    let landings = std::fs::read_dir(c.path().join("var/landing")).map(|d| d.count()).unwrap_or(0);
     assert_eq!(landings, 0, "no half-written landing is left");
 }
 
@@ -390,25 +282,13 @@ fn every_configuration_problem_is_reported_at_once_with_exit_78() {
         "source:\n  files:\n    path: ./ssd\n    format: csv\nstorage:\n  landing: ./l\n  mart: ./m\nreference:\n  team_org_units: ./missing.csv\nnotify:\n  email:\n    from: nobody\n    to: [a@example.org]\n    outbox: ./o\n",
     )
     .unwrap();
-    let out = scrutiny(
-        &["run", "--config", "bad.yaml", "--period", "2022-01"],
-        dir.path(),
-    );
+    let out = scrutiny(&["run", "--config", "bad.yaml", "--period", "2022-01"], dir.path());
     assert_eq!(out.status.code(), Some(78));
     let msg = text(&out);
     assert!(msg.contains("4 problems"), "{msg}");
-    assert!(
-        msg.contains("`measures.sql_dir`") && msg.contains("no `metrics` directory"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("bad.yaml:4: `source.files.format`: unknown field"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("bad.yaml:9: `reference.team_org_units`"),
-        "{msg}"
-    );
+    assert!(msg.contains("`measures.sql_dir`") && msg.contains("no `metrics` directory"), "{msg}");
+    assert!(msg.contains("bad.yaml:4: `source.files.format`: unknown field"), "{msg}");
+    assert!(msg.contains("bad.yaml:9: `reference.team_org_units`"), "{msg}");
     assert!(msg.contains("bad.yaml:12: `notify.email.from`"), "{msg}");
 }
 
@@ -420,17 +300,8 @@ fn a_measure_test_that_fails_shows_a_diff_and_exits_non_zero() {
     assert!(ok.status.success(), "{}", text(&ok));
     assert!(text(&ok).contains(" passed, 0 failed"));
     let f = sql.path().join("metrics/tests/icpc.yaml");
-    std::fs::write(
-        &f,
-        std::fs::read_to_string(&f)
-            .unwrap()
-            .replace("numerator: 3", "numerator: 4"),
-    )
-    .unwrap();
-    let out = scrutiny(
-        &["test", "icpc_count", "--sql", sql.path().to_str().unwrap()],
-        sql.path(),
-    );
+    std::fs::write(&f, std::fs::read_to_string(&f).unwrap().replace("numerator: 3", "numerator: 4")).unwrap();
+    let out = scrutiny(&["test", "icpc_count", "--sql", sql.path().to_str().unwrap()], sql.path());
     assert!(!out.status.success());
     let msg = text(&out);
     assert!(
@@ -445,11 +316,7 @@ fn copy_dir(from: &Path, to: &Path) {
     for e in std::fs::read_dir(from).unwrap() {
         let p = e.unwrap().path();
         let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest)
-        } else {
-            std::fs::copy(&p, &dest).map(|_| ()).unwrap()
-        }
+        if p.is_dir() { copy_dir(&p, &dest) } else { std::fs::copy(&p, &dest).map(|_| ()).unwrap() }
     }
 }
 
@@ -462,10 +329,7 @@ fn value_of(mart: &Path, id: &str, period: &str) -> (Option<f64>, String) {
         .map(|((a, b), c)| (a, b, c))
         .collect();
     let values = floats(&mv, "value");
-    let i = keys
-        .iter()
-        .position(|k| k.0 == id && k.1 == period)
-        .unwrap_or_else(|| panic!("no {id} {period}"));
+    let i = keys.iter().position(|k| k.0 == id && k.1 == period).unwrap_or_else(|| panic!("no {id} {period}"));
     (values[i], keys[i].2.clone())
 }
 
@@ -485,10 +349,7 @@ fn snapshot_measures_keep_the_value_of_the_run_that_computed_them() {
     std::fs::write(&f, body).unwrap();
     let out = c.run("2022-01");
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(
-        value_of(&c.current(), "care_leavers_count", "2021-12"),
-        (december, december_run.clone())
-    );
+    assert_eq!(value_of(&c.current(), "care_leavers_count", "2021-12"), (december, december_run.clone()));
     let (january, _) = value_of(&c.current(), "care_leavers_count", "2022-01");
     assert_eq!(january.unwrap(), december.unwrap() + 5.0);
     // The carried-over December is January's previous month.
@@ -502,29 +363,11 @@ fn snapshot_measures_keep_the_value_of_the_run_that_computed_them() {
 
     // Rerunning December from the newer source keeps December as first published...
     assert!(c.run("2021-12").status.success());
-    assert_eq!(
-        value_of(&c.current(), "care_leavers_count", "2021-12"),
-        (december, december_run)
-    );
+    assert_eq!(value_of(&c.current(), "care_leavers_count", "2021-12"), (december, december_run));
     // ...unless asked.
-    let out = scrutiny(
-        &[
-            "run",
-            "--config",
-            "scrutiny.yaml",
-            "--period",
-            "2021-12",
-            "--recompute-snapshots",
-        ],
-        c.path(),
-    );
+    let out = scrutiny(&["run", "--config", "scrutiny.yaml", "--period", "2021-12", "--recompute-snapshots"], c.path());
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(
-        value_of(&c.current(), "care_leavers_count", "2021-12")
-            .0
-            .unwrap(),
-        december.unwrap() + 5.0
-    );
+    assert_eq!(value_of(&c.current(), "care_leavers_count", "2021-12").0.unwrap(), december.unwrap() + 5.0);
 }
 
 /// A copy of the shipped `sql/` with one file written or replaced.
@@ -550,12 +393,7 @@ fn check_passes_the_shipped_definitions() {
 
 #[test]
 fn check_reports_each_kind_of_mistake_with_file_line_and_exit_78() {
-    let measure = |id: &str, sql: &str| {
-        (
-            format!("metrics/{id}.sql"),
-            format!("{}{sql}", META.replace("ID", id)),
-        )
-    };
+    let measure = |id: &str, sql: &str| (format!("metrics/{id}.sql"), format!("{}{sql}", META.replace("ID", id)));
     // Line 11 of each measure file is the first line of its SQL.
     let cases: Vec<((String, String), &str)> = vec![
         (measure("bad_syntax", "SELECT period, 'ALL' AS org_unit\nFROM reporting_periods WHERE = 1\n"), "bad_syntax.sql:12"),
@@ -572,19 +410,11 @@ fn check_reports_each_kind_of_mistake_with_file_line_and_exit_78() {
     for ((file, body), wanted) in cases {
         let sql = sql_copy_with(&file, &body);
         if file.contains("loop") {
-            std::fs::write(
-                sql.path().join("staging/stg_loop_b.sql"),
-                "SELECT * FROM stg_loop_a\n",
-            )
-            .unwrap();
+            std::fs::write(sql.path().join("staging/stg_loop_b.sql"), "SELECT * FROM stg_loop_a\n").unwrap();
         }
         let out = check(sql.path());
         assert_eq!(out.status.code(), Some(78), "{file}: {}", text(&out));
-        assert!(
-            text(&out).contains(wanted),
-            "{file}: wanted `{wanted}` in:\n{}",
-            text(&out)
-        );
+        assert!(text(&out).contains(wanted), "{file}: wanted `{wanted}` in:\n{}", text(&out));
     }
     // The metadata mistakes say what is wrong.
     let sql = tempfile::tempdir().unwrap();
@@ -601,29 +431,17 @@ fn check_reports_each_kind_of_mistake_with_file_line_and_exit_78() {
             && msg.contains("more/referrals_new.sql"),
         "{msg}"
     );
-    let sql = sql_copy_with(
-        "metrics/bad_ddl.sql",
-        &(META.replace("ID", "bad_ddl") + "DROP TABLE ssd_person\n"),
-    );
+    let sql = sql_copy_with("metrics/bad_ddl.sql", &(META.replace("ID", "bad_ddl") + "DROP TABLE ssd_person\n"));
     assert!(text(&check(sql.path())).contains("DDL, DML and other statements are not allowed"));
 }
 
 #[test]
 fn check_reports_every_problem_at_once() {
-    let sql = sql_copy_with(
-        "metrics/one.sql",
-        &(META.replace("ID", "one") + "SELECT nope FROM reporting_periods\n"),
-    );
-    std::fs::write(
-        sql.path().join("metrics/two.sql"),
-        META.replace("ID", "two") + "SELECT period FROM nowhere\n",
-    )
-    .unwrap();
+    let sql = sql_copy_with("metrics/one.sql", &(META.replace("ID", "one") + "SELECT nope FROM reporting_periods\n"));
+    std::fs::write(sql.path().join("metrics/two.sql"), META.replace("ID", "two") + "SELECT period FROM nowhere\n")
+        .unwrap();
     let msg = text(&check(sql.path()));
-    assert!(
-        msg.contains("2 problems") && msg.contains("one.sql:11") && msg.contains("two.sql:11"),
-        "{msg}"
-    );
+    assert!(msg.contains("2 problems") && msg.contains("one.sql:11") && msg.contains("two.sql:11"), "{msg}");
 }
 
 #[test]
@@ -641,14 +459,8 @@ fn docs_name_the_tables_and_columns_a_measure_reads() {
         "{section}"
     );
     let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
-    assert!(
-        html.contains("id=\"referrals_rereferral_rate\"")
-            && html.contains("<code>ssd_cin_episodes</code>")
-    );
-    assert!(
-        md.contains("| `change_vs_last_year` | Float64, nullable |"),
-        "the mart schema is documented"
-    );
+    assert!(html.contains("id=\"referrals_rereferral_rate\"") && html.contains("<code>ssd_cin_episodes</code>"));
+    assert!(md.contains("| `change_vs_last_year` | Float64, nullable |"), "the mart schema is documented");
 }
 
 #[test]
@@ -669,10 +481,7 @@ fn the_readme_list_of_measures_is_generated_and_up_to_date() {
 fn junit_output_for_ci_systems() {
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("junit.xml");
-    let out = scrutiny(
-        &["test", "referrals", "--junit", junit.to_str().unwrap()],
-        &repo(),
-    );
+    let out = scrutiny(&["test", "referrals", "--junit", junit.to_str().unwrap()], &repo());
     assert!(out.status.success(), "{}", text(&out));
     let xml = std::fs::read_to_string(junit).unwrap();
     assert!(
@@ -705,11 +514,7 @@ fn walkthrough_add_a_measure_check_test_and_compute_it() {
     let s = sql.path().to_str().unwrap();
     assert!(scrutiny(&["check", "--sql", s], c.path()).status.success());
     let t = scrutiny(&["test", "referrals_with_team", "--sql", s], c.path());
-    assert!(
-        t.status.success() && text(&t).contains("1 passed, 0 failed"),
-        "{}",
-        text(&t)
-    );
+    assert!(t.status.success() && text(&t).contains("1 passed, 0 failed"), "{}", text(&t));
 
     let before = snapshot(&c.current());
     let out = scrutiny(
@@ -726,53 +531,24 @@ fn walkthrough_add_a_measure_check_test_and_compute_it() {
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("referrals_with_team"), "{}", text(&out));
-    assert_eq!(
-        snapshot(&c.current()),
-        before,
-        "a scratch compute does not touch the published mart"
-    );
+    assert_eq!(snapshot(&c.current()), before, "a scratch compute does not touch the published mart");
     let scratch = read(&c.path().join("var/scratch/current/metric_values.parquet"));
     let ids = strings(&scratch, "metric_id");
-    assert!(
-        ids.iter().any(|i| i == "referrals_with_team") && !ids.iter().any(|i| i == "cla_count")
-    );
+    assert!(ids.iter().any(|i| i == "referrals_with_team") && !ids.iter().any(|i| i == "cla_count"));
 
-    let out = scrutiny(
-        &[
-            "compute",
-            "--config",
-            "scrutiny.yaml",
-            "--period",
-            "2022-01",
-            "--publish",
-        ],
-        c.path(),
-    );
+    let out = scrutiny(&["compute", "--config", "scrutiny.yaml", "--period", "2022-01", "--publish"], c.path());
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        strings(
-            &read(&c.current().join("metric_values.parquet")),
-            "metric_id"
-        )
-        .iter()
-        .any(|i| i == "referrals_with_team")
+        strings(&read(&c.current().join("metric_values.parquet")), "metric_id")
+            .iter()
+            .any(|i| i == "referrals_with_team")
     );
 
     let out = scrutiny(
-        &[
-            "explain",
-            "referrals_rereferral_rate",
-            "--config",
-            "scrutiny.yaml",
-            "--period",
-            "2022-01",
-        ],
+        &["explain", "referrals_rereferral_rate", "--config", "scrutiny.yaml", "--period", "2022-01"],
         c.path(),
     );
     assert!(out.status.success(), "{}", text(&out));
     let msg = text(&out);
-    assert!(
-        msg.contains("logical_plan") && msg.contains("physical_plan") && msg.contains("numerator"),
-        "{msg}"
-    );
+    assert!(msg.contains("logical_plan") && msg.contains("physical_plan") && msg.contains("numerator"), "{msg}");
 }

@@ -8,23 +8,11 @@ use crate::pipeline::{self, Failure};
 pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure> {
     let period: Period = "2022-01".parse().expect("valid period");
     let data = root.join("ssd");
-    let fail = |e: std::io::Error| {
-        Failure::new("demo", exit::SOFTWARE, format!("{}: {e}", root.display()))
-    };
+    let fail = |e: std::io::Error| Failure::new("demo", exit::SOFTWARE, format!("{}: {e}", root.display()));
     std::fs::create_dir_all(&root).map_err(fail)?;
-    println!(
-        "Synthesising a council's SSD tables in {} ...",
-        data.display()
-    );
-    scrutiny_synth::generate(
-        &scrutiny_synth::Options {
-            seed: 42,
-            period,
-            scale: 1.0,
-        },
-        &data,
-    )
-    .map_err(|e| Failure::new("demo", exit::SOFTWARE, e.to_string()))?;
+    println!("Synthesising a council's SSD tables in {} ...", data.display());
+    scrutiny_synth::generate(&scrutiny_synth::Options { seed: 42, period, scale: 1.0 }, &data)
+        .map_err(|e| Failure::new("demo", exit::SOFTWARE, e.to_string()))?;
     let config = root.join("scrutiny.yaml");
     let yaml = format!(
         "# Written by `scrutiny demo`.\nsource:\n  files:\n    path: ./ssd\nstorage:\n  landing: ./landing\n  mart: ./mart\nreference:\n  team_org_units: ./ssd/team_org_units.csv\nmeasures:\n  sql_dir: {}\nnotify:\n  email:\n    from: scrutiny@example.org\n    to: [performance-team@example.org]\n    outbox: ./outbox\n",
@@ -36,28 +24,24 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
 
     println!();
     println!("Children's services scrutiny: {}", period.label());
-    println!(
-        "{:<48} {:>10} {:>10} {:>10}",
-        "measure", "value", "prev", "vs LY"
-    );
+    println!("{:<48} {:>10} {:>10} {:>10}", "measure", "value", "prev", "vs LY");
     let p = period.to_string();
     for m in &outcome.computed.measures {
-        let Some(v) = outcome.published.values.iter().find(|v| {
-            v.metric_id == m.meta.id && v.period == p && v.org_unit == "ALL" && v.category.is_none()
-        }) else {
+        let rows: Vec<_> = outcome
+            .published
+            .values
+            .iter()
+            .filter(|v| v.metric_id == m.meta.id && v.period == p && v.org_unit == "ALL")
+            .collect();
+        let Some(v) = rows.iter().find(|v| v.category.is_none()) else {
+            // A measure by category (unsuitable accommodation): its total.
+            let total: f64 = rows.iter().filter_map(|v| v.value).sum();
+            println!("{:<48} {:>10}", format!("{} (all types)", m.meta.title), total);
             continue;
         };
         let f = |x: Option<f64>| scrutiny_notify::format_value(x, m.meta.unit);
-        let change = v
-            .change_vs_last_year
-            .map_or("n/a".into(), |c| format!("{:+.1}%", c * 100.0));
-        println!(
-            "{:<48} {:>10} {:>10} {:>10}",
-            m.meta.title,
-            f(v.value),
-            f(v.value_prev_month),
-            change
-        );
+        let change = v.change_vs_last_year.map_or("n/a".into(), |c| format!("{:+.1}%", c * 100.0));
+        println!("{:<48} {:>10} {:>10} {:>10}", m.meta.title, f(v.value), f(v.value_prev_month), change);
     }
     println!();
     println!("Mart:    {}", outcome.published.current.display());
@@ -70,17 +54,13 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
 
 /// Runs the demo from the repository: data and output under `./var/demo`.
 pub async fn run() -> Result<(), Failure> {
-    let cwd =
-        std::env::current_dir().map_err(|e| Failure::new("demo", exit::SOFTWARE, e.to_string()))?;
+    let cwd = std::env::current_dir().map_err(|e| Failure::new("demo", exit::SOFTWARE, e.to_string()))?;
     let sql = cwd.join("sql");
     if !sql.join("metrics").is_dir() {
         return Err(Failure::new(
             "demo",
             exit::CONFIG,
-            format!(
-                "no sql/metrics in {}: run the demo from the repository's top directory",
-                cwd.display()
-            ),
+            format!("no sql/metrics in {}: run the demo from the repository's top directory", cwd.display()),
         ));
     }
     run_demo_in(cwd.join("var/demo"), sql).await

@@ -131,9 +131,7 @@ enum Command {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SCRUTINY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -145,46 +143,22 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let result = match cli.command {
-        Command::Run {
-            config,
-            period,
-            recompute_snapshots,
-        } => pipeline::run(&config, period, recompute_snapshots)
-            .await
-            .map(|_| ()),
-        Command::Synth {
-            out,
-            seed,
-            period,
-            scale,
-        } => synth(out, seed, period, scale),
+        Command::Run { config, period, recompute_snapshots } => {
+            pipeline::run(&config, period, recompute_snapshots).await.map(|_| ())
+        }
+        Command::Synth { out, seed, period, scale } => synth(out, seed, period, scale),
         Command::Demo => demo::run().await,
-        Command::Test {
-            pattern,
-            sql,
-            junit,
-        } => workflow::test(&sql, pattern.as_deref(), junit.as_deref()).await,
+        Command::Test { pattern, sql, junit } => workflow::test(&sql, pattern.as_deref(), junit.as_deref()).await,
         Command::Check { config, sql } => workflow::check(config.as_deref(), &sql).await,
-        Command::Docs {
-            out,
-            readme,
-            config,
-            sql,
-        } => workflow::docs(config.as_deref(), &sql, out.as_deref(), readme.as_deref()).await,
-        Command::Compute {
-            config,
-            period,
-            landing,
-            select,
-            publish,
-            out,
-        } => workflow::compute(&config, period, landing.as_deref(), select, publish, &out).await,
-        Command::Explain {
-            id,
-            config,
-            period,
-            landing,
-        } => workflow::explain(&config, &id, period, landing.as_deref()).await,
+        Command::Docs { out, readme, config, sql } => {
+            workflow::docs(config.as_deref(), &sql, out.as_deref(), readme.as_deref()).await
+        }
+        Command::Compute { config, period, landing, select, publish, out } => {
+            workflow::compute(&config, period, landing.as_deref(), select, publish, &out).await
+        }
+        Command::Explain { id, config, period, landing } => {
+            workflow::explain(&config, &id, period, landing.as_deref()).await
+        }
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),
@@ -197,26 +171,11 @@ async fn main() -> ExitCode {
 
 fn synth(out: PathBuf, seed: u64, period: Period, scale: f64) -> Result<(), pipeline::Failure> {
     if !(scale > 0.0 && scale.is_finite()) {
-        return Err(pipeline::Failure::new(
-            "synth",
-            exit::CONFIG,
-            "--scale must be a positive number",
-        ));
+        return Err(pipeline::Failure::new("synth", exit::CONFIG, "--scale must be a positive number"));
     }
-    let counts = scrutiny_synth::generate(
-        &scrutiny_synth::Options {
-            seed,
-            period,
-            scale,
-        },
-        &out,
-    )
-    .map_err(|e| pipeline::Failure::new("synth", exit::SOFTWARE, e.to_string()))?;
+    let counts = scrutiny_synth::generate(&scrutiny_synth::Options { seed, period, scale }, &out)
+        .map_err(|e| pipeline::Failure::new("synth", exit::SOFTWARE, e.to_string()))?;
     let rows: usize = counts.iter().map(|c| c.1).sum();
-    println!(
-        "wrote {} tables ({rows} rows) and team_org_units.csv to {}",
-        counts.len(),
-        out.display()
-    );
+    println!("wrote {} tables ({rows} rows) and team_org_units.csv to {}", counts.len(), out.display());
     Ok(())
 }

@@ -23,11 +23,7 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(stage: &'static str, code: u8, message: impl Into<String>) -> Self {
-        Self {
-            stage,
-            code,
-            message: message.into(),
-        }
+        Self { stage, code, message: message.into() }
     }
 }
 
@@ -41,9 +37,7 @@ pub struct Outcome {
 
 /// The default period: the last complete calendar month in Europe/London.
 pub fn default_period() -> Period {
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive();
+    let today = Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive();
     Period::last_complete(today)
 }
 
@@ -59,8 +53,7 @@ pub struct Prepared {
 
 pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prepared, Failure> {
     let m = &settings.measures;
-    let project = Project::load(&m.sql_dir)
-        .map_err(|e| config_failure("configure", MetricsError::Definitions(e)))?;
+    let project = Project::load(&m.sql_dir).map_err(|e| config_failure("configure", MetricsError::Definitions(e)))?;
     let vars = project
         .resolve_vars(&m.vars, &settings.file)
         .map_err(|e| config_failure("configure", MetricsError::Definitions(e)))?;
@@ -68,34 +61,25 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
         if !project.measures.iter().any(|x| &x.meta.id == id) {
             return Err(config_failure(
                 "configure",
-                format!(
-                    "{}: measures.targets: no measure `{id}`",
-                    settings.file.display()
-                ),
+                format!("{}: measures.targets: no measure `{id}`", settings.file.display()),
             ));
         }
     }
     let r = &settings.reference;
     let mut holidays = match &r.bank_holidays {
         Some(p) => WorkingDayCalendar::from_csv_file(p),
-        None => WorkingDayCalendar::read_holidays_csv(
-            scrutiny_core::BANK_HOLIDAYS_CSV,
-            "built-in bank holidays",
-        ),
+        None => WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "built-in bank holidays"),
     }
     .map_err(|e| config_failure("configure", e))?;
     holidays.extend(r.closure_days.iter().copied());
     let team_map = TeamMap::read(&r.team_org_units).map_err(|e| config_failure("configure", e))?;
     let code_map = match &r.code_map {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| config_failure("configure", format!("{}: {e}", p.display())))?;
+            let text =
+                std::fs::read_to_string(p).map_err(|e| config_failure("configure", format!("{}: {e}", p.display())))?;
             read_code_map(&text, p)
         }
-        None => read_code_map(
-            include_str!("../../../config/reference/code_map.csv"),
-            Path::new("built-in code map"),
-        ),
+        None => read_code_map(include_str!("../../../config/reference/code_map.csv"), Path::new("built-in code map")),
     }
     .map_err(|e| config_failure("configure", e))?;
     let code_sets = read_code_sets(CODE_SETS_CSV, Path::new("built-in SSDA903 code sets"))
@@ -117,34 +101,18 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
 }
 
 fn extract_failure(errors: Vec<ExtractError>) -> Failure {
-    let code = if errors.iter().all(ExtractError::is_data_error) {
-        exit::DATA
-    } else {
-        exit::UNAVAILABLE
-    };
-    let message = errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n  ");
+    let code = if errors.iter().all(ExtractError::is_data_error) { exit::DATA } else { exit::UNAVAILABLE };
+    let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ");
     Failure::new("extract", code, message)
 }
 
 pub fn metrics_failure(e: MetricsError) -> Failure {
-    let code = if e.is_config_error() {
-        exit::CONFIG
-    } else {
-        exit::DATA
-    };
+    let code = if e.is_config_error() { exit::CONFIG } else { exit::DATA };
     Failure::new("compute", code, e.to_string())
 }
 
 /// Runs the whole pipeline for `period` with the settings in `config`.
-pub async fn run(
-    config: &Path,
-    period: Option<Period>,
-    recompute_snapshots: bool,
-) -> Result<Outcome, Failure> {
+pub async fn run(config: &Path, period: Option<Period>, recompute_snapshots: bool) -> Result<Outcome, Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
     let period = period.unwrap_or_else(default_period);
     let started_at = Utc::now();
@@ -155,15 +123,12 @@ pub async fn run(
         tracing::error!(stage = f.stage, code = f.code, "run failed");
         if let Some(email) = &settings.email {
             match scrutiny_notify::failure_message(email, period, &run_id, f.stage, &f.message) {
-                Ok(msg) => {
-                    match scrutiny_notify::deliver(email, &msg, &format!("{run_id}-failure")).await
-                    {
-                        Ok(to) => tracing::info!(delivered = %to, "failure alert sent"),
-                        Err(e) => {
-                            tracing::error!(error = %e, "the failure alert could not be sent")
-                        }
+                Ok(msg) => match scrutiny_notify::deliver(email, &msg, &format!("{run_id}-failure")).await {
+                    Ok(to) => tracing::info!(delivered = %to, "failure alert sent"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "the failure alert could not be sent")
                     }
-                }
+                },
                 Err(e) => tracing::error!(error = %e, "the failure alert could not be built"),
             }
         }
@@ -180,10 +145,7 @@ async fn run_stages(
 ) -> Result<Outcome, Failure> {
     let clock = Instant::now();
     let progress = Progress::new();
-    let Prepared {
-        project,
-        mut inputs,
-    } = prepare(settings, period, run_id)?;
+    let Prepared { project, mut inputs } = prepare(settings, period, run_id)?;
 
     progress.stage("extract");
     let t = Instant::now();
@@ -192,14 +154,7 @@ async fn run_stages(
             let source = FileSource::new(path);
             let report = |table: &str, rows: u64| progress.message(format!("{table}: {rows} rows"));
             tokio::task::block_in_place(|| {
-                scrutiny_extract::extract_files(
-                    &source,
-                    &settings.storage.landing,
-                    run_id,
-                    period,
-                    started_at,
-                    &report,
-                )
+                scrutiny_extract::extract_files(&source, &settings.storage.landing, run_id, period, started_at, &report)
             })
             .map_err(extract_failure)?
         }
@@ -209,15 +164,8 @@ async fn run_stages(
 
     progress.stage("compute");
     let t = Instant::now();
-    inputs.tables = landing
-        .manifest
-        .tables
-        .keys()
-        .map(|name| (name.clone(), landing.table_path(name)))
-        .collect();
-    let computed = scrutiny_metrics::compute(&project, &inputs)
-        .await
-        .map_err(metrics_failure)?;
+    inputs.tables = landing.manifest.tables.keys().map(|name| (name.clone(), landing.table_path(name))).collect();
+    let computed = scrutiny_metrics::compute(&project, &inputs).await.map_err(metrics_failure)?;
     tracing::info!(
         measures = computed.measures.len(),
         rows = computed.values.len(),
@@ -268,22 +216,11 @@ async fn run_stages(
             .map_err(|e| Failure::new("notify", exit::SOFTWARE, e.to_string()))?;
         let to = scrutiny_notify::deliver(e, &msg, &format!("{run_id}-summary"))
             .await
-            .map_err(|e| {
-                Failure::new(
-                    "notify",
-                    exit::TEMPFAIL,
-                    format!("{e} (the mart was published)"),
-                )
-            })?;
+            .map_err(|e| Failure::new("notify", exit::TEMPFAIL, format!("{e} (the mart was published)")))?;
         tracing::info!(delivered = %to, "summary sent");
         email = Some(to);
     }
     progress.finish();
     tracing::info!(ms = clock.elapsed().as_millis() as u64, "run complete");
-    Ok(Outcome {
-        landing,
-        computed,
-        published,
-        email,
-    })
+    Ok(Outcome { landing, computed, published, email })
 }

@@ -12,10 +12,7 @@ impl Progress {
     pub fn new() -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let b = ProgressBar::new_spinner();
-            b.set_style(
-                ProgressStyle::with_template("{spinner} {prefix:>8} {msg}")
-                    .expect("valid template"),
-            );
+            b.set_style(ProgressStyle::with_template("{spinner} {prefix:>8} {msg}").expect("valid template"));
             b.enable_steady_tick(Duration::from_millis(120));
             b
         });

@@ -14,30 +14,17 @@ use crate::pipeline::{Failure, config_failure, metrics_failure, prepare};
 
 /// The SQL project and variable values: from the settings when given, else `sql_dir` with its
 /// declared defaults.
-fn project_and_vars(
-    config: Option<&Path>,
-    sql_dir: &Path,
-) -> Result<(Project, BTreeMap<String, Value>), Failure> {
+fn project_and_vars(config: Option<&Path>, sql_dir: &Path) -> Result<(Project, BTreeMap<String, Value>), Failure> {
     let (dir, overrides, file) = match config {
         Some(c) => {
             let s = Settings::load(c).map_err(|e| config_failure("check", e))?;
-            (
-                s.measures.sql_dir.clone(),
-                s.measures.vars.clone(),
-                s.file.clone(),
-            )
+            (s.measures.sql_dir.clone(), s.measures.vars.clone(), s.file.clone())
         }
-        None => (
-            sql_dir.to_path_buf(),
-            BTreeMap::new(),
-            PathBuf::from("(no settings)"),
-        ),
+        None => (sql_dir.to_path_buf(), BTreeMap::new(), PathBuf::from("(no settings)")),
     };
-    let project =
-        Project::load(&dir).map_err(|e| config_failure("check", MetricsError::Definitions(e)))?;
-    let vars = project
-        .resolve_vars(&overrides, &file)
-        .map_err(|e| config_failure("check", MetricsError::Definitions(e)))?;
+    let project = Project::load(&dir).map_err(|e| config_failure("check", MetricsError::Definitions(e)))?;
+    let vars =
+        project.resolve_vars(&overrides, &file).map_err(|e| config_failure("check", MetricsError::Definitions(e)))?;
     Ok((project, vars))
 }
 
@@ -55,40 +42,27 @@ pub async fn check(config: Option<&Path>, sql_dir: &Path) -> Result<(), Failure>
         );
         Ok(())
     } else {
-        Err(config_failure(
-            "check",
-            MetricsError::Definitions(report.problems),
-        ))
+        Err(config_failure("check", MetricsError::Definitions(report.problems)))
     }
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 pub async fn test(sql: &Path, pattern: Option<&str>, junit: Option<&Path>) -> Result<(), Failure> {
     let started = Instant::now();
-    let project =
-        Project::load(sql).map_err(|e| config_failure("test", MetricsError::Definitions(e)))?;
-    let results =
-        scrutiny_metrics::testing::run_tests(&project, &sql.join("metrics/tests"), pattern)
-            .await
-            .map_err(|e| Failure::new("test", exit::CONFIG, e))?;
+    let project = Project::load(sql).map_err(|e| config_failure("test", MetricsError::Definitions(e)))?;
+    let results = scrutiny_metrics::testing::run_tests(&project, &sql.join("metrics/tests"), pattern)
+        .await
+        .map_err(|e| Failure::new("test", exit::CONFIG, e))?;
     let mut failed = 0;
     for r in &results {
         match &r.failure {
             None => println!("ok      {} / {}", r.measure, r.name),
             Some(f) => {
                 failed += 1;
-                println!(
-                    "FAILED  {} / {} ({})\n{f}",
-                    r.measure,
-                    r.name,
-                    r.file.display()
-                );
+                println!("FAILED  {} / {} ({})\n{f}", r.measure, r.name, r.file.display());
             }
         }
     }
@@ -106,28 +80,16 @@ pub async fn test(sql: &Path, pattern: Option<&str>, junit: Option<&Path>) -> Re
                 xml_escape(&r.file.display().to_string())
             ));
             if let Some(f) = &r.failure {
-                xml.push_str(&format!(
-                    "<failure message=\"rows differ\">{}</failure>",
-                    xml_escape(f)
-                ));
+                xml.push_str(&format!("<failure message=\"rows differ\">{}</failure>", xml_escape(f)));
             }
             xml.push_str("</testcase>\n");
         }
         xml.push_str("</testsuite>\n</testsuites>\n");
-        std::fs::write(path, xml).map_err(|e| {
-            Failure::new("test", exit::SOFTWARE, format!("{}: {e}", path.display()))
-        })?;
+        std::fs::write(path, xml)
+            .map_err(|e| Failure::new("test", exit::SOFTWARE, format!("{}: {e}", path.display())))?;
     }
     println!("{} passed, {failed} failed", results.len() - failed);
-    if failed > 0 {
-        Err(Failure::new(
-            "test",
-            1,
-            format!("{failed} measure test(s) failed"),
-        ))
-    } else {
-        Ok(())
-    }
+    if failed > 0 { Err(Failure::new("test", 1, format!("{failed} measure test(s) failed"))) } else { Ok(()) }
 }
 
 pub async fn docs(
@@ -139,30 +101,19 @@ pub async fn docs(
     let (project, vars) = project_and_vars(config, sql_dir)?;
     let fail = |e: String| Failure::new("docs", exit::SOFTWARE, e);
     if let Some(out) = out {
-        let cat = scrutiny_metrics::docs::catalogue(&project, &vars)
-            .await
-            .map_err(fail)?;
+        let cat = scrutiny_metrics::docs::catalogue(&project, &vars).await.map_err(fail)?;
         std::fs::create_dir_all(out).map_err(|e| fail(format!("{}: {e}", out.display())))?;
         std::fs::write(out.join("measures.md"), cat.markdown).map_err(|e| fail(e.to_string()))?;
         std::fs::write(out.join("index.html"), cat.html).map_err(|e| fail(e.to_string()))?;
-        println!(
-            "wrote {} and {}",
-            out.join("measures.md").display(),
-            out.join("index.html").display()
-        );
+        println!("wrote {} and {}", out.join("measures.md").display(), out.join("index.html").display());
     }
     if let Some(readme) = readme {
-        let text = std::fs::read_to_string(readme)
-            .map_err(|e| fail(format!("{}: {e}", readme.display())))?;
+        let text = std::fs::read_to_string(readme).map_err(|e| fail(format!("{}: {e}", readme.display())))?;
         let updated = scrutiny_metrics::docs::update_readme(&text, &project).ok_or_else(|| {
             Failure::new(
                 "docs",
                 exit::CONFIG,
-                format!(
-                    "{}: no measures markers ({})",
-                    readme.display(),
-                    scrutiny_metrics::docs::README_START
-                ),
+                format!("{}: no measures markers ({})", readme.display(), scrutiny_metrics::docs::README_START),
             )
         })?;
         if updated != text {
@@ -183,11 +134,7 @@ fn open_landing(settings: &Settings, landing: Option<&str>) -> Result<Landing, F
     }
     .map_err(|e| Failure::new("compute", exit::DATA, e.to_string()))?;
     found.ok_or_else(|| {
-        Failure::new(
-            "compute",
-            exit::DATA,
-            format!("no landing in {}: run `scrutiny run` first", root.display()),
-        )
+        Failure::new("compute", exit::DATA, format!("no landing in {}: run `scrutiny run` first", root.display()))
     })
 }
 
@@ -210,23 +157,13 @@ pub async fn compute(
     if let Some(ids) = &select {
         for id in ids {
             if !prepared.project.measures.iter().any(|m| &m.meta.id == id) {
-                return Err(config_failure(
-                    "compute",
-                    format!("--select: no measure `{id}`"),
-                ));
+                return Err(config_failure("compute", format!("--select: no measure `{id}`")));
             }
         }
     }
     prepared.inputs.select = select;
-    prepared.inputs.tables = landing
-        .manifest
-        .tables
-        .keys()
-        .map(|n| (n.clone(), landing.table_path(n)))
-        .collect();
-    let computed = scrutiny_metrics::compute(&prepared.project, &prepared.inputs)
-        .await
-        .map_err(metrics_failure)?;
+    prepared.inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
+    let computed = scrutiny_metrics::compute(&prepared.project, &prepared.inputs).await.map_err(metrics_failure)?;
     let facts = scrutiny_mart::RunFacts {
         run_id: run_id.clone(),
         period,
@@ -235,45 +172,24 @@ pub async fn compute(
         rows_read: landing.manifest.tables.values().map(|t| t.rows).sum(),
         tables_read: landing.manifest.tables.len() as u64,
     };
-    let root = if publish {
-        settings.storage.mart.clone()
-    } else {
-        out.to_path_buf()
-    };
-    let published =
-        scrutiny_mart::publish(&root, &computed, &facts, &settings.measures.sql_dir, false)
-            .map_err(|e| Failure::new("publish", exit::SOFTWARE, e.to_string()))?;
+    let root = if publish { settings.storage.mart.clone() } else { out.to_path_buf() };
+    let published = scrutiny_mart::publish(&root, &computed, &facts, &settings.measures.sql_dir, false)
+        .map_err(|e| Failure::new("publish", exit::SOFTWARE, e.to_string()))?;
     let p = period.to_string();
-    println!(
-        "{:<44} {:<28} {:>10} {:>12}",
-        "measure", "org unit / category", "value", "num / den"
-    );
-    for v in published
-        .values
-        .iter()
-        .filter(|v| v.period == p && v.run_id == run_id)
-    {
+    println!("{:<44} {:<28} {:>10} {:>12}", "measure", "org unit / category", "value", "num / den");
+    for v in published.values.iter().filter(|v| v.period == p && v.run_id == run_id) {
         let unit = computed
             .measures
             .iter()
             .find(|m| m.meta.id == v.metric_id)
             .map(|m| m.meta.unit)
             .unwrap_or(scrutiny_metrics::Unit::Count);
-        let place = v
-            .category
-            .clone()
-            .map_or(v.org_unit.clone(), |c| format!("{} {c}", v.org_unit));
+        let place = v.category.clone().map_or(v.org_unit.clone(), |c| format!("{} {c}", v.org_unit));
         let nd = match v.denominator {
             Some(d) => format!("{} / {d}", v.numerator.unwrap_or(0)),
             None => v.numerator.map_or(String::new(), |n| n.to_string()),
         };
-        println!(
-            "{:<44} {:<28} {:>10} {:>12}",
-            v.metric_id,
-            place,
-            scrutiny_notify::format_value(v.value, unit),
-            nd
-        );
+        println!("{:<44} {:<28} {:>10} {:>12}", v.metric_id, place, scrutiny_notify::format_value(v.value, unit), nd);
     }
     println!(
         "\ncomputed {} measures from landing {} in {} ms; mart: {}",
@@ -286,12 +202,7 @@ pub async fn compute(
 }
 
 /// Shows a measure's plans and its numerator and denominator for one period.
-pub async fn explain(
-    config: &Path,
-    id: &str,
-    period: Period,
-    landing: Option<&str>,
-) -> Result<(), Failure> {
+pub async fn explain(config: &Path, id: &str, period: Period, landing: Option<&str>) -> Result<(), Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
     let prepared = prepare(&settings, period, "explain")?;
     let m = prepared
@@ -302,64 +213,38 @@ pub async fn explain(
         .ok_or_else(|| config_failure("explain", format!("no measure `{id}`")))?;
     let landing = open_landing(&settings, landing)?;
     let mut inputs = prepared.inputs;
-    inputs.tables = landing
-        .manifest
-        .tables
-        .keys()
-        .map(|n| (n.clone(), landing.table_path(n)))
-        .collect();
+    inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
     let ctx = scrutiny_metrics::engine::session(&inputs).map_err(metrics_failure)?;
-    scrutiny_metrics::engine::register_sources(&ctx, &inputs.tables)
-        .await
-        .map_err(metrics_failure)?;
-    scrutiny_metrics::engine::register_models(&ctx, &prepared.project, &inputs.vars)
-        .await
-        .map_err(metrics_failure)?;
+    scrutiny_metrics::engine::register_sources(&ctx, &inputs.tables).await.map_err(metrics_failure)?;
+    scrutiny_metrics::engine::register_models(&ctx, &prepared.project, &inputs.vars).await.map_err(metrics_failure)?;
     let sql = scrutiny_metrics::project::render(&m.sql, &inputs.vars, &m.file, m.first_line)
         .map_err(|e| metrics_failure(MetricsError::Definitions(vec![e])))?;
     let df = ctx.sql(&sql).await.map_err(|e| {
-        metrics_failure(MetricsError::Definitions(vec![
-            scrutiny_metrics::check::locate_error(&m.file, m.first_line, &e),
-        ]))
+        metrics_failure(MetricsError::Definitions(vec![scrutiny_metrics::check::locate_error(
+            &m.file,
+            m.first_line,
+            &e,
+        )]))
     })?;
-    let plan = df
-        .clone()
-        .explain(false, false)
-        .map_err(|e| Failure::new("explain", exit::SOFTWARE, e.to_string()))?;
-    let batches = plan
-        .collect()
-        .await
-        .map_err(|e| Failure::new("explain", exit::SOFTWARE, e.to_string()))?;
-    println!(
-        "{} ({}) from landing {}\n",
-        m.meta.title, m.meta.id, landing.manifest.run_id
-    );
+    let plan = df.clone().explain(false, false).map_err(|e| Failure::new("explain", exit::SOFTWARE, e.to_string()))?;
+    let batches = plan.collect().await.map_err(|e| Failure::new("explain", exit::SOFTWARE, e.to_string()))?;
+    println!("{} ({}) from landing {}\n", m.meta.title, m.meta.id, landing.manifest.run_id);
     println!(
         "{}",
-        datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-            .map_err(|e| Failure::new("explain", exit::SOFTWARE, e.to_string()))?
+        datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| Failure::new(
+            "explain",
+            exit::SOFTWARE,
+            e.to_string()
+        ))?
     );
-    let rows = scrutiny_metrics::engine::run_measure(&ctx, m, &inputs)
-        .await
-        .map_err(metrics_failure)?;
+    let rows = scrutiny_metrics::engine::run_measure(&ctx, m, &inputs).await.map_err(metrics_failure)?;
     println!("\n{} for {} (counts only):", m.meta.id, period.label());
-    println!(
-        "{:<32} {:>12} {:>12}",
-        "org unit / category", "numerator", "denominator"
-    );
+    println!("{:<32} {:>12} {:>12}", "org unit / category", "numerator", "denominator");
     let p = period.to_string();
     for r in rows.iter().filter(|r| r.period == p) {
-        let place = r
-            .category
-            .clone()
-            .map_or(r.org_unit.clone(), |c| format!("{} {c}", r.org_unit));
+        let place = r.category.clone().map_or(r.org_unit.clone(), |c| format!("{} {c}", r.org_unit));
         let o = |v: Option<i64>| v.map_or("-".to_string(), |n| n.to_string());
-        println!(
-            "{:<32} {:>12} {:>12}",
-            place,
-            o(r.numerator),
-            o(r.denominator)
-        );
+        println!("{:<32} {:>12} {:>12}", place, o(r.numerator), o(r.denominator));
     }
     Ok(())
 }

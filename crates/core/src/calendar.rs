@@ -27,11 +27,7 @@ pub struct WorkingDayCalendar {
 #[derive(Debug, thiserror::Error)]
 pub enum CalendarError {
     #[error("{file}:{line}: `{value}` is not a date (YYYY-MM-DD)")]
-    BadDate {
-        file: String,
-        line: u64,
-        value: String,
-    },
+    BadDate { file: String, line: u64, value: String },
     #[error("{file}: {source}")]
     Csv { file: String, source: csv::Error },
     #[error("{file}: no `date` column")]
@@ -40,11 +36,8 @@ pub enum CalendarError {
 
 impl WorkingDayCalendar {
     pub fn new(holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
-        let mut closed: Vec<i64> = holidays
-            .into_iter()
-            .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
-            .map(ce_day)
-            .collect();
+        let mut closed: Vec<i64> =
+            holidays.into_iter().filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)).map(ce_day).collect();
         closed.sort_unstable();
         closed.dedup();
         Self { closed }
@@ -53,31 +46,20 @@ impl WorkingDayCalendar {
     /// Reads a `date,title` CSV such as `config/reference/bank_holidays_england_wales.csv`.
     pub fn read_holidays_csv(text: &str, file: &str) -> Result<Vec<NaiveDate>, CalendarError> {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let headers = reader
-            .headers()
-            .map_err(|source| CalendarError::Csv {
-                file: file.into(),
-                source,
-            })?
-            .clone();
+        let headers = reader.headers().map_err(|source| CalendarError::Csv { file: file.into(), source })?.clone();
         let col = headers
             .iter()
             .position(|h| h.trim_start_matches('\u{feff}') == "date")
             .ok_or_else(|| CalendarError::NoDateColumn { file: file.into() })?;
         let mut out = Vec::new();
         for record in reader.records() {
-            let record = record.map_err(|source| CalendarError::Csv {
-                file: file.into(),
-                source,
-            })?;
+            let record = record.map_err(|source| CalendarError::Csv { file: file.into(), source })?;
             let line = record.position().map_or(0, |p| p.line());
             let value = record.get(col).unwrap_or("");
-            let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
-                CalendarError::BadDate {
-                    file: file.into(),
-                    line,
-                    value: value.into(),
-                }
+            let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| CalendarError::BadDate {
+                file: file.into(),
+                line,
+                value: value.into(),
             })?;
             out.push(date);
         }
@@ -86,10 +68,8 @@ impl WorkingDayCalendar {
 
     pub fn from_csv_file(path: &Path) -> Result<Vec<NaiveDate>, CalendarError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| CalendarError::Csv {
-            file: file.clone(),
-            source: csv::Error::from(e),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CalendarError::Csv { file: file.clone(), source: csv::Error::from(e) })?;
         Self::read_holidays_csv(&text, &file)
     }
 
@@ -141,16 +121,7 @@ mod tests {
     }
 
     fn england_2021_22() -> WorkingDayCalendar {
-        WorkingDayCalendar::new(
-            [
-                "2021-12-27",
-                "2021-12-28",
-                "2022-01-03",
-                "2022-04-15",
-                "2022-04-18",
-            ]
-            .map(d),
-        )
+        WorkingDayCalendar::new(["2021-12-27", "2021-12-28", "2022-01-03", "2022-04-15", "2022-04-18"].map(d))
     }
 
     #[test]

@@ -44,13 +44,7 @@ mod tests {
         let sub = dir.path().join("a/b");
         create_private_dir(&sub).unwrap();
         write_private(&sub.join("f"), b"x").unwrap();
-        assert_eq!(
-            fs::metadata(&sub).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
-        assert_eq!(
-            fs::metadata(sub.join("f")).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(fs::metadata(&sub).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(fs::metadata(sub.join("f")).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }

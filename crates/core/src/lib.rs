@@ -14,8 +14,7 @@ pub use settings::{ConfigError, Settings};
 
 /// The England and Wales bank holidays shipped with the binary (from
 /// `config/reference/bank_holidays_england_wales.csv`), used when the settings name none.
-pub const BANK_HOLIDAYS_CSV: &str =
-    include_str!("../../../config/reference/bank_holidays_england_wales.csv");
+pub const BANK_HOLIDAYS_CSV: &str = include_str!("../../../config/reference/bank_holidays_england_wales.csv");
 
 /// Exit codes, sysexits style. Operators and schedulers rely on them.
 pub mod exit {

@@ -21,10 +21,7 @@ impl Period {
     }
 
     pub fn of_date(d: NaiveDate) -> Self {
-        Self {
-            year: d.year(),
-            month: d.month(),
-        }
+        Self { year: d.year(), month: d.month() }
     }
 
     pub fn year(self) -> i32 {
@@ -41,10 +38,7 @@ impl Period {
 
     /// The as-at date: the last day of the month.
     pub fn end(self) -> NaiveDate {
-        self.next()
-            .start()
-            .pred_opt()
-            .expect("not the first day of the calendar")
+        self.next().start().pred_opt().expect("not the first day of the calendar")
     }
 
     pub fn next(self) -> Self {
@@ -145,13 +139,7 @@ mod tests {
 
     #[test]
     fn default_period_is_last_complete_month() {
-        assert_eq!(
-            Period::last_complete(d("2022-02-01")).to_string(),
-            "2022-01"
-        );
-        assert_eq!(
-            Period::last_complete(d("2022-01-15")).to_string(),
-            "2021-12"
-        );
+        assert_eq!(Period::last_complete(d("2022-02-01")).to_string(), "2022-01");
+        assert_eq!(Period::last_complete(d("2022-01-15")).to_string(), "2021-12");
     }
 }

@@ -42,11 +42,7 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        writeln!(
-            f,
-            "{n} problem{} in the settings:",
-            if n == 1 { "" } else { "s" }
-        )?;
+        writeln!(f, "{n} problem{} in the settings:", if n == 1 { "" } else { "s" })?;
         for p in &self.problems {
             writeln!(f, "  {p}")?;
         }
@@ -265,18 +261,9 @@ impl Loader<'_> {
             Err(e) => {
                 let inner = e.inner().to_string();
                 let mut path = vec![key.to_string()];
-                path.extend(
-                    e.path()
-                        .to_string()
-                        .split('.')
-                        .filter(|p| !p.is_empty() && *p != "?")
-                        .map(str::to_string),
-                );
+                path.extend(e.path().to_string().split('.').filter(|p| !p.is_empty() && *p != "?").map(str::to_string));
                 // serde names an unknown field in the message, not in the path.
-                if let Some(field) = inner
-                    .strip_prefix("unknown field `")
-                    .and_then(|r| r.split('`').next())
-                {
+                if let Some(field) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
                     if path.last().map(String::as_str) != Some(field) {
                         path.push(field.to_string());
                     }
@@ -289,19 +276,13 @@ impl Loader<'_> {
     }
 
     fn path(&self, p: PathBuf) -> PathBuf {
-        if p.is_absolute() {
-            p
-        } else {
-            normalise(&self.base.join(p))
-        }
+        if p.is_absolute() { p } else { normalise(&self.base.join(p)) }
     }
 }
 
 /// Drops `.` components so messages show tidy paths.
 fn normalise(p: &Path) -> PathBuf {
-    p.components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .collect()
+    p.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
 }
 
 /// Finds the line of a dotted key path in YAML text, following indentation. Good enough for
@@ -322,12 +303,7 @@ fn locate(text: &str, path: &[&str]) -> Option<usize> {
                 return found;
             }
         }
-        let key = trimmed
-            .trim_start_matches("- ")
-            .split(':')
-            .next()
-            .unwrap_or("")
-            .trim();
+        let key = trimmed.trim_start_matches("- ").split(':').next().unwrap_or("").trim();
         if depth < path.len() && key == path[depth] && trimmed.contains(':') {
             found = Some(i + 1);
             indent_of_parent = Some(indent);
@@ -410,21 +386,10 @@ impl Settings {
     pub fn from_yaml(text: &str, file: &Path) -> Result<Self, ConfigError> {
         let base = file
             .parent()
-            .map(|p| {
-                if p.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    p
-                }
-            })
+            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
             .unwrap_or(Path::new("."))
             .to_path_buf();
-        let mut l = Loader {
-            file: file.to_path_buf(),
-            text,
-            base,
-            problems: Vec::new(),
-        };
+        let mut l = Loader { file: file.to_path_buf(), text, base, problems: Vec::new() };
 
         let mut root: Value = match serde_yaml::from_str(text) {
             Ok(Value::Null) => Value::Mapping(Default::default()),
@@ -455,10 +420,7 @@ impl Settings {
         for key in top.keys() {
             let k = key.as_str().unwrap_or("?");
             if !SECTIONS.contains(&k) {
-                l.problem(
-                    &[k],
-                    format!("unknown section; expected one of {}", SECTIONS.join(", ")),
-                );
+                l.problem(&[k], format!("unknown section; expected one of {}", SECTIONS.join(", ")));
             }
         }
         for required in ["source", "storage", "reference"] {
@@ -485,14 +447,9 @@ impl Settings {
         let notify = l.section::<NotifyFile>(&root, "notify");
 
         let source = source.and_then(|s| match s.files {
-            Some(f) => Some(SourceSettings::Files {
-                path: l.path(f.path),
-            }),
+            Some(f) => Some(SourceSettings::Files { path: l.path(f.path) }),
             None => {
-                l.problem(
-                    &["source"],
-                    "name a source: `files` (a directory of table files)",
-                );
+                l.problem(&["source"], "name a source: `files` (a directory of table files)");
                 None
             }
         });
@@ -501,50 +458,29 @@ impl Settings {
             let landing = l.path(s.landing);
             let mart = l.path(s.mart);
             if landing == mart {
-                l.problem(
-                    &["storage", "mart"],
-                    "the mart and the landing must be different directories",
-                );
+                l.problem(&["storage", "mart"], "the mart and the landing must be different directories");
             }
-            StorageSettings {
-                landing,
-                mart,
-                keep_versions: s.keep_versions,
-            }
+            StorageSettings { landing, mart, keep_versions: s.keep_versions }
         });
 
         let reference = reference.map(|r| {
             let team_org_units = l.path(r.team_org_units);
             if !team_org_units.is_file() {
-                l.problem(
-                    &["reference", "team_org_units"],
-                    format!("no such file: {}", team_org_units.display()),
-                );
+                l.problem(&["reference", "team_org_units"], format!("no such file: {}", team_org_units.display()));
             }
             let bank_holidays = r.bank_holidays.map(|p| l.path(p));
             if let Some(p) = &bank_holidays {
                 if !p.is_file() {
-                    l.problem(
-                        &["reference", "bank_holidays"],
-                        format!("no such file: {}", p.display()),
-                    );
+                    l.problem(&["reference", "bank_holidays"], format!("no such file: {}", p.display()));
                 }
             }
             let code_map = r.code_map.map(|p| l.path(p));
             if let Some(p) = &code_map {
                 if !p.is_file() {
-                    l.problem(
-                        &["reference", "code_map"],
-                        format!("no such file: {}", p.display()),
-                    );
+                    l.problem(&["reference", "code_map"], format!("no such file: {}", p.display()));
                 }
             }
-            ReferenceSettings {
-                team_org_units,
-                bank_holidays,
-                code_map,
-                closure_days: r.closure_days,
-            }
+            ReferenceSettings { team_org_units, bank_holidays, code_map, closure_days: r.closure_days }
         });
 
         let measures = measures.map(|m| {
@@ -552,10 +488,7 @@ impl Settings {
             if !sql_dir.join("metrics").is_dir() {
                 l.problem(
                     &["measures", "sql_dir"],
-                    format!(
-                        "{} has no `metrics` directory of measure definitions",
-                        sql_dir.display()
-                    ),
+                    format!("{} has no `metrics` directory of measure definitions", sql_dir.display()),
                 );
             }
             let trend_months = m.trend_months.unwrap_or(18);
@@ -567,30 +500,19 @@ impl Settings {
                     l.problem(&["measures", "targets", id], "must be a number");
                 }
             }
-            MeasureSettings {
-                sql_dir,
-                trend_months,
-                targets: m.targets,
-                vars: m.vars,
-            }
+            MeasureSettings { sql_dir, trend_months, targets: m.targets, vars: m.vars }
         });
 
         let email = notify.and_then(|n| n.email).and_then(|e| {
             if !looks_like_address(&e.from) {
-                l.problem(
-                    &["notify", "email", "from"],
-                    format!("`{}` is not an email address", e.from),
-                );
+                l.problem(&["notify", "email", "from"], format!("`{}` is not an email address", e.from));
             }
             if e.to.is_empty() {
                 l.problem(&["notify", "email", "to"], "name at least one recipient");
             }
             for a in e.to.iter().chain(&e.failure_to) {
                 if !looks_like_address(a) {
-                    l.problem(
-                        &["notify", "email", "to"],
-                        format!("`{a}` is not an email address"),
-                    );
+                    l.problem(&["notify", "email", "to"], format!("`{a}` is not an email address"));
                 }
             }
             let transport = match (e.outbox, e.smtp) {
@@ -600,58 +522,28 @@ impl Settings {
                         l.problem(&["notify", "email", "smtp", "host"], "must not be empty");
                     }
                     if s.password.is_some() && s.username.is_none() {
-                        l.problem(
-                            &["notify", "email", "smtp", "username"],
-                            "a password needs a username",
-                        );
+                        l.problem(&["notify", "email", "smtp", "username"], "a password needs a username");
                     }
                     EmailTransport::Smtp(s)
                 }
                 (Some(_), Some(_)) => {
-                    l.problem(
-                        &["notify", "email"],
-                        "choose one of `outbox` and `smtp`, not both",
-                    );
+                    l.problem(&["notify", "email"], "choose one of `outbox` and `smtp`, not both");
                     return None;
                 }
                 (None, None) => {
-                    l.problem(
-                        &["notify", "email"],
-                        "say how to deliver: `outbox` (a directory) or `smtp`",
-                    );
+                    l.problem(&["notify", "email"], "say how to deliver: `outbox` (a directory) or `smtp`");
                     return None;
                 }
             };
-            let failure_to = if e.failure_to.is_empty() {
-                e.to.clone()
-            } else {
-                e.failure_to
-            };
-            Some(EmailSettings {
-                from: e.from,
-                to: e.to,
-                failure_to,
-                transport,
-                power_bi_url: e.power_bi_url,
-            })
+            let failure_to = if e.failure_to.is_empty() { e.to.clone() } else { e.failure_to };
+            Some(EmailSettings { from: e.from, to: e.to, failure_to, transport, power_bi_url: e.power_bi_url })
         });
 
         match (source, storage, reference, measures) {
-            (Some(source), Some(storage), Some(reference), Some(measures))
-                if l.problems.is_empty() =>
-            {
-                Ok(Settings {
-                    file: file.to_path_buf(),
-                    source,
-                    storage,
-                    reference,
-                    measures,
-                    email,
-                })
+            (Some(source), Some(storage), Some(reference), Some(measures)) if l.problems.is_empty() => {
+                Ok(Settings { file: file.to_path_buf(), source, storage, reference, measures, email })
             }
-            _ => Err(ConfigError {
-                problems: l.problems,
-            }),
+            _ => Err(ConfigError { problems: l.problems }),
         }
     }
 }
@@ -679,11 +571,8 @@ notify:
     fn repo_like() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("config/reference")).unwrap();
-        std::fs::write(
-            dir.path().join("config/reference/team_org_units.csv"),
-            "team_id,org_unit,org_unit_kind\n",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("config/reference/team_org_units.csv"), "team_id,org_unit,org_unit_kind\n")
+            .unwrap();
         std::fs::create_dir_all(dir.path().join("sql/metrics")).unwrap();
         dir
     }
@@ -693,12 +582,7 @@ notify:
     }
 
     fn problems(dir: &tempfile::TempDir, text: &str) -> Vec<String> {
-        load(dir, text)
-            .unwrap_err()
-            .problems
-            .iter()
-            .map(|p| p.to_string())
-            .collect()
+        load(dir, text).unwrap_err().problems.iter().map(|p| p.to_string()).collect()
     }
 
     #[test]
@@ -711,13 +595,8 @@ notify:
         assert_eq!(s.measures.trend_months, 18);
         assert_eq!(s.measures.sql_dir, dir.path().join("sql"));
         let email = s.email.unwrap();
-        assert_eq!(
-            email.failure_to,
-            vec!["performance-team@example.org".to_string()]
-        );
-        assert!(
-            matches!(email.transport, EmailTransport::Outbox(p) if p == dir.path().join("var/outbox"))
-        );
+        assert_eq!(email.failure_to, vec!["performance-team@example.org".to_string()]);
+        assert!(matches!(email.transport, EmailTransport::Outbox(p) if p == dir.path().join("var/outbox")));
     }
 
     #[test]
@@ -734,11 +613,7 @@ notify:
     fn unknown_section_is_refused() {
         let dir = repo_like();
         let p = problems(&dir, &format!("{EXAMPLE}extras:\n  a: 1\n"));
-        assert!(
-            p.iter()
-                .any(|m| m.contains(":14: `extras`: unknown section")),
-            "{p:?}"
-        );
+        assert!(p.iter().any(|m| m.contains(":14: `extras`: unknown section")), "{p:?}");
     }
 
     #[test]
@@ -751,11 +626,7 @@ notify:
             .replace("  mart: ./var/mart\n", "  mart: ./var/mart\n  keep: 3\n");
         let p = problems(&dir, &text);
         assert_eq!(p.len(), 3, "{p:?}");
-        assert!(
-            p.iter()
-                .any(|m| m.contains("`storage.keep`") && m.contains("unknown field")),
-            "{p:?}"
-        );
+        assert!(p.iter().any(|m| m.contains("`storage.keep`") && m.contains("unknown field")), "{p:?}");
         assert!(p.iter().any(|m| m.contains("nope.csv")), "{p:?}");
         assert!(p.iter().any(|m| m.contains("`notify.email.from`")), "{p:?}");
     }
@@ -764,18 +635,9 @@ notify:
     fn missing_sections_and_fields() {
         let dir = repo_like();
         let p = problems(&dir, "storage:\n  landing: a\n");
-        assert!(
-            p.iter().any(|m| m.contains("missing section `source`")),
-            "{p:?}"
-        );
-        assert!(
-            p.iter().any(|m| m.contains("missing section `reference`")),
-            "{p:?}"
-        );
-        assert!(
-            p.iter().any(|m| m.contains("missing field `mart`")),
-            "{p:?}"
-        );
+        assert!(p.iter().any(|m| m.contains("missing section `source`")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("missing section `reference`")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("missing field `mart`")), "{p:?}");
     }
 
     #[test]
@@ -783,21 +645,12 @@ notify:
         let dir = repo_like();
         // SAFETY: tests in this module do not read this variable concurrently.
         unsafe { std::env::set_var("SCRUTINY_TEST_LANDING", "/srv/landing") };
-        let s = load(
-            &dir,
-            &EXAMPLE.replace("./var/landing", "${SCRUTINY_TEST_LANDING}"),
-        )
-        .unwrap();
+        let s = load(&dir, &EXAMPLE.replace("./var/landing", "${SCRUTINY_TEST_LANDING}")).unwrap();
         assert_eq!(s.storage.landing, PathBuf::from("/srv/landing"));
-        let p = problems(
-            &dir,
-            &EXAMPLE.replace("./var/landing", "${SCRUTINY_TEST_UNSET_XYZ}"),
-        );
+        let p = problems(&dir, &EXAMPLE.replace("./var/landing", "${SCRUTINY_TEST_UNSET_XYZ}"));
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(
-            p[0].contains(
-                ":5: `storage.landing`: environment variable `SCRUTINY_TEST_UNSET_XYZ` is not set"
-            ),
+            p[0].contains(":5: `storage.landing`: environment variable `SCRUTINY_TEST_UNSET_XYZ` is not set"),
             "{p:?}"
         );
     }
@@ -814,26 +667,15 @@ notify:
     fn wrong_types_are_reported() {
         let dir = repo_like();
         let p = problems(&dir, &format!("{EXAMPLE}measures:\n  trend_months: lots\n"));
-        assert!(
-            p.iter()
-                .any(|m| m.contains("`measures") && m.contains("trend_months")),
-            "{p:?}"
-        );
+        assert!(p.iter().any(|m| m.contains("`measures") && m.contains("trend_months")), "{p:?}");
     }
 
     #[test]
     fn email_needs_a_transport_and_only_one() {
         let dir = repo_like();
         let p = problems(&dir, &EXAMPLE.replace("    outbox: ./var/outbox", ""));
-        assert!(
-            p.iter()
-                .any(|m| m.contains("`notify.email`: say how to deliver")),
-            "{p:?}"
-        );
-        let both = EXAMPLE.replace(
-            "outbox: ./var/outbox",
-            "outbox: ./var/outbox\n    smtp:\n      host: mail",
-        );
+        assert!(p.iter().any(|m| m.contains("`notify.email`: say how to deliver")), "{p:?}");
+        let both = EXAMPLE.replace("outbox: ./var/outbox", "outbox: ./var/outbox\n    smtp:\n      host: mail");
         let p = problems(&dir, &both);
         assert!(p.iter().any(|m| m.contains("not both")), "{p:?}");
     }

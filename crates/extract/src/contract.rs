@@ -25,24 +25,13 @@ pub struct ContractTable {
 }
 
 const fn t(name: &'static str) -> ContractColumn {
-    ContractColumn {
-        name,
-        kind: Kind::Text,
-        required: true,
-    }
+    ContractColumn { name, kind: Kind::Text, required: true }
 }
 const fn d(name: &'static str) -> ContractColumn {
-    ContractColumn {
-        name,
-        kind: Kind::Date,
-        required: true,
-    }
+    ContractColumn { name, kind: Kind::Date, required: true }
 }
 const fn opt(c: ContractColumn) -> ContractColumn {
-    ContractColumn {
-        required: false,
-        ..c
-    }
+    ContractColumn { required: false, ..c }
 }
 
 /// Every table of the contract, in the order the report's areas use them.
@@ -114,21 +103,11 @@ pub const TABLES: &[ContractTable] = &[
     },
     ContractTable {
         name: "ssd_cp_plans",
-        columns: &[
-            t("cppl_cp_plan_id"),
-            t("cppl_person_id"),
-            d("cppl_cp_plan_start_date"),
-            d("cppl_cp_plan_end_date"),
-        ],
+        columns: &[t("cppl_cp_plan_id"), t("cppl_person_id"), d("cppl_cp_plan_start_date"), d("cppl_cp_plan_end_date")],
     },
     ContractTable {
         name: "ssd_cin_visits",
-        columns: &[
-            t("cinv_cin_visit_id"),
-            t("cinv_person_id"),
-            d("cinv_cin_visit_date"),
-            t("cinv_cin_visit_seen"),
-        ],
+        columns: &[t("cinv_cin_visit_id"), t("cinv_person_id"), d("cinv_cin_visit_date"), t("cinv_cin_visit_seen")],
     },
     ContractTable {
         name: "ssd_cp_visits",
@@ -235,10 +214,7 @@ impl ContractTable {
     /// The Arrow schema the table is landed with: every contract column, nullable.
     pub fn schema(&self) -> SchemaRef {
         Arc::new(Schema::new(
-            self.columns
-                .iter()
-                .map(|c| Field::new(c.name, c.kind.data_type(), true))
-                .collect::<Vec<_>>(),
+            self.columns.iter().map(|c| Field::new(c.name, c.kind.data_type(), true)).collect::<Vec<_>>(),
         ))
     }
 }

@@ -6,48 +6,19 @@ pub enum ExtractError {
     #[error("table `{table}` is missing: no {table}.csv or {table}.parquet in {dir}")]
     MissingTable { table: String, dir: PathBuf },
     #[error("{file}: required column `{column}` of `{table}` is missing")]
-    MissingColumn {
-        table: String,
-        file: PathBuf,
-        column: String,
-    },
+    MissingColumn { table: String, file: PathBuf, column: String },
     #[error("{file}:{line}: {message}")]
-    BadLine {
-        file: PathBuf,
-        line: u64,
-        message: String,
-    },
-    #[error(
-        "{file}:{line}: column `{column}`: `{value}` is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"
-    )]
-    BadDate {
-        file: PathBuf,
-        line: u64,
-        column: String,
-        value: String,
-    },
+    BadLine { file: PathBuf, line: u64, message: String },
+    #[error("{file}:{line}: column `{column}`: `{value}` is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)")]
+    BadDate { file: PathBuf, line: u64, column: String, value: String },
     #[error("{file}: column `{column}` has type {found}, which cannot be read as {expected}")]
-    BadType {
-        file: PathBuf,
-        column: String,
-        found: String,
-        expected: String,
-    },
+    BadType { file: PathBuf, column: String, found: String, expected: String },
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: {source}")]
-    Parquet {
-        path: PathBuf,
-        source: datafusion::parquet::errors::ParquetError,
-    },
+    Parquet { path: PathBuf, source: datafusion::parquet::errors::ParquetError },
     #[error("{path}: {source}")]
-    Arrow {
-        path: PathBuf,
-        source: datafusion::arrow::error::ArrowError,
-    },
+    Arrow { path: PathBuf, source: datafusion::arrow::error::ArrowError },
     #[error("landing {path} already exists: a landing is written once and never modified")]
     LandingExists { path: PathBuf },
 }

@@ -1,14 +1,10 @@
 //! The file source: a directory with one `<table>.csv` or `<table>.parquet` per SSD table.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use datafusion::arrow::array::{
-    ArrayRef, Date32Builder, RecordBatch, StringBuilder, new_null_array,
-};
+use datafusion::arrow::array::{ArrayRef, Date32Builder, RecordBatch, StringBuilder, new_null_array};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::parquet::arrow::arrow_reader::{
-    ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
-};
+use datafusion::parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,18 +48,12 @@ impl FileSource {
                 return Ok(p);
             }
         }
-        Err(ExtractError::MissingTable {
-            table: table.name.into(),
-            dir: self.dir.clone(),
-        })
+        Err(ExtractError::MissingTable { table: table.name.into(), dir: self.dir.clone() })
     }
 
     /// Every table's file, or every missing table at once.
     pub fn check(&self, tables: &[ContractTable]) -> Result<Vec<PathBuf>, Vec<ExtractError>> {
-        let (ok, missing): (Vec<_>, Vec<_>) = tables
-            .iter()
-            .map(|t| self.locate(t))
-            .partition(Result::is_ok);
+        let (ok, missing): (Vec<_>, Vec<_>) = tables.iter().map(|t| self.locate(t)).partition(Result::is_ok);
         if missing.is_empty() {
             Ok(ok.into_iter().map(Result::unwrap).collect())
         } else {
@@ -96,10 +86,7 @@ impl FileSource {
         } else {
             Box::new(ParquetTable::open(table, path, rows_with_times.clone())?)
         };
-        Ok(TableRead {
-            batches,
-            rows_with_times,
-        })
+        Ok(TableRead { batches, rows_with_times })
     }
 }
 
@@ -114,9 +101,7 @@ pub fn parse_date(s: &str) -> Option<i32> {
         let rest = &s[11..];
         let sep_ok = b[10] == b' ' || b[10] == b'T';
         let time_ok = rest.len() >= 5
-            && rest
-                .bytes()
-                .all(|c| c.is_ascii_digit() || matches!(c, b':' | b'.'))
+            && rest.bytes().all(|c| c.is_ascii_digit() || matches!(c, b':' | b'.'))
             && rest.as_bytes()[2] == b':';
         if !(sep_ok && time_ok) {
             return None;
@@ -124,9 +109,7 @@ pub fn parse_date(s: &str) -> Option<i32> {
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
         let part = &b[r];
-        part.iter()
-            .all(u8::is_ascii_digit)
-            .then(|| part.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')))
+        part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')))
     };
     let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
     Some(date.num_days_from_ce() - UNIX_EPOCH_CE)
@@ -152,28 +135,15 @@ impl CsvTable {
         rows_with_times: Arc<AtomicU64>,
     ) -> Result<Self, ExtractError> {
         let file = File::open(&path).map_err(io(&path))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(false)
-            .from_reader(file);
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(file);
         let headers = reader
             .headers()
-            .map_err(|e| ExtractError::BadLine {
-                file: path.clone(),
-                line: 1,
-                message: e.to_string(),
-            })?
+            .map_err(|e| ExtractError::BadLine { file: path.clone(), line: 1, message: e.to_string() })?
             .clone();
         let names: Vec<&str> = headers
             .iter()
             .enumerate()
-            .map(|(i, h)| {
-                if i == 0 {
-                    h.trim_start_matches('\u{feff}')
-                } else {
-                    h
-                }
-            })
+            .map(|(i, h)| if i == 0 { h.trim_start_matches('\u{feff}') } else { h })
             .collect();
         let mut positions = Vec::with_capacity(table.columns.len());
         for c in table.columns {
@@ -187,15 +157,7 @@ impl CsvTable {
             }
             positions.push(pos);
         }
-        Ok(Self {
-            table,
-            path,
-            reader,
-            positions,
-            record: csv::StringRecord::new(),
-            done: false,
-            rows_with_times,
-        })
+        Ok(Self { table, path, reader, positions, record: csv::StringRecord::new(), done: false, rows_with_times })
     }
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>, ExtractError> {
@@ -216,11 +178,7 @@ impl CsvTable {
         while rows < BATCH_ROWS {
             let more = self.reader.read_record(&mut self.record).map_err(|e| {
                 let line = e.position().map_or(0, |p| p.line());
-                ExtractError::BadLine {
-                    file: self.path.clone(),
-                    line,
-                    message: e.to_string(),
-                }
+                ExtractError::BadLine { file: self.path.clone(), line, message: e.to_string() }
             })?;
             if !more {
                 self.done = true;
@@ -229,9 +187,7 @@ impl CsvTable {
             let line = self.record.position().map_or(0, |p| p.line());
             let mut had_time = false;
             for ((col, pos), spec) in cols.iter_mut().zip(&self.positions).zip(self.table.columns) {
-                let field = pos
-                    .and_then(|p| self.record.get(p))
-                    .filter(|f| !f.is_empty());
+                let field = pos.and_then(|p| self.record.get(p)).filter(|f| !f.is_empty());
                 match (col, field) {
                     (Col::Text(b), Some(f)) => b.append_value(f),
                     (Col::Text(b), None) => b.append_null(),
@@ -269,10 +225,7 @@ impl CsvTable {
             .collect();
         RecordBatch::try_new(self.table.schema(), arrays)
             .map(Some)
-            .map_err(|source| ExtractError::Arrow {
-                path: self.path.clone(),
-                source,
-            })
+            .map_err(|source| ExtractError::Arrow { path: self.path.clone(), source })
     }
 }
 
@@ -308,10 +261,7 @@ impl ParquetTable {
         rows_with_times: Arc<AtomicU64>,
     ) -> Result<Self, ExtractError> {
         let file = File::open(&path).map_err(io(&path))?;
-        let pq = |source| ExtractError::Parquet {
-            path: path.clone(),
-            source,
-        };
+        let pq = |source| ExtractError::Parquet { path: path.clone(), source };
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
         let schema = builder.schema().clone();
         for c in table.columns.iter().filter(|c| c.required) {
@@ -324,24 +274,10 @@ impl ParquetTable {
             }
         }
         // Only the contract's columns are decoded: anything else in the file is never read.
-        let wanted: Vec<usize> = table
-            .columns
-            .iter()
-            .filter_map(|c| schema.index_of(c.name).ok())
-            .collect();
-        let mask =
-            datafusion::parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
-        let reader = builder
-            .with_projection(mask)
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(pq)?;
-        Ok(Self {
-            table,
-            path,
-            reader,
-            rows_with_times,
-        })
+        let wanted: Vec<usize> = table.columns.iter().filter_map(|c| schema.index_of(c.name).ok()).collect();
+        let mask = datafusion::parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
+        let reader = builder.with_projection(mask).with_batch_size(BATCH_ROWS).build().map_err(pq)?;
+        Ok(Self { table, path, reader, rows_with_times })
     }
 
     fn conform(&self, batch: RecordBatch) -> Result<RecordBatch, ExtractError> {
@@ -355,16 +291,9 @@ impl ParquetTable {
                 Some(a) => {
                     let ok = match (c.kind, a.data_type()) {
                         (Kind::Text, t) => {
-                            t.is_integer()
-                                || matches!(
-                                    t,
-                                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                                )
+                            t.is_integer() || matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
                         }
-                        (Kind::Date, t) => matches!(
-                            t,
-                            DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)
-                        ),
+                        (Kind::Date, t) => matches!(t, DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)),
                     };
                     if !ok {
                         return Err(ExtractError::BadType {
@@ -376,44 +305,25 @@ impl ParquetTable {
                     }
                     if matches!(a.data_type(), DataType::Timestamp(..) | DataType::Date64) {
                         // A time of day is whatever a round trip through a date loses.
-                        let err = |source| ExtractError::Arrow {
-                            path: self.path.clone(),
-                            source,
-                        };
+                        let err = |source| ExtractError::Arrow { path: self.path.clone(), source };
                         let day = cast_with_options(a, &DataType::Date32, &CastOptions::default())
-                            .and_then(|d| {
-                                cast_with_options(&d, a.data_type(), &CastOptions::default())
-                            })
+                            .and_then(|d| cast_with_options(&d, a.data_type(), &CastOptions::default()))
                             .map_err(err)?;
-                        let differs =
-                            datafusion::arrow::compute::kernels::cmp::neq(a, &day).map_err(err)?;
+                        let differs = datafusion::arrow::compute::kernels::cmp::neq(a, &day).map_err(err)?;
                         for (t, d) in timed.iter_mut().zip(differs.iter()) {
                             *t |= d.unwrap_or(false);
                         }
                     }
-                    cast_with_options(
-                        a,
-                        &want,
-                        &CastOptions {
-                            safe: false,
-                            ..Default::default()
-                        },
-                    )
-                    .map_err(|source| ExtractError::Arrow {
-                        path: self.path.clone(),
-                        source,
-                    })?
+                    cast_with_options(a, &want, &CastOptions { safe: false, ..Default::default() })
+                        .map_err(|source| ExtractError::Arrow { path: self.path.clone(), source })?
                 }
             };
             arrays.push(array);
         }
         let timed_rows = timed.iter().filter(|t| **t).count() as u64;
-        self.rows_with_times
-            .fetch_add(timed_rows, Ordering::Relaxed);
-        RecordBatch::try_new(self.table.schema(), arrays).map_err(|source| ExtractError::Arrow {
-            path: self.path.clone(),
-            source,
-        })
+        self.rows_with_times.fetch_add(timed_rows, Ordering::Relaxed);
+        RecordBatch::try_new(self.table.schema(), arrays)
+            .map_err(|source| ExtractError::Arrow { path: self.path.clone(), source })
     }
 }
 
@@ -424,10 +334,7 @@ impl Iterator for ParquetTable {
         let batch = self.reader.next()?;
         Some(
             batch
-                .map_err(|source| ExtractError::Arrow {
-                    path: self.path.clone(),
-                    source,
-                })
+                .map_err(|source| ExtractError::Arrow { path: self.path.clone(), source })
                 .and_then(|b| self.conform(b)),
         )
     }
@@ -475,16 +382,8 @@ mod tests {
         assert_eq!(read.rows_with_times.load(Ordering::Relaxed), 1);
         let b = &batches[0];
         assert_eq!(b.num_rows(), 1);
-        assert_eq!(
-            b.num_columns(),
-            4,
-            "columns outside the contract are never read"
-        );
-        assert_eq!(
-            b.column(1).as_string::<i32>().value(0),
-            " 7 ",
-            "text is taken as written"
-        );
+        assert_eq!(b.num_columns(), 4, "columns outside the contract are never read");
+        assert_eq!(b.column(1).as_string::<i32>().value(0), " 7 ", "text is taken as written");
         let start = b.column(2).as_primitive::<Date32Type>().value(0);
         assert_eq!(start, parse_date("2021-03-04").unwrap());
         assert!(b.column(3).is_null(0));
@@ -492,16 +391,10 @@ mod tests {
 
     #[test]
     fn a_missing_column_is_named() {
-        let (_d, s) = source_with(
-            "ssd_cp_plans.csv",
-            "cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date\n",
-        );
+        let (_d, s) = source_with("ssd_cp_plans.csv", "cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date\n");
         let t = ContractTable::get("ssd_cp_plans").unwrap();
         let e = s.read(t).err().unwrap().to_string();
-        assert!(
-            e.contains("ssd_cp_plans.csv") && e.contains("`cppl_cp_plan_end_date`"),
-            "{e}"
-        );
+        assert!(e.contains("ssd_cp_plans.csv") && e.contains("`cppl_cp_plan_end_date`"), "{e}");
     }
 
     #[test]
@@ -520,16 +413,9 @@ mod tests {
             "cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date,cppl_cp_plan_end_date\nP1,1,2021-01-01,\nP2,2,2021-02-31,\n",
         );
         let t = ContractTable::get("ssd_cp_plans").unwrap();
-        let e = s
-            .read(t)
-            .unwrap()
-            .find_map(Result::err)
-            .unwrap()
-            .to_string();
+        let e = s.read(t).unwrap().find_map(Result::err).unwrap().to_string();
         assert!(
-            e.contains("ssd_cp_plans.csv:3")
-                && e.contains("cppl_cp_plan_start_date")
-                && e.contains("2021-02-31"),
+            e.contains("ssd_cp_plans.csv:3") && e.contains("cppl_cp_plan_start_date") && e.contains("2021-02-31"),
             "{e}"
         );
     }
@@ -541,12 +427,7 @@ mod tests {
             "cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date,cppl_cp_plan_end_date\nP1,1,2021-01-01\n",
         );
         let t = ContractTable::get("ssd_cp_plans").unwrap();
-        let e = s
-            .read(t)
-            .unwrap()
-            .find_map(Result::err)
-            .unwrap()
-            .to_string();
+        let e = s.read(t).unwrap().find_map(Result::err).unwrap().to_string();
         assert!(e.contains("ssd_cp_plans.csv:2"), "{e}");
     }
 
@@ -574,16 +455,8 @@ mod parquet_tests {
         let schema = Arc::new(Schema::new(vec![
             Field::new("cppl_cp_plan_id", DataType::Int64, false),
             Field::new("cppl_person_id", DataType::Utf8, true),
-            Field::new(
-                "cppl_cp_plan_start_date",
-                DataType::Timestamp(TimeUnit::Second, None),
-                true,
-            ),
-            Field::new(
-                "cppl_cp_plan_end_date",
-                DataType::Timestamp(TimeUnit::Second, None),
-                true,
-            ),
+            Field::new("cppl_cp_plan_start_date", DataType::Timestamp(TimeUnit::Second, None), true),
+            Field::new("cppl_cp_plan_end_date", DataType::Timestamp(TimeUnit::Second, None), true),
             Field::new("pers_name", DataType::Utf8, true),
         ]));
         let batch = RecordBatch::try_new(
@@ -604,18 +477,10 @@ mod parquet_tests {
         w.close().unwrap();
 
         let t = ContractTable::get("ssd_cp_plans").unwrap();
-        let b = FileSource::new(dir.path())
-            .read(t)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap();
+        let b = FileSource::new(dir.path()).read(t).unwrap().next().unwrap().unwrap();
         assert_eq!(b.schema(), t.schema());
         assert_eq!(b.column(0).as_string::<i32>().value(0), "42");
-        assert_eq!(
-            b.column(2).as_primitive::<Date32Type>().value(0),
-            parse_date("2021-03-04").unwrap()
-        );
+        assert_eq!(b.column(2).as_primitive::<Date32Type>().value(0), parse_date("2021-03-04").unwrap());
         assert!(b.column(3).is_null(0));
     }
 
@@ -643,16 +508,7 @@ mod parquet_tests {
         w.write(&batch).unwrap();
         w.close().unwrap();
         let t = ContractTable::get("ssd_cp_plans").unwrap();
-        let e = FileSource::new(dir.path())
-            .read(t)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("cppl_cp_plan_start_date") && e.contains("Float64"),
-            "{e}"
-        );
+        let e = FileSource::new(dir.path()).read(t).unwrap().next().unwrap().unwrap_err().to_string();
+        assert!(e.contains("cppl_cp_plan_start_date") && e.contains("Float64"), "{e}");
     }
 }

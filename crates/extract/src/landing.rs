@@ -33,12 +33,11 @@ impl Landing {
         let dir = root.join(run_id);
         let path = dir.join(Manifest::FILE);
         let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|e| ExtractError::BadLine {
-                file: path.clone(),
-                line: e.line() as u64,
-                message: e.to_string(),
-            })?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ExtractError::BadLine {
+            file: path.clone(),
+            line: e.line() as u64,
+            message: e.to_string(),
+        })?;
         Ok(Self { dir, manifest })
     }
 
@@ -95,13 +94,7 @@ impl LandingWriter {
             std::fs::remove_dir_all(&partial).map_err(io(&partial))?;
         }
         create_private_dir(&partial).map_err(io(&partial))?;
-        Ok(Self {
-            root: root.to_path_buf(),
-            run_id: run_id.into(),
-            partial,
-            tables: BTreeMap::new(),
-            finished: false,
-        })
+        Ok(Self { root: root.to_path_buf(), run_id: run_id.into(), partial, tables: BTreeMap::new(), finished: false })
     }
 
     /// Streams a table's batches into `<table>.parquet` (zstd); memory stays at one batch.
@@ -115,16 +108,11 @@ impl LandingWriter {
         let path = self.partial.join(&file_name);
         let file = create_private_file(&path).map_err(io(&path))?;
         let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(3).expect("valid level"),
-            ))
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
             .set_created_by(format!("scrutiny {}", env!("CARGO_PKG_VERSION")))
             .build();
         let schema = table.schema();
-        let pq = |source| ExtractError::Parquet {
-            path: path.clone(),
-            source,
-        };
+        let pq = |source| ExtractError::Parquet { path: path.clone(), source };
         let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(pq)?;
         let mut rows = 0u64;
         for batch in read.batches {
@@ -144,19 +132,8 @@ impl LandingWriter {
             })
             .collect();
         let sha256 = sha256_file(&path)?;
-        let rows_with_times = read
-            .rows_with_times
-            .load(std::sync::atomic::Ordering::Relaxed);
-        Ok((
-            table.name.to_string(),
-            LandedTable {
-                file: file_name,
-                rows,
-                sha256,
-                columns,
-                rows_with_times,
-            },
-        ))
+        let rows_with_times = read.rows_with_times.load(std::sync::atomic::Ordering::Relaxed);
+        Ok((table.name.to_string(), LandedTable { file: file_name, rows, sha256, columns, rows_with_times }))
     }
 
     pub fn add(&mut self, name: String, table: LandedTable) {

@@ -28,14 +28,11 @@ pub fn extract_files(
     progress: &(dyn Fn(&str, u64) + Sync),
 ) -> Result<Landing, Vec<ExtractError>> {
     source.check(TABLES)?;
-    scrutiny_core::fs::create_private_dir(landing_root)
-        .map_err(|e| vec![error::io(landing_root)(e)])?;
+    scrutiny_core::fs::create_private_dir(landing_root).map_err(|e| vec![error::io(landing_root)(e)])?;
     let mut writer = LandingWriter::create(landing_root, run_id).map_err(|e| vec![e])?;
     let queue = Mutex::new(TABLES.iter());
     let results = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(TABLES.len());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(TABLES.len());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -43,9 +40,9 @@ pub fn extract_files(
                     let Some(table) = queue.lock().expect("queue").next() else {
                         break;
                     };
-                    let result = source.read_counting(table).and_then(|read| {
-                        writer.write_table(table, read, |rows| progress(table.name, rows))
-                    });
+                    let result = source
+                        .read_counting(table)
+                        .and_then(|read| writer.write_table(table, read, |rows| progress(table.name, rows)));
                     tracing::debug!(table = table.name, ok = result.is_ok(), "table landed");
                     results.lock().expect("results").push(result);
                 }
@@ -62,10 +59,7 @@ pub fn extract_files(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let info = SourceInfo {
-        kind: "files".into(),
-        location: source.dir().display().to_string(),
-        as_at: source.as_at(TABLES),
-    };
+    let info =
+        SourceInfo { kind: "files".into(), location: source.dir().display().to_string(), as_at: source.as_at(TABLES) };
     writer.finish(period, started_at, info).map_err(|e| vec![e])
 }

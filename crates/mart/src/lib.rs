@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-    TimestampMillisecondArray, UInt32Array,
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+    UInt32Array,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::parquet::arrow::ArrowWriter;
@@ -23,10 +23,7 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 pub enum MartError {
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Parquet { path: PathBuf, message: String },
     #[error("the previous mart {path} cannot be read: {message}")]
@@ -34,10 +31,7 @@ pub enum MartError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MartError + '_ {
-    move |source| MartError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| MartError::Io { path: path.to_path_buf(), source }
 }
 
 /// Facts about the run, for `runs.parquet`.
@@ -69,17 +63,10 @@ pub fn current_dir(root: &Path) -> Option<PathBuf> {
 }
 
 fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, MartError> {
-    let bad = |message: String| MartError::Previous {
-        path: path.to_path_buf(),
-        message,
-    };
+    let bad = |message: String| MartError::Previous { path: path.to_path_buf(), message };
     let f = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .and_then(|b| b.build())
-        .map_err(|e| bad(e.to_string()))?;
-    reader
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad(e.to_string()))
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f).and_then(|b| b.build()).map_err(|e| bad(e.to_string()))?;
+    reader.collect::<Result<Vec<_>, _>>().map_err(|e| bad(e.to_string()))
 }
 
 /// The published `metric_values`, or nothing before the first publish.
@@ -90,12 +77,7 @@ pub fn read_metric_values(root: &Path) -> Result<Vec<MetricValue>, MartError> {
     let path = dir.join("metric_values.parquet");
     let mut out = Vec::new();
     for b in read_parquet(&path)? {
-        out.extend(
-            values::from_batch(&b).map_err(|message| MartError::Previous {
-                path: path.clone(),
-                message,
-            })?,
-        );
+        out.extend(values::from_batch(&b).map_err(|message| MartError::Previous { path: path.clone(), message })?);
     }
     Ok(out)
 }
@@ -109,10 +91,8 @@ pub fn merge(
     snapshot_ids: &HashSet<String>,
     recompute_snapshots: bool,
 ) -> Vec<MetricValue> {
-    let published: HashSet<(String, String)> = previous
-        .iter()
-        .map(|r| (r.metric_id.clone(), r.period.clone()))
-        .collect();
+    let published: HashSet<(String, String)> =
+        previous.iter().map(|r| (r.metric_id.clone(), r.period.clone())).collect();
     let new: Vec<MetricValue> = new
         .into_iter()
         .filter(|r| {
@@ -121,14 +101,9 @@ pub fn merge(
                 || !published.contains(&(r.metric_id.clone(), r.period.clone()))
         })
         .collect();
-    let replaced: HashSet<(&str, &str)> = new
-        .iter()
-        .map(|r| (r.metric_id.as_str(), r.period.as_str()))
-        .collect();
-    let mut merged: Vec<MetricValue> = previous
-        .into_iter()
-        .filter(|r| !replaced.contains(&(r.metric_id.as_str(), r.period.as_str())))
-        .collect();
+    let replaced: HashSet<(&str, &str)> = new.iter().map(|r| (r.metric_id.as_str(), r.period.as_str())).collect();
+    let mut merged: Vec<MetricValue> =
+        previous.into_iter().filter(|r| !replaced.contains(&(r.metric_id.as_str(), r.period.as_str()))).collect();
     merged.extend(new);
     values::derive(&mut merged);
     values::sort(&mut merged);
@@ -138,9 +113,7 @@ pub fn merge(
 fn write_batch(path: &Path, batch: &RecordBatch) -> Result<(), MartError> {
     let file = create_private_file(path).map_err(io(path))?;
     let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).expect("valid level"),
-        ))
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
         .set_created_by(format!("scrutiny {}", env!("CARGO_PKG_VERSION")))
         .build();
     let bad = |e: datafusion::parquet::errors::ParquetError| MartError::Parquet {
@@ -158,14 +131,8 @@ fn text<'a>(v: impl IntoIterator<Item = &'a str>) -> ArrayRef {
 }
 
 fn batch(fields: Vec<(&str, DataType, bool, ArrayRef)>) -> RecordBatch {
-    let schema = Schema::new(
-        fields
-            .iter()
-            .map(|(n, t, null, _)| Field::new(*n, t.clone(), *null))
-            .collect::<Vec<_>>(),
-    );
-    RecordBatch::try_new(Arc::new(schema), fields.into_iter().map(|f| f.3).collect())
-        .expect("columns match")
+    let schema = Schema::new(fields.iter().map(|(n, t, null, _)| Field::new(*n, t.clone(), *null)).collect::<Vec<_>>());
+    RecordBatch::try_new(Arc::new(schema), fields.into_iter().map(|f| f.3).collect()).expect("columns match")
 }
 
 fn days(d: chrono::NaiveDate) -> i32 {
@@ -180,73 +147,25 @@ fn metrics_batch(c: &Computed, sql_dir: &Path) -> RecordBatch {
     };
     let files: Vec<String> = m.iter().map(|x| rel(&x.file)).collect();
     batch(vec![
-        (
-            "metric_id",
-            DataType::Utf8,
-            false,
-            text(m.iter().map(|x| x.meta.id.as_str())),
-        ),
-        (
-            "title",
-            DataType::Utf8,
-            false,
-            text(m.iter().map(|x| x.meta.title.as_str())),
-        ),
-        (
-            "area",
-            DataType::Utf8,
-            false,
-            text(m.iter().map(|x| x.meta.area.as_str())),
-        ),
-        (
-            "unit",
-            DataType::Utf8,
-            false,
-            text(m.iter().map(|x| x.meta.unit.as_str())),
-        ),
-        (
-            "polarity",
-            DataType::Utf8,
-            false,
-            text(m.iter().map(|x| x.meta.polarity.as_str())),
-        ),
-        (
-            "target",
-            DataType::Float64,
-            true,
-            Arc::new(m.iter().map(|x| x.meta.target).collect::<Float64Array>()),
-        ),
-        (
-            "description",
-            DataType::Utf8,
-            false,
-            text(m.iter().map(|x| x.meta.description.trim())),
-        ),
-        (
-            "definition_file",
-            DataType::Utf8,
-            false,
-            text(files.iter().map(String::as_str)),
-        ),
+        ("metric_id", DataType::Utf8, false, text(m.iter().map(|x| x.meta.id.as_str()))),
+        ("title", DataType::Utf8, false, text(m.iter().map(|x| x.meta.title.as_str()))),
+        ("area", DataType::Utf8, false, text(m.iter().map(|x| x.meta.area.as_str()))),
+        ("unit", DataType::Utf8, false, text(m.iter().map(|x| x.meta.unit.as_str()))),
+        ("polarity", DataType::Utf8, false, text(m.iter().map(|x| x.meta.polarity.as_str()))),
+        ("target", DataType::Float64, true, Arc::new(m.iter().map(|x| x.meta.target).collect::<Float64Array>())),
+        ("description", DataType::Utf8, false, text(m.iter().map(|x| x.meta.description.trim()))),
+        ("definition_file", DataType::Utf8, false, text(files.iter().map(String::as_str))),
         (
             "snapshot",
             DataType::Boolean,
             false,
-            Arc::new(
-                m.iter()
-                    .map(|x| Some(x.meta.snapshot))
-                    .collect::<BooleanArray>(),
-            ),
+            Arc::new(m.iter().map(|x| Some(x.meta.snapshot)).collect::<BooleanArray>()),
         ),
         (
             "sort_order",
             DataType::UInt32,
             false,
-            Arc::new(
-                m.iter()
-                    .map(|x| Some(x.meta.order))
-                    .collect::<UInt32Array>(),
-            ),
+            Arc::new(m.iter().map(|x| Some(x.meta.order)).collect::<UInt32Array>()),
         ),
     ])
 }
@@ -259,114 +178,51 @@ fn categories_batch(c: &Computed) -> RecordBatch {
             continue;
         };
         for r in c.code_sets.iter().filter(|r| &r[0] == set) {
-            rows.push((
-                m.meta.id.as_str(),
-                r[1].as_str(),
-                r[2].as_str(),
-                r[3].parse().unwrap_or(0),
-            ));
+            rows.push((m.meta.id.as_str(), r[1].as_str(), r[2].as_str(), r[3].parse().unwrap_or(0)));
         }
     }
     batch(vec![
-        (
-            "metric_id",
-            DataType::Utf8,
-            false,
-            text(rows.iter().map(|r| r.0)),
-        ),
-        (
-            "category",
-            DataType::Utf8,
-            false,
-            text(rows.iter().map(|r| r.1)),
-        ),
-        (
-            "label",
-            DataType::Utf8,
-            false,
-            text(rows.iter().map(|r| r.2)),
-        ),
-        (
-            "sort_order",
-            DataType::UInt32,
-            false,
-            Arc::new(rows.iter().map(|r| Some(r.3)).collect::<UInt32Array>()),
-        ),
+        ("metric_id", DataType::Utf8, false, text(rows.iter().map(|r| r.0))),
+        ("category", DataType::Utf8, false, text(rows.iter().map(|r| r.1))),
+        ("label", DataType::Utf8, false, text(rows.iter().map(|r| r.2))),
+        ("sort_order", DataType::UInt32, false, Arc::new(rows.iter().map(|r| Some(r.3)).collect::<UInt32Array>())),
     ])
 }
 
 fn periods_batch(values: &[MetricValue]) -> RecordBatch {
-    let mut periods: Vec<Period> = values
-        .iter()
-        .filter_map(|v| v.period.parse().ok())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    let mut periods: Vec<Period> =
+        values.iter().filter_map(|v| v.period.parse().ok()).collect::<HashSet<_>>().into_iter().collect();
     periods.sort();
     let names: Vec<String> = periods.iter().map(Period::to_string).collect();
     let labels: Vec<String> = periods.iter().map(|p| p.label()).collect();
     batch(vec![
-        (
-            "period",
-            DataType::Utf8,
-            false,
-            text(names.iter().map(String::as_str)),
-        ),
+        ("period", DataType::Utf8, false, text(names.iter().map(String::as_str))),
         (
             "period_start",
             DataType::Date32,
             false,
-            Arc::new(
-                periods
-                    .iter()
-                    .map(|p| Some(days(p.start())))
-                    .collect::<Date32Array>(),
-            ),
+            Arc::new(periods.iter().map(|p| Some(days(p.start()))).collect::<Date32Array>()),
         ),
         (
             "period_end",
             DataType::Date32,
             false,
-            Arc::new(
-                periods
-                    .iter()
-                    .map(|p| Some(days(p.end())))
-                    .collect::<Date32Array>(),
-            ),
+            Arc::new(periods.iter().map(|p| Some(days(p.end()))).collect::<Date32Array>()),
         ),
-        (
-            "label",
-            DataType::Utf8,
-            false,
-            text(labels.iter().map(String::as_str)),
-        ),
+        ("label", DataType::Utf8, false, text(labels.iter().map(String::as_str))),
     ])
 }
 
 fn org_units_batch(c: &Computed) -> RecordBatch {
     let o = &c.org_units;
     batch(vec![
-        (
-            "org_unit",
-            DataType::Utf8,
-            false,
-            text(o.iter().map(|x| x.org_unit.as_str())),
-        ),
-        (
-            "org_unit_kind",
-            DataType::Utf8,
-            false,
-            text(o.iter().map(|x| x.kind.as_str())),
-        ),
+        ("org_unit", DataType::Utf8, false, text(o.iter().map(|x| x.org_unit.as_str()))),
+        ("org_unit_kind", DataType::Utf8, false, text(o.iter().map(|x| x.kind.as_str()))),
         (
             "sort_order",
             DataType::UInt32,
             false,
-            Arc::new(
-                o.iter()
-                    .map(|x| Some(x.sort_order))
-                    .collect::<UInt32Array>(),
-            ),
+            Arc::new(o.iter().map(|x| Some(x.sort_order)).collect::<UInt32Array>()),
         ),
     ])
 }
@@ -374,91 +230,37 @@ fn org_units_batch(c: &Computed) -> RecordBatch {
 fn quality_batch(c: &Computed) -> RecordBatch {
     let q = &c.quality;
     batch(vec![
-        (
-            "table_name",
-            DataType::Utf8,
-            false,
-            text(q.iter().map(|x| x.table_name.as_str())),
-        ),
-        (
-            "rule",
-            DataType::Utf8,
-            false,
-            text(q.iter().map(|x| x.rule.as_str())),
-        ),
-        (
-            "rows_seen",
-            DataType::Int64,
-            false,
-            Arc::new(q.iter().map(|x| Some(x.rows_seen)).collect::<Int64Array>()),
-        ),
+        ("table_name", DataType::Utf8, false, text(q.iter().map(|x| x.table_name.as_str()))),
+        ("rule", DataType::Utf8, false, text(q.iter().map(|x| x.rule.as_str()))),
+        ("rows_seen", DataType::Int64, false, Arc::new(q.iter().map(|x| Some(x.rows_seen)).collect::<Int64Array>())),
         (
             "rows_affected",
             DataType::Int64,
             false,
-            Arc::new(
-                q.iter()
-                    .map(|x| Some(x.rows_affected))
-                    .collect::<Int64Array>(),
-            ),
+            Arc::new(q.iter().map(|x| Some(x.rows_affected)).collect::<Int64Array>()),
         ),
     ])
 }
 
-const RUN_COLUMNS: [&str; 8] = [
-    "run_id",
-    "period",
-    "started_at",
-    "finished_at",
-    "source_as_at",
-    "rows_read",
-    "tables_read",
-    "tool_version",
-];
+const RUN_COLUMNS: [&str; 8] =
+    ["run_id", "period", "started_at", "finished_at", "source_as_at", "rows_read", "tables_read", "tool_version"];
 
-fn runs_batch(
-    previous: &[RecordBatch],
-    run: &RunFacts,
-    finished: DateTime<Utc>,
-) -> Result<RecordBatch, String> {
+fn runs_batch(previous: &[RecordBatch], run: &RunFacts, finished: DateTime<Utc>) -> Result<RecordBatch, String> {
     use datafusion::arrow::array::AsArray;
     use datafusion::arrow::datatypes::{Int64Type, TimestampMillisecondType};
     let ts = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
-    let (mut ids, mut periods, mut started, mut fin, mut asat, mut rows, mut tables, mut versions) = (
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-    );
+    let (mut ids, mut periods, mut started, mut fin, mut asat, mut rows, mut tables, mut versions) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     for b in previous {
-        let col = |n: &str| {
-            b.column_by_name(n)
-                .ok_or(format!("runs.parquet has no `{n}`"))
-        };
+        let col = |n: &str| b.column_by_name(n).ok_or(format!("runs.parquet has no `{n}`"));
         let s = |n: &str| -> Result<Vec<String>, String> {
-            Ok(col(n)?
-                .as_string::<i32>()
-                .iter()
-                .map(|v| v.unwrap_or("").to_string())
-                .collect())
+            Ok(col(n)?.as_string::<i32>().iter().map(|v| v.unwrap_or("").to_string()).collect())
         };
         let t = |n: &str| -> Result<Vec<i64>, String> {
-            Ok(col(n)?
-                .as_primitive::<TimestampMillisecondType>()
-                .iter()
-                .map(|v| v.unwrap_or(0))
-                .collect())
+            Ok(col(n)?.as_primitive::<TimestampMillisecondType>().iter().map(|v| v.unwrap_or(0)).collect())
         };
         let i = |n: &str| -> Result<Vec<i64>, String> {
-            Ok(col(n)?
-                .as_primitive::<Int64Type>()
-                .iter()
-                .map(|v| v.unwrap_or(0))
-                .collect())
+            Ok(col(n)?.as_primitive::<Int64Type>().iter().map(|v| v.unwrap_or(0)).collect())
         };
         ids.extend(s("run_id")?);
         periods.extend(s("period")?);
@@ -477,8 +279,7 @@ fn runs_batch(
     rows.push(run.rows_read as i64);
     tables.push(run.tables_read as i64);
     versions.push(env!("CARGO_PKG_VERSION").to_string());
-    let tsa =
-        |v: Vec<i64>| Arc::new(TimestampMillisecondArray::from(v).with_timezone("UTC")) as ArrayRef;
+    let tsa = |v: Vec<i64>| Arc::new(TimestampMillisecondArray::from(v).with_timezone("UTC")) as ArrayRef;
     let arrays: Vec<ArrayRef> = vec![
         text(ids.iter().map(String::as_str)),
         text(periods.iter().map(String::as_str)),
@@ -489,24 +290,9 @@ fn runs_batch(
         Arc::new(Int64Array::from(tables)),
         text(versions.iter().map(String::as_str)),
     ];
-    let types = [
-        DataType::Utf8,
-        DataType::Utf8,
-        ts.clone(),
-        ts.clone(),
-        ts,
-        DataType::Int64,
-        DataType::Int64,
-        DataType::Utf8,
-    ];
-    Ok(batch(
-        RUN_COLUMNS
-            .iter()
-            .zip(types)
-            .zip(arrays)
-            .map(|((n, t), a)| (*n, t, false, a))
-            .collect(),
-    ))
+    let types =
+        [DataType::Utf8, DataType::Utf8, ts.clone(), ts.clone(), ts, DataType::Int64, DataType::Int64, DataType::Utf8];
+    Ok(batch(RUN_COLUMNS.iter().zip(types).zip(arrays).map(|((n, t), a)| (*n, t, false, a)).collect()))
 }
 
 /// Builds the new mart version from this run's results and the published history, then
@@ -524,18 +310,9 @@ pub fn publish(
         Some(d) if d.join("runs.parquet").is_file() => read_parquet(&d.join("runs.parquet"))?,
         _ => Vec::new(),
     };
-    let snapshot_ids: HashSet<String> = computed
-        .measures
-        .iter()
-        .filter(|m| m.meta.snapshot)
-        .map(|m| m.meta.id.clone())
-        .collect();
-    let merged = merge(
-        previous,
-        computed.values.clone(),
-        &snapshot_ids,
-        recompute_snapshots,
-    );
+    let snapshot_ids: HashSet<String> =
+        computed.measures.iter().filter(|m| m.meta.snapshot).map(|m| m.meta.id.clone()).collect();
+    let merged = merge(previous, computed.values.clone(), &snapshot_ids, recompute_snapshots);
 
     let version_dir = root.join(VERSIONS).join(&run.run_id);
     let partial = root.join(VERSIONS).join(format!(".{}.partial", run.run_id));
@@ -544,32 +321,14 @@ pub fn publish(
     }
     create_private_dir(&partial).map_err(io(&partial))?;
     let result = (|| {
-        write_batch(
-            &partial.join("metric_values.parquet"),
-            &values::to_batch(&merged),
-        )?;
-        write_batch(
-            &partial.join("metrics.parquet"),
-            &metrics_batch(computed, sql_dir),
-        )?;
+        write_batch(&partial.join("metric_values.parquet"), &values::to_batch(&merged))?;
+        write_batch(&partial.join("metrics.parquet"), &metrics_batch(computed, sql_dir))?;
         write_batch(&partial.join("periods.parquet"), &periods_batch(&merged))?;
-        write_batch(
-            &partial.join("org_units.parquet"),
-            &org_units_batch(computed),
-        )?;
-        write_batch(
-            &partial.join("categories.parquet"),
-            &categories_batch(computed),
-        )?;
-        write_batch(
-            &partial.join("data_quality.parquet"),
-            &quality_batch(computed),
-        )?;
-        let runs =
-            runs_batch(&previous_runs, run, Utc::now()).map_err(|message| MartError::Previous {
-                path: root.join(CURRENT).join("runs.parquet"),
-                message,
-            })?;
+        write_batch(&partial.join("org_units.parquet"), &org_units_batch(computed))?;
+        write_batch(&partial.join("categories.parquet"), &categories_batch(computed))?;
+        write_batch(&partial.join("data_quality.parquet"), &quality_batch(computed))?;
+        let runs = runs_batch(&previous_runs, run, Utc::now())
+            .map_err(|message| MartError::Previous { path: root.join(CURRENT).join("runs.parquet"), message })?;
         write_batch(&partial.join("runs.parquet"), &runs)?;
         std::fs::rename(&partial, &version_dir).map_err(io(&version_dir))?;
         switch_current(root, &run.run_id)
@@ -578,11 +337,7 @@ pub fn publish(
         let _ = std::fs::remove_dir_all(&partial);
     }
     result?;
-    Ok(Published {
-        version_dir,
-        current: root.join(CURRENT),
-        values: merged,
-    })
+    Ok(Published { version_dir, current: root.join(CURRENT), values: merged })
 }
 
 /// Points `current` at `versions/<run id>` atomically: a new symlink renamed over the old one.
@@ -651,18 +406,9 @@ mod tests {
         let prev = vec![row("m", "2021-11", 1.0, "a"), row("m", "2021-12", 2.0, "a")];
         let new = vec![row("m", "2021-12", 3.0, "b"), row("m", "2022-01", 4.0, "b")];
         let out = merge(prev, new, &HashSet::new(), false);
-        let got: Vec<(&str, f64, &str)> = out
-            .iter()
-            .map(|r| (r.period.as_str(), r.value.unwrap(), r.run_id.as_str()))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                ("2021-11", 1.0, "a"),
-                ("2021-12", 3.0, "b"),
-                ("2022-01", 4.0, "b")
-            ]
-        );
+        let got: Vec<(&str, f64, &str)> =
+            out.iter().map(|r| (r.period.as_str(), r.value.unwrap(), r.run_id.as_str())).collect();
+        assert_eq!(got, vec![("2021-11", 1.0, "a"), ("2021-12", 3.0, "b"), ("2022-01", 4.0, "b")]);
         assert_eq!(out[2].value_prev_month, Some(3.0));
     }
 
@@ -671,10 +417,7 @@ mod tests {
         let snap: HashSet<String> = ["s".to_string()].into();
         let prev = vec![row("s", "2021-12", 10.0, "a")];
         let new = vec![row("s", "2021-12", 99.0, "b")];
-        assert_eq!(
-            merge(prev.clone(), new.clone(), &snap, false)[0].value,
-            Some(10.0)
-        );
+        assert_eq!(merge(prev.clone(), new.clone(), &snap, false)[0].value, Some(10.0));
         assert_eq!(merge(prev, new, &snap, true)[0].value, Some(99.0));
     }
 }

@@ -13,11 +13,7 @@ use crate::project::{Project, render};
 /// Locates a planning or parsing error in the definition file. sqlparser reports positions as
 /// `Line: L, Column: C`, and planning errors carry a span when spans are collected; both are
 /// relative to the SQL given, which starts at `first_line` of the file.
-pub fn locate_error(
-    file: &Path,
-    first_line: usize,
-    e: &datafusion::error::DataFusionError,
-) -> DefinitionError {
+pub fn locate_error(file: &Path, first_line: usize, e: &datafusion::error::DataFusionError) -> DefinitionError {
     let msg = e.strip_backtrace().to_string();
     let span = e.iter().find_map(|x| x.diagnostic().and_then(|d| d.span));
     let (line, column) = match span {
@@ -25,19 +21,13 @@ pub fn locate_error(
         None => {
             let num = |key: &str| {
                 msg.find(key).and_then(|i| {
-                    msg[i + key.len()..]
-                        .split(|c: char| !c.is_ascii_digit())
-                        .next()?
-                        .parse::<usize>()
-                        .ok()
+                    msg[i + key.len()..].split(|c: char| !c.is_ascii_digit()).next()?.parse::<usize>().ok()
                 })
             };
             (num("Line: "), num("Column: "))
         }
     };
-    let line = line
-        .filter(|l| *l > 0)
-        .map_or(first_line, |l| first_line + l - 1);
+    let line = line.filter(|l| *l > 0).map_or(first_line, |l| first_line + l - 1);
     let message = match column {
         Some(c) if c > 0 => format!("column {c}: {msg}"),
         _ => msg,
@@ -55,12 +45,7 @@ pub struct CheckReport {
 }
 
 /// A statement that is not one query (DDL, DML, several statements) is refused.
-fn single_query(
-    ctx: &SessionContext,
-    sql: &str,
-    file: &Path,
-    first_line: usize,
-) -> Result<(), DefinitionError> {
+fn single_query(ctx: &SessionContext, sql: &str, file: &Path, first_line: usize) -> Result<(), DefinitionError> {
     use datafusion::sql::parser::Statement as DfStatement;
     use datafusion::sql::sqlparser::ast::Statement;
     let state = ctx.state();
@@ -86,9 +71,7 @@ pub async fn check(project: &Project, vars: &BTreeMap<String, Value>) -> CheckRe
     let ctx = match crate::testing::empty_session(vars).await {
         Ok(c) => c,
         Err(e) => {
-            report
-                .problems
-                .push(DefinitionError::new(&project.dir, 0, e));
+            report.problems.push(DefinitionError::new(&project.dir, 0, e));
             return report;
         }
     };
@@ -127,14 +110,10 @@ pub async fn check(project: &Project, vars: &BTreeMap<String, Value>) -> CheckRe
         match ctx.sql(&sql).await {
             Ok(df) => {
                 if let Err(msg) = check_measure_schema(df.schema()) {
-                    report
-                        .problems
-                        .push(DefinitionError::new(&m.file, m.first_line, msg));
+                    report.problems.push(DefinitionError::new(&m.file, m.first_line, msg));
                 }
             }
-            Err(e) => report
-                .problems
-                .push(locate_error(&m.file, m.first_line, &e)),
+            Err(e) => report.problems.push(locate_error(&m.file, m.first_line, &e)),
         }
     }
     for q in &project.quality {
@@ -151,15 +130,16 @@ pub async fn check(project: &Project, vars: &BTreeMap<String, Value>) -> CheckRe
         }
         match ctx.sql(&sql).await {
             Ok(df) => {
-                let names: Vec<&str> = df
-                    .schema()
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().as_str())
-                    .collect();
+                let names: Vec<&str> = df.schema().fields().iter().map(|f| f.name().as_str()).collect();
                 for want in ["table_name", "rule", "rows_seen", "rows_affected"] {
                     if !names.contains(&want) {
-                        report.problems.push(DefinitionError::new(&q.file, 1, format!("a data-quality rule returns table_name, rule, rows_seen, rows_affected: no `{want}`")));
+                        report.problems.push(DefinitionError::new(
+                            &q.file,
+                            1,
+                            format!(
+                                "a data-quality rule returns table_name, rule, rows_seen, rows_affected: no `{want}`"
+                            ),
+                        ));
                     }
                 }
             }

@@ -48,15 +48,9 @@ pub struct Catalogue {
     pub html: String,
 }
 
-async fn lineage_of(
-    ctx: &datafusion::execution::context::SessionContext,
-    sql: &str,
-) -> Result<Lineage, String> {
+async fn lineage_of(ctx: &datafusion::execution::context::SessionContext, sql: &str) -> Result<Lineage, String> {
     let state = ctx.state();
-    let plan = state
-        .create_logical_plan(sql)
-        .await
-        .map_err(|e| e.to_string())?;
+    let plan = state.create_logical_plan(sql).await.map_err(|e| e.to_string())?;
     let plan = state.optimize(&plan).map_err(|e| e.to_string())?;
     let mut out = Lineage::new();
     plan.apply_with_subqueries(|node| {
@@ -78,14 +72,9 @@ async fn lineage_of(
 }
 
 /// Each measure's lineage.
-pub async fn lineage(
-    project: &Project,
-    vars: &BTreeMap<String, Value>,
-) -> Result<BTreeMap<String, Lineage>, String> {
+pub async fn lineage(project: &Project, vars: &BTreeMap<String, Value>) -> Result<BTreeMap<String, Lineage>, String> {
     let ctx = crate::testing::empty_session(vars).await?;
-    register_models(&ctx, project, vars)
-        .await
-        .map_err(|e| e.to_string())?;
+    register_models(&ctx, project, vars).await.map_err(|e| e.to_string())?;
     let mut out = BTreeMap::new();
     for m in &project.measures {
         let sql = render(&m.sql, vars, &m.file, m.first_line).map_err(|e| e.to_string())?;
@@ -104,17 +93,11 @@ fn target_text(m: &Measure) -> String {
 
 fn relative(file: &Path, project: &Project) -> String {
     let base = project.dir.parent().unwrap_or(&project.dir);
-    file.strip_prefix(base)
-        .unwrap_or(file)
-        .display()
-        .to_string()
+    file.strip_prefix(base).unwrap_or(file).display().to_string()
 }
 
 /// Builds the catalogue.
-pub async fn catalogue(
-    project: &Project,
-    vars: &BTreeMap<String, Value>,
-) -> Result<Catalogue, String> {
+pub async fn catalogue(project: &Project, vars: &BTreeMap<String, Value>) -> Result<Catalogue, String> {
     let lineage = lineage(project, vars).await?;
     let mut areas: Vec<AreaDoc> = Vec::new();
     let mut flat = Vec::new();
@@ -132,19 +115,13 @@ pub async fn catalogue(
             sql: m.sql.trim().to_string(),
             lineage: lineage[&m.meta.id]
                 .iter()
-                .map(|(t, c)| TableColumns {
-                    table: t.clone(),
-                    columns: c.iter().cloned().collect(),
-                })
+                .map(|(t, c)| TableColumns { table: t.clone(), columns: c.iter().cloned().collect() })
                 .collect(),
         };
         flat.push(minijinja::Value::from_serialize(&doc));
         match areas.iter_mut().find(|a| a.name == m.meta.area) {
             Some(a) => a.measures.push(doc),
-            None => areas.push(AreaDoc {
-                name: m.meta.area.clone(),
-                measures: vec![doc],
-            }),
+            None => areas.push(AreaDoc { name: m.meta.area.clone(), measures: vec![doc] }),
         }
     }
     let mart_columns: Vec<BTreeMap<&str, String>> = crate::values::SCHEMA
@@ -153,63 +130,31 @@ pub async fn catalogue(
         .map(|f| {
             BTreeMap::from([
                 ("name", f.name().clone()),
-                (
-                    "type",
-                    format!(
-                        "{}{}",
-                        f.data_type(),
-                        if f.is_nullable() { ", nullable" } else { "" }
-                    ),
-                ),
+                ("type", format!("{}{}", f.data_type(), if f.is_nullable() { ", nullable" } else { "" })),
             ])
         })
         .collect();
-    let ctx =
-        minijinja::context! { areas => areas, measures => flat, mart_columns => mart_columns };
+    let ctx = minijinja::context! { areas => areas, measures => flat, mart_columns => mart_columns };
     let mut env = minijinja::Environment::new();
     env.set_keep_trailing_newline(true);
     env.set_auto_escape_callback(|n| {
-        if n.ends_with(".html") {
-            minijinja::AutoEscape::Html
-        } else {
-            minijinja::AutoEscape::None
-        }
+        if n.ends_with(".html") { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None }
     });
-    env.add_template("catalogue.md", include_str!("../templates/catalogue.md"))
-        .map_err(|e| e.to_string())?;
-    env.add_template(
-        "catalogue.html",
-        include_str!("../templates/catalogue.html"),
-    )
-    .map_err(|e| e.to_string())?;
-    let markdown = env
-        .get_template("catalogue.md")
-        .and_then(|t| t.render(&ctx))
-        .map_err(|e| e.to_string())?;
-    let html = env
-        .get_template("catalogue.html")
-        .and_then(|t| t.render(&ctx))
-        .map_err(|e| e.to_string())?;
+    env.add_template("catalogue.md", include_str!("../templates/catalogue.md")).map_err(|e| e.to_string())?;
+    env.add_template("catalogue.html", include_str!("../templates/catalogue.html")).map_err(|e| e.to_string())?;
+    let markdown = env.get_template("catalogue.md").and_then(|t| t.render(&ctx)).map_err(|e| e.to_string())?;
+    let html = env.get_template("catalogue.html").and_then(|t| t.render(&ctx)).map_err(|e| e.to_string())?;
     Ok(Catalogue { markdown, html })
 }
 
-pub const README_START: &str =
-    "<!-- measures:start (generated by `scrutiny docs --readme README.md`; do not edit) -->";
+pub const README_START: &str = "<!-- measures:start (generated by `scrutiny docs --readme README.md`; do not edit) -->";
 pub const README_END: &str = "<!-- measures:end -->";
 
 /// The README's list of measures: one row each, from the metadata.
 pub fn readme_table(project: &Project) -> String {
-    let mut out = String::from(
-        "| id | area | unit | polarity | target | definition |\n|---|---|---|---|---|---|\n",
-    );
+    let mut out = String::from("| id | area | unit | polarity | target | definition |\n|---|---|---|---|---|---|\n");
     for m in &project.measures {
-        let desc = m
-            .meta
-            .description
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .replace('|', "\\|");
+        let desc = m.meta.description.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|");
         let snapshot = if m.meta.snapshot { " (snapshot)" } else { "" };
         out.push_str(&format!(
             "| `{}` | {} | {}{snapshot} | {} | {} | {} |\n",
@@ -228,12 +173,5 @@ pub fn readme_table(project: &Project) -> String {
 pub fn update_readme(readme: &str, project: &Project) -> Option<String> {
     let start = readme.find(README_START)?;
     let end = readme.find(README_END)?;
-    (start < end).then(|| {
-        format!(
-            "{}{README_START}\n{}{}",
-            &readme[..start],
-            readme_table(project),
-            &readme[end..]
-        )
-    })
+    (start < end).then(|| format!("{}{README_START}\n{}{}", &readme[..start], readme_table(project), &readme[end..]))
 }

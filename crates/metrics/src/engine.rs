@@ -2,9 +2,7 @@
 //! dependency order, run every measure and the data-quality rules.
 
 use chrono::Datelike;
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, RecordBatch, StringArray, UInt32Array,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Date32Array, RecordBatch, StringArray, UInt32Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::datasource::MemTable;
@@ -74,10 +72,7 @@ pub struct TeamMap {
 impl TeamMap {
     /// Reads `team_id,org_unit,org_unit_kind`. A team listed twice keeps its first row.
     pub fn read(path: &Path) -> Result<Self, MetricsError> {
-        let bad = |message: String| MetricsError::Reference {
-            file: path.to_path_buf(),
-            message,
-        };
+        let bad = |message: String| MetricsError::Reference { file: path.to_path_buf(), message };
         let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
         let headers: Vec<String> = r
             .headers()
@@ -85,12 +80,7 @@ impl TeamMap {
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').to_string())
             .collect();
-        let pos = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| bad(format!("no `{name}` column")))
-        };
+        let pos = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| bad(format!("no `{name}` column")));
         let (t, o, k) = (pos("team_id")?, pos("org_unit")?, pos("org_unit_kind")?);
         let mut seen = HashSet::new();
         let mut teams = Vec::new();
@@ -99,16 +89,12 @@ impl TeamMap {
             let line = rec.position().map_or(0, |p| p.line());
             let kind = rec.get(k).unwrap_or("").trim().to_ascii_lowercase();
             if kind != "locality" && kind != "service" {
-                return Err(bad(format!(
-                    "line {line}: org_unit_kind must be `locality` or `service`, not `{kind}`"
-                )));
+                return Err(bad(format!("line {line}: org_unit_kind must be `locality` or `service`, not `{kind}`")));
             }
             let team = rec.get(t).unwrap_or("").to_string();
             let org = rec.get(o).unwrap_or("").to_string();
             if org.is_empty() || org == "ALL" || org == "UNKNOWN" {
-                return Err(bad(format!(
-                    "line {line}: `{org}` cannot be an org unit name"
-                )));
+                return Err(bad(format!("line {line}: `{org}` cannot be an org unit name")));
             }
             if seen.insert(team.clone()) {
                 teams.push((team, org, kind));
@@ -119,25 +105,13 @@ impl TeamMap {
 
     /// `ALL`, every org unit of the map in order of first appearance, then `UNKNOWN`.
     pub fn org_units(&self) -> Vec<OrgUnit> {
-        let mut out = vec![OrgUnit {
-            org_unit: "ALL".into(),
-            kind: "all".into(),
-            sort_order: 0,
-        }];
+        let mut out = vec![OrgUnit { org_unit: "ALL".into(), kind: "all".into(), sort_order: 0 }];
         for (_, org, kind) in &self.teams {
             if !out.iter().any(|o| &o.org_unit == org) {
-                out.push(OrgUnit {
-                    org_unit: org.clone(),
-                    kind: kind.clone(),
-                    sort_order: out.len() as u32,
-                });
+                out.push(OrgUnit { org_unit: org.clone(), kind: kind.clone(), sort_order: out.len() as u32 });
             }
         }
-        out.push(OrgUnit {
-            org_unit: "UNKNOWN".into(),
-            kind: "unknown".into(),
-            sort_order: out.len() as u32,
-        });
+        out.push(OrgUnit { org_unit: "UNKNOWN".into(), kind: "unknown".into(), sort_order: out.len() as u32 });
         out
     }
 }
@@ -147,10 +121,7 @@ pub const CODE_SETS_CSV: &str = include_str!("../../../config/reference/ssda903_
 
 /// Reads a `code_set,code,label,sort_order` CSV.
 pub fn read_code_sets(text: &str, file: &Path) -> Result<Vec<[String; 4]>, MetricsError> {
-    let bad = |message: String| MetricsError::Reference {
-        file: file.to_path_buf(),
-        message,
-    };
+    let bad = |message: String| MetricsError::Reference { file: file.to_path_buf(), message };
     let mut r = csv::Reader::from_reader(text.as_bytes());
     r.records()
         .map(|rec| {
@@ -158,22 +129,14 @@ pub fn read_code_sets(text: &str, file: &Path) -> Result<Vec<[String; 4]>, Metri
             if rec.len() != 4 {
                 return Err(bad("columns must be code_set,code,label,sort_order".into()));
             }
-            Ok([
-                rec[0].to_string(),
-                rec[1].to_string(),
-                rec[2].to_string(),
-                rec[3].to_string(),
-            ])
+            Ok([rec[0].to_string(), rec[1].to_string(), rec[2].to_string(), rec[3].to_string()])
         })
         .collect()
 }
 
 /// Reads a `code_set,description,code` CSV.
 pub fn read_code_map(text: &str, file: &Path) -> Result<Vec<[String; 3]>, MetricsError> {
-    let bad = |message: String| MetricsError::Reference {
-        file: file.to_path_buf(),
-        message,
-    };
+    let bad = |message: String| MetricsError::Reference { file: file.to_path_buf(), message };
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let headers: Vec<String> = r
         .headers()
@@ -203,9 +166,7 @@ pub struct Computed {
     pub code_sets: Vec<[String; 4]>,
 }
 
-fn df_err(
-    context: impl Into<String>,
-) -> impl FnOnce(datafusion::error::DataFusionError) -> MetricsError {
+fn df_err(context: impl Into<String>) -> impl FnOnce(datafusion::error::DataFusionError) -> MetricsError {
     let context = context.into();
     move |source| MetricsError::DataFusion { context, source }
 }
@@ -216,27 +177,20 @@ fn strings(v: impl IntoIterator<Item = String>) -> ArrayRef {
 
 fn mem_table(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<(), MetricsError> {
     let t = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(df_err(name))?;
-    ctx.register_table(name, Arc::new(t))
-        .map_err(df_err(name))?;
+    ctx.register_table(name, Arc::new(t)).map_err(df_err(name))?;
     Ok(())
 }
 
 /// A session with the working-day functions and the reference tables registered.
 pub fn session(inputs: &Inputs) -> Result<SessionContext, MetricsError> {
-    let mut config = SessionConfig::new()
-        .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let mut config =
+        SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
     // Spans let a planning error (an unknown column, say) point at its line in the file.
     config.options_mut().sql_parser.collect_spans = true;
     let ctx = SessionContext::new_with_config(config);
     let book = crate::udf::CodeBook::new(
-        inputs
-            .code_sets
-            .iter()
-            .map(|r| (r[0].as_str(), r[1].as_str())),
-        inputs
-            .code_map
-            .iter()
-            .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())),
+        inputs.code_sets.iter().map(|r| (r[0].as_str(), r[1].as_str())),
+        inputs.code_map.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())),
     );
     for f in crate::udf::all(inputs.calendar.clone(), Arc::new(book)) {
         ctx.register_udf(f);
@@ -244,24 +198,8 @@ pub fn session(inputs: &Inputs) -> Result<SessionContext, MetricsError> {
     let periods = inputs.period.trend(inputs.trend_months);
     let batch = RecordBatch::try_from_iter(vec![
         ("period", strings(periods.iter().map(Period::to_string))),
-        (
-            "period_start",
-            Arc::new(
-                periods
-                    .iter()
-                    .map(|p| Some(days(p.start())))
-                    .collect::<Date32Array>(),
-            ) as ArrayRef,
-        ),
-        (
-            "period_end",
-            Arc::new(
-                periods
-                    .iter()
-                    .map(|p| Some(days(p.end())))
-                    .collect::<Date32Array>(),
-            ) as ArrayRef,
-        ),
+        ("period_start", Arc::new(periods.iter().map(|p| Some(days(p.start()))).collect::<Date32Array>()) as ArrayRef),
+        ("period_end", Arc::new(periods.iter().map(|p| Some(days(p.end()))).collect::<Date32Array>()) as ArrayRef),
         ("label", strings(periods.iter().map(|p| p.label()))),
     ])
     .map_err(|e| df_err("reporting_periods")(e.into()))?;
@@ -278,23 +216,9 @@ pub fn session(inputs: &Inputs) -> Result<SessionContext, MetricsError> {
 
     let units = inputs.team_map.org_units();
     let batch = RecordBatch::try_from_iter(vec![
-        (
-            "org_unit",
-            strings(units.iter().map(|u| u.org_unit.clone())),
-        ),
-        (
-            "org_unit_kind",
-            strings(units.iter().map(|u| u.kind.clone())),
-        ),
-        (
-            "sort_order",
-            Arc::new(
-                units
-                    .iter()
-                    .map(|u| Some(u.sort_order))
-                    .collect::<UInt32Array>(),
-            ) as ArrayRef,
-        ),
+        ("org_unit", strings(units.iter().map(|u| u.org_unit.clone()))),
+        ("org_unit_kind", strings(units.iter().map(|u| u.kind.clone()))),
+        ("sort_order", Arc::new(units.iter().map(|u| Some(u.sort_order)).collect::<UInt32Array>()) as ArrayRef),
     ])
     .map_err(|e| df_err("org_units")(e.into()))?;
     mem_table(&ctx, "org_units", batch)?;
@@ -314,10 +238,7 @@ pub fn session(inputs: &Inputs) -> Result<SessionContext, MetricsError> {
         ("code_set", strings(cs.iter().map(|r| r[0].clone()))),
         ("code", strings(cs.iter().map(|r| r[1].clone()))),
         ("label", strings(cs.iter().map(|r| r[2].clone()))),
-        (
-            "sort_order",
-            Arc::new(cs.iter().map(|r| order(&r[3])).collect::<UInt32Array>()) as ArrayRef,
-        ),
+        ("sort_order", Arc::new(cs.iter().map(|r| order(&r[3])).collect::<UInt32Array>()) as ArrayRef),
     ])
     .map_err(|e| df_err("code_sets")(e.into()))?;
     mem_table(&ctx, "code_sets", batch)?;
@@ -325,15 +246,11 @@ pub fn session(inputs: &Inputs) -> Result<SessionContext, MetricsError> {
 }
 
 /// Registers the landed Parquet files as the source tables.
-pub async fn register_sources(
-    ctx: &SessionContext,
-    tables: &[(String, PathBuf)],
-) -> Result<(), MetricsError> {
+pub async fn register_sources(ctx: &SessionContext, tables: &[(String, PathBuf)]) -> Result<(), MetricsError> {
     for (name, path) in tables {
-        let p = path.to_str().ok_or_else(|| MetricsError::Reference {
-            file: path.clone(),
-            message: "path is not UTF-8".into(),
-        })?;
+        let p = path
+            .to_str()
+            .ok_or_else(|| MetricsError::Reference { file: path.clone(), message: "path is not UTF-8".into() })?;
         ctx.register_parquet(name, p, ParquetReadOptions::default())
             .await
             .map_err(df_err(format!("source table `{name}`")))?;
@@ -342,17 +259,10 @@ pub async fn register_sources(
 }
 
 /// The tables a statement reads, CTEs aside.
-pub fn references(
-    ctx: &SessionContext,
-    sql: &str,
-) -> Result<Vec<String>, datafusion::error::DataFusionError> {
+pub fn references(ctx: &SessionContext, sql: &str) -> Result<Vec<String>, datafusion::error::DataFusionError> {
     let state = ctx.state();
     let stmt = state.sql_to_statement(sql, &datafusion::config::Dialect::Generic)?;
-    Ok(state
-        .resolve_table_references(&stmt)?
-        .into_iter()
-        .map(|t| t.table().to_string())
-        .collect())
+    Ok(state.resolve_table_references(&stmt)?.into_iter().map(|t| t.table().to_string()).collect())
 }
 
 /// Orders models so each comes after the models it reads; a cycle is an error naming it.
@@ -375,12 +285,7 @@ pub fn order_models<'a>(
         };
         match references(ctx, &sql) {
             Ok(refs) => {
-                deps.insert(
-                    &m.name,
-                    refs.into_iter()
-                        .filter(|r| names.contains(r.as_str()) && r != &m.name)
-                        .collect(),
-                );
+                deps.insert(&m.name, refs.into_iter().filter(|r| names.contains(r.as_str()) && r != &m.name).collect());
             }
             Err(e) => errors.push(crate::check::locate_error(&m.file, 1, &e)),
         }
@@ -395,22 +300,12 @@ pub fn order_models<'a>(
         let ready: Vec<&Model> = models
             .iter()
             .filter(|m| {
-                !placed.contains(m.name.as_str())
-                    && deps[m.name.as_str()]
-                        .iter()
-                        .all(|d| placed.contains(d.as_str()))
+                !placed.contains(m.name.as_str()) && deps[m.name.as_str()].iter().all(|d| placed.contains(d.as_str()))
             })
             .collect();
         if ready.is_empty() {
-            let stuck: Vec<&str> = models
-                .iter()
-                .map(|m| m.name.as_str())
-                .filter(|n| !placed.contains(n))
-                .collect();
-            let first = models
-                .iter()
-                .find(|m| m.name == stuck[0])
-                .expect("stuck model exists");
+            let stuck: Vec<&str> = models.iter().map(|m| m.name.as_str()).filter(|n| !placed.contains(n)).collect();
+            let first = models.iter().find(|m| m.name == stuck[0]).expect("stuck model exists");
             return Err(vec![DefinitionError::new(
                 &first.file,
                 1,
@@ -433,11 +328,11 @@ pub async fn register_models(
 ) -> Result<(), MetricsError> {
     let ordered = order_models(ctx, &project.models, vars).map_err(MetricsError::Definitions)?;
     for (m, sql) in ordered {
-        let df = ctx.sql(&sql).await.map_err(|e| {
-            MetricsError::Definitions(vec![crate::check::locate_error(&m.file, 1, &e)])
-        })?;
-        ctx.register_table(m.name.as_str(), df.into_view())
-            .map_err(df_err(&m.name))?;
+        let df = ctx
+            .sql(&sql)
+            .await
+            .map_err(|e| MetricsError::Definitions(vec![crate::check::locate_error(&m.file, 1, &e)]))?;
+        ctx.register_table(m.name.as_str(), df.into_view()).map_err(df_err(&m.name))?;
     }
     Ok(())
 }
@@ -464,20 +359,15 @@ pub fn check_measure_schema(schema: &datafusion::common::DFSchema) -> Result<(),
             Some(f) => {
                 let t = f.data_type();
                 let ok = match want {
-                    DataType::Utf8 => matches!(
-                        t,
-                        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null
-                    ),
+                    DataType::Utf8 => {
+                        matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null)
+                    }
                     _ => t.is_integer() || matches!(t, DataType::Null),
                 };
                 if !ok {
                     problems.push(format!(
                         "column `{name}` is {t}, expected {}",
-                        if *want == DataType::Utf8 {
-                            "text"
-                        } else {
-                            "an integer"
-                        }
+                        if *want == DataType::Utf8 { "text" } else { "an integer" }
                     ));
                 }
             }
@@ -490,82 +380,47 @@ pub fn check_measure_schema(schema: &datafusion::common::DFSchema) -> Result<(),
             .map(|f| f.name().clone())
             .filter(|n| !MEASURE_COLUMNS.iter().any(|(c, _)| c == n))
             .collect();
-        problems.push(format!(
-            "unexpected column{} {}",
-            if extra.len() == 1 { "" } else { "s" },
-            extra.join(", ")
-        ));
+        problems.push(format!("unexpected column{} {}", if extra.len() == 1 { "" } else { "s" }, extra.join(", ")));
     }
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "a measure returns period, org_unit, category, numerator, denominator: {}",
-            problems.join("; ")
-        ))
+        Err(format!("a measure returns period, org_unit, category, numerator, denominator: {}", problems.join("; ")))
     }
 }
 
 /// Runs one measure and turns its rows into mart rows.
-pub async fn run_measure(
-    ctx: &SessionContext,
-    m: &Measure,
-    inputs: &Inputs,
-) -> Result<Vec<MetricValue>, MetricsError> {
-    let fail = |message: String| MetricsError::Measure {
-        measure: m.meta.id.clone(),
-        file: m.file.clone(),
-        message,
-    };
-    let sql = render(&m.sql, &inputs.vars, &m.file, m.first_line)
-        .map_err(|e| MetricsError::Definitions(vec![e]))?;
-    let df = ctx.sql(&sql).await.map_err(|e| {
-        MetricsError::Definitions(vec![crate::check::locate_error(&m.file, m.first_line, &e)])
-    })?;
-    check_measure_schema(df.schema()).map_err(|msg| {
-        MetricsError::Definitions(vec![DefinitionError::new(&m.file, m.first_line, msg)])
-    })?;
+pub async fn run_measure(ctx: &SessionContext, m: &Measure, inputs: &Inputs) -> Result<Vec<MetricValue>, MetricsError> {
+    let fail = |message: String| MetricsError::Measure { measure: m.meta.id.clone(), file: m.file.clone(), message };
+    let sql = render(&m.sql, &inputs.vars, &m.file, m.first_line).map_err(|e| MetricsError::Definitions(vec![e]))?;
+    let df = ctx
+        .sql(&sql)
+        .await
+        .map_err(|e| MetricsError::Definitions(vec![crate::check::locate_error(&m.file, m.first_line, &e)]))?;
+    check_measure_schema(df.schema())
+        .map_err(|msg| MetricsError::Definitions(vec![DefinitionError::new(&m.file, m.first_line, msg)]))?;
     let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
     let target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
-    let ends: HashMap<String, i32> = inputs
-        .period
-        .trend(inputs.trend_months)
-        .into_iter()
-        .map(|p| (p.to_string(), days(p.end())))
-        .collect();
+    let ends: HashMap<String, i32> =
+        inputs.period.trend(inputs.trend_months).into_iter().map(|p| (p.to_string(), days(p.end()))).collect();
     let run_period = inputs.period.to_string();
     let mut out = Vec::new();
     for b in batches {
         let get = |name: &str, t: &DataType| {
             cast(column(&b, name).expect("schema checked"), t).map_err(|e| fail(e.to_string()))
         };
-        let (period, org, cat) = (
-            get("period", &DataType::Utf8)?,
-            get("org_unit", &DataType::Utf8)?,
-            get("category", &DataType::Utf8)?,
-        );
-        let (num, den) = (
-            get("numerator", &DataType::Int64)?,
-            get("denominator", &DataType::Int64)?,
-        );
-        let (period, org, cat) = (
-            period.as_string::<i32>(),
-            org.as_string::<i32>(),
-            cat.as_string::<i32>(),
-        );
-        let (num, den) = (
-            num.as_primitive::<Int64Type>(),
-            den.as_primitive::<Int64Type>(),
-        );
+        let (period, org, cat) =
+            (get("period", &DataType::Utf8)?, get("org_unit", &DataType::Utf8)?, get("category", &DataType::Utf8)?);
+        let (num, den) = (get("numerator", &DataType::Int64)?, get("denominator", &DataType::Int64)?);
+        let (period, org, cat) = (period.as_string::<i32>(), org.as_string::<i32>(), cat.as_string::<i32>());
+        let (num, den) = (num.as_primitive::<Int64Type>(), den.as_primitive::<Int64Type>());
         for i in 0..b.num_rows() {
             let p = period
                 .is_valid(i)
                 .then(|| period.value(i).to_string())
                 .ok_or_else(|| fail("a row has no period".into()))?;
             let Some(&period_end) = ends.get(&p) else {
-                return Err(fail(format!(
-                    "period `{p}` is not one of reporting_periods"
-                )));
+                return Err(fail(format!("period `{p}` is not one of reporting_periods")));
             };
             if m.meta.snapshot && p != run_period {
                 continue;
@@ -624,29 +479,21 @@ pub async fn run_quality(
 ) -> Result<Vec<QualityRow>, MetricsError> {
     let mut out = Vec::new();
     for q in &project.quality {
-        let fail = |message: String| MetricsError::Model {
-            model: q.name.clone(),
-            file: q.file.clone(),
-            message,
-        };
-        let sql =
-            render(&q.sql, vars, &q.file, 1).map_err(|e| MetricsError::Definitions(vec![e]))?;
-        let df = ctx.sql(&sql).await.map_err(|e| {
-            MetricsError::Definitions(vec![crate::check::locate_error(&q.file, 1, &e)])
-        })?;
+        let fail = |message: String| MetricsError::Model { model: q.name.clone(), file: q.file.clone(), message };
+        let sql = render(&q.sql, vars, &q.file, 1).map_err(|e| MetricsError::Definitions(vec![e]))?;
+        let df = ctx
+            .sql(&sql)
+            .await
+            .map_err(|e| MetricsError::Definitions(vec![crate::check::locate_error(&q.file, 1, &e)]))?;
         for b in df.collect().await.map_err(|e| fail(e.to_string()))? {
             let get = |n: &str, t: &DataType| -> Result<ArrayRef, MetricsError> {
-                let c = column(&b, n).ok_or_else(|| fail(format!("a quality rule returns table_name, rule, rows_seen, rows_affected: no `{n}`")))?;
+                let c = column(&b, n).ok_or_else(|| {
+                    fail(format!("a quality rule returns table_name, rule, rows_seen, rows_affected: no `{n}`"))
+                })?;
                 cast(c, t).map_err(|e| fail(e.to_string()))
             };
-            let (t, r) = (
-                get("table_name", &DataType::Utf8)?,
-                get("rule", &DataType::Utf8)?,
-            );
-            let (s, a) = (
-                get("rows_seen", &DataType::Int64)?,
-                get("rows_affected", &DataType::Int64)?,
-            );
+            let (t, r) = (get("table_name", &DataType::Utf8)?, get("rule", &DataType::Utf8)?);
+            let (s, a) = (get("rows_seen", &DataType::Int64)?, get("rows_affected", &DataType::Int64)?);
             let (t, r, s, a) = (
                 t.as_string::<i32>(),
                 r.as_string::<i32>(),
@@ -675,11 +522,7 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Met
     let mut values = Vec::new();
     let mut measures = Vec::new();
     for m in &project.measures {
-        if inputs
-            .select
-            .as_ref()
-            .is_some_and(|s| !s.contains(&m.meta.id))
-        {
+        if inputs.select.as_ref().is_some_and(|s| !s.contains(&m.meta.id)) {
             continue;
         }
         let started = std::time::Instant::now();
@@ -706,11 +549,7 @@ mod tests {
     use super::*;
 
     fn model(name: &str, sql: &str) -> Model {
-        Model {
-            name: name.into(),
-            file: PathBuf::from(format!("sql/staging/{name}.sql")),
-            sql: sql.into(),
-        }
+        Model { name: name.into(), file: PathBuf::from(format!("sql/staging/{name}.sql")), sql: sql.into() }
     }
 
     #[test]
@@ -718,33 +557,20 @@ mod tests {
         let ctx = SessionContext::new();
         let models = vec![
             model("a_last", "SELECT * FROM m_middle"),
-            model(
-                "m_middle",
-                "WITH x AS (SELECT * FROM z_first) SELECT * FROM x",
-            ),
+            model("m_middle", "WITH x AS (SELECT * FROM z_first) SELECT * FROM x"),
             model("z_first", "SELECT * FROM ssd_person"),
         ];
-        let order: Vec<&str> = order_models(&ctx, &models, &BTreeMap::new())
-            .unwrap()
-            .iter()
-            .map(|(m, _)| m.name.as_str())
-            .collect();
+        let order: Vec<&str> =
+            order_models(&ctx, &models, &BTreeMap::new()).unwrap().iter().map(|(m, _)| m.name.as_str()).collect();
         assert_eq!(order, vec!["z_first", "m_middle", "a_last"]);
     }
 
     #[test]
     fn a_cycle_between_models_is_named() {
         let ctx = SessionContext::new();
-        let models = vec![
-            model("a", "SELECT * FROM b"),
-            model("b", "SELECT * FROM a"),
-            model("c", "SELECT 1"),
-        ];
+        let models = vec![model("a", "SELECT * FROM b"), model("b", "SELECT * FROM a"), model("c", "SELECT 1")];
         let e = order_models(&ctx, &models, &BTreeMap::new()).unwrap_err();
-        assert!(
-            e[0].message.contains("cycle between models: a -> b"),
-            "{e:?}"
-        );
+        assert!(e[0].message.contains("cycle between models: a -> b"), "{e:?}");
     }
 
     #[test]
@@ -760,29 +586,14 @@ mod tests {
     fn team_map_keeps_the_first_row_of_a_team_and_orders_org_units() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.csv");
-        std::fs::write(&p, "team_id,org_unit,org_unit_kind\nT1,SOUTH,locality\nT2,DCS,service\nT1,NORTH,locality\n").unwrap();
+        std::fs::write(&p, "team_id,org_unit,org_unit_kind\nT1,SOUTH,locality\nT2,DCS,service\nT1,NORTH,locality\n")
+            .unwrap();
         let map = TeamMap::read(&p).unwrap();
         assert_eq!(map.teams.len(), 2);
-        let units: Vec<String> = map
-            .org_units()
-            .into_iter()
-            .map(|o| format!("{}:{}:{}", o.org_unit, o.kind, o.sort_order))
-            .collect();
-        assert_eq!(
-            units,
-            vec![
-                "ALL:all:0",
-                "SOUTH:locality:1",
-                "DCS:service:2",
-                "UNKNOWN:unknown:3"
-            ]
-        );
+        let units: Vec<String> =
+            map.org_units().into_iter().map(|o| format!("{}:{}:{}", o.org_unit, o.kind, o.sort_order)).collect();
+        assert_eq!(units, vec!["ALL:all:0", "SOUTH:locality:1", "DCS:service:2", "UNKNOWN:unknown:3"]);
         std::fs::write(&p, "team_id,org_unit,org_unit_kind\nT1,SOUTH,area\n").unwrap();
-        assert!(
-            TeamMap::read(&p)
-                .unwrap_err()
-                .to_string()
-                .contains("line 2")
-        );
+        assert!(TeamMap::read(&p).unwrap_err().to_string().contains("line 2"));
     }
 }

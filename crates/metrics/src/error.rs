@@ -11,11 +11,7 @@ pub struct DefinitionError {
 
 impl DefinitionError {
     pub fn new(file: impl Into<PathBuf>, line: usize, message: impl Into<String>) -> Self {
-        Self {
-            file: file.into(),
-            line,
-            message: message.into(),
-        }
+        Self { file: file.into(), line, message: message.into() }
     }
 }
 
@@ -29,23 +25,12 @@ pub enum MetricsError {
     Reference { file: PathBuf, message: String },
     /// A measure failed while running.
     #[error("measure `{measure}` ({file}): {message}")]
-    Measure {
-        measure: String,
-        file: PathBuf,
-        message: String,
-    },
+    Measure { measure: String, file: PathBuf, message: String },
     /// A staging model failed while running.
     #[error("model `{model}` ({file}): {message}")]
-    Model {
-        model: String,
-        file: PathBuf,
-        message: String,
-    },
+    Model { model: String, file: PathBuf, message: String },
     #[error("{context}: {source}")]
-    DataFusion {
-        context: String,
-        source: datafusion::error::DataFusionError,
-    },
+    DataFusion { context: String, source: datafusion::error::DataFusionError },
 }
 
 impl MetricsError {

@@ -130,10 +130,7 @@ fn sql_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("")
-        .to_string()
+    p.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string()
 }
 
 /// Splits a measure file into its metadata block and its SQL.
@@ -142,16 +139,10 @@ pub fn parse_measure(file: &Path, text: &str) -> Result<Measure, Vec<DefinitionE
     let trimmed = text.trim_start();
     let lead_lines = text[..text.len() - trimmed.len()].matches('\n').count();
     let Some(rest) = trimmed.strip_prefix("/*---") else {
-        return Err(err(
-            1,
-            "a measure starts with its metadata in a `/*--- ... ---*/` block".into(),
-        ));
+        return Err(err(1, "a measure starts with its metadata in a `/*--- ... ---*/` block".into()));
     };
     let Some(end) = rest.find("---*/") else {
-        return Err(err(
-            lead_lines + 1,
-            "the metadata block is not closed with `---*/`".into(),
-        ));
+        return Err(err(lead_lines + 1, "the metadata block is not closed with `---*/`".into()));
     };
     let yaml = &rest[..end];
     let mut sql = &rest[end + 5..];
@@ -161,8 +152,7 @@ pub fn parse_measure(file: &Path, text: &str) -> Result<Measure, Vec<DefinitionE
         sql = after;
         skipped_newline = 1;
     }
-    let first_line =
-        lead_lines + 1 + trimmed[..5 + end + 5].matches('\n').count() + skipped_newline;
+    let first_line = lead_lines + 1 + trimmed[..5 + end + 5].matches('\n').count() + skipped_newline;
     let meta: MeasureMeta = match serde_yaml::from_str(yaml) {
         Ok(m) => m,
         Err(e) => {
@@ -175,36 +165,19 @@ pub fn parse_measure(file: &Path, text: &str) -> Result<Measure, Vec<DefinitionE
         errors.push(DefinitionError::new(
             file,
             lead_lines + 2,
-            format!(
-                "id `{}` must match the file name `{}.sql`",
-                meta.id,
-                stem(file)
-            ),
+            format!("id `{}` must match the file name `{}.sql`", meta.id, stem(file)),
         ));
     }
     if meta.unit == Unit::Rate && meta.target.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
-        errors.push(DefinitionError::new(
-            file,
-            lead_lines + 2,
-            "a rate's target is a fraction between 0 and 1",
-        ));
+        errors.push(DefinitionError::new(file, lead_lines + 2, "a rate's target is a fraction between 0 and 1"));
     }
     if sql.trim().is_empty() {
-        errors.push(DefinitionError::new(
-            file,
-            first_line,
-            "no SQL after the metadata block",
-        ));
+        errors.push(DefinitionError::new(file, first_line, "no SQL after the metadata block"));
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Measure {
-        meta,
-        file: file.to_path_buf(),
-        sql: sql.to_string(),
-        first_line,
-    })
+    Ok(Measure { meta, file: file.to_path_buf(), sql: sql.to_string(), first_line })
 }
 
 impl Project {
@@ -216,11 +189,7 @@ impl Project {
             Ok(text) => match serde_yaml::from_str::<BTreeMap<String, VarDecl>>(&text) {
                 Ok(v) => v,
                 Err(e) => {
-                    errors.push(DefinitionError::new(
-                        &vars_file,
-                        e.location().map_or(1, |l| l.line()),
-                        e.to_string(),
-                    ));
+                    errors.push(DefinitionError::new(&vars_file, e.location().map_or(1, |l| l.line()), e.to_string()));
                     BTreeMap::new()
                 }
             },
@@ -236,21 +205,13 @@ impl Project {
         let mut models = Vec::new();
         for file in sql_files(&dir.join("staging")) {
             if let Some(sql) = read(&file, &mut errors) {
-                models.push(Model {
-                    name: stem(&file),
-                    file,
-                    sql,
-                });
+                models.push(Model { name: stem(&file), file, sql });
             }
         }
         let mut quality = Vec::new();
         for file in sql_files(&dir.join("quality")) {
             if let Some(sql) = read(&file, &mut errors) {
-                quality.push(Model {
-                    name: stem(&file),
-                    file,
-                    sql,
-                });
+                quality.push(Model { name: stem(&file), file, sql });
             }
         }
         let mut measures: Vec<Measure> = Vec::new();
@@ -264,11 +225,7 @@ impl Project {
                         errors.push(DefinitionError::new(
                             &file,
                             2,
-                            format!(
-                                "duplicate measure id `{}` (also {})",
-                                m.meta.id,
-                                other.file.display()
-                            ),
+                            format!("duplicate measure id `{}` (also {})", m.meta.id, other.file.display()),
                         ));
                     }
                     measures.push(m);
@@ -277,21 +234,11 @@ impl Project {
             }
         }
         if measures.is_empty() && errors.is_empty() {
-            errors.push(DefinitionError::new(
-                dir.join("metrics"),
-                0,
-                "no measures (*.sql) found",
-            ));
+            errors.push(DefinitionError::new(dir.join("metrics"), 0, "no measures (*.sql) found"));
         }
         measures.sort_by(|a, b| (a.meta.order, &a.meta.id).cmp(&(b.meta.order, &b.meta.id)));
         if errors.is_empty() {
-            Ok(Self {
-                dir: dir.to_path_buf(),
-                vars,
-                models,
-                quality,
-                measures,
-            })
+            Ok(Self { dir: dir.to_path_buf(), vars, models, quality, measures })
         } else {
             Err(errors)
         }
@@ -303,11 +250,7 @@ impl Project {
         overrides: &BTreeMap<String, Value>,
         settings_file: &Path,
     ) -> Result<BTreeMap<String, Value>, Vec<DefinitionError>> {
-        let mut out: BTreeMap<String, Value> = self
-            .vars
-            .iter()
-            .map(|(k, v)| (k.clone(), v.default.clone()))
-            .collect();
+        let mut out: BTreeMap<String, Value> = self.vars.iter().map(|(k, v)| (k.clone(), v.default.clone())).collect();
         let mut errors = Vec::new();
         for (k, v) in overrides {
             match self.vars.get(k) {
@@ -326,11 +269,7 @@ impl Project {
                         format!(
                             "measures.vars.{k}: {} is not one of {}",
                             render_literal(v),
-                            decl.allowed
-                                .iter()
-                                .map(render_literal)
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            decl.allowed.iter().map(render_literal).collect::<Vec<_>>().join(", ")
                         ),
                     ))
                 }
@@ -339,11 +278,7 @@ impl Project {
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(out)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(out) } else { Err(errors) }
     }
 }
 
@@ -353,16 +288,9 @@ pub fn render_literal(v: &Value) -> String {
         Value::String(s) => format!("'{}'", s.replace('\'', "''")),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Sequence(items) => items
-            .iter()
-            .map(render_literal)
-            .collect::<Vec<_>>()
-            .join(", "),
+        Value::Sequence(items) => items.iter().map(render_literal).collect::<Vec<_>>().join(", "),
         Value::Null => "NULL".into(),
-        other => format!(
-            "'{}'",
-            serde_yaml::to_string(other).unwrap_or_default().trim()
-        ),
+        other => format!("'{}'", serde_yaml::to_string(other).unwrap_or_default().trim()),
     }
 }
 
@@ -395,29 +323,15 @@ pub fn render(
             })
         }
     };
-    env.add_function(
-        "var",
-        lookup(
-            vars.iter()
-                .map(|(k, v)| (k.clone(), render_literal(v)))
-                .collect(),
-        ),
-    );
+    env.add_function("var", lookup(vars.iter().map(|(k, v)| (k.clone(), render_literal(v))).collect()));
     // For lists compared "trimmed, ignoring case": each value trimmed and upper-cased.
     env.add_function(
         "var_upper",
-        lookup(
-            vars.iter()
-                .map(|(k, v)| (k.clone(), render_literal(&upper_trimmed(v))))
-                .collect(),
-        ),
+        lookup(vars.iter().map(|(k, v)| (k.clone(), render_literal(&upper_trimmed(v)))).collect()),
     );
     env.render_str(sql, minijinja::context! {}).map_err(|e| {
         let line = first_line + e.line().unwrap_or(1) - 1;
-        let detail = e
-            .detail()
-            .map(str::to_string)
-            .unwrap_or_else(|| e.to_string());
+        let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.to_string());
         DefinitionError::new(file, line, detail)
     })
 }
@@ -444,10 +358,7 @@ mod tests {
             &GOOD.replace("order: 10", "order: 10\ncolour: red"),
         )
         .unwrap_err();
-        assert!(
-            e[0].to_string().contains("referrals_new.sql:") && e[0].message.contains("colour"),
-            "{e:?}"
-        );
+        assert!(e[0].to_string().contains("referrals_new.sql:") && e[0].message.contains("colour"), "{e:?}");
         let e = parse_measure(Path::new("sql/metrics/other.sql"), GOOD).unwrap_err();
         assert!(e[0].message.contains("must match the file name"), "{e:?}");
         let e = parse_measure(Path::new("sql/metrics/x.sql"), "SELECT 1").unwrap_err();
@@ -457,21 +368,13 @@ mod tests {
     #[test]
     fn variables_render_as_sql_literals() {
         let vars: BTreeMap<String, Value> = [
-            (
-                "roles".to_string(),
-                serde_yaml::from_str("[CW, \"O'Neil\"]").unwrap(),
-            ),
+            ("roles".to_string(), serde_yaml::from_str("[CW, \"O'Neil\"]").unwrap()),
             ("threshold".to_string(), serde_yaml::from_str("20").unwrap()),
         ]
         .into_iter()
         .collect();
-        let out = render(
-            "x IN ({{ var('roles') }})\nAND wd <= {{ var('threshold') }}",
-            &vars,
-            Path::new("f.sql"),
-            1,
-        )
-        .unwrap();
+        let out = render("x IN ({{ var('roles') }})\nAND wd <= {{ var('threshold') }}", &vars, Path::new("f.sql"), 1)
+            .unwrap();
         assert_eq!(out, "x IN ('CW', 'O''Neil')\nAND wd <= 20");
         let e = render("a\n{{ var('nope') }}", &vars, Path::new("f.sql"), 10).unwrap_err();
         assert_eq!(e.line, 11);

@@ -102,19 +102,11 @@ fn scalar_text(v: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
-        other => Some(
-            serde_yaml::to_string(other)
-                .unwrap_or_default()
-                .trim()
-                .to_string(),
-        ),
+        other => Some(serde_yaml::to_string(other).unwrap_or_default().trim().to_string()),
     }
 }
 
-fn batch_for(
-    table: &ContractTable,
-    rows: &[BTreeMap<String, Value>],
-) -> Result<RecordBatch, String> {
+fn batch_for(table: &ContractTable, rows: &[BTreeMap<String, Value>]) -> Result<RecordBatch, String> {
     for r in rows {
         for k in r.keys() {
             if !table.columns.iter().any(|c| c.name == k) {
@@ -186,9 +178,8 @@ pub fn diff(expected: &[ExpectedRow], actual: &[ExpectedRow]) -> Option<String> 
 pub async fn empty_session(
     vars: &BTreeMap<String, Value>,
 ) -> Result<datafusion::execution::context::SessionContext, String> {
-    let holidays =
-        WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays")
-            .map_err(|e| e.to_string())?;
+    let holidays = WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays")
+        .map_err(|e| e.to_string())?;
     let inputs = Inputs {
         period: "2022-01".parse().expect("valid period"),
         trend_months: 1,
@@ -197,11 +188,8 @@ pub async fn empty_session(
         targets: BTreeMap::new(),
         team_map: TeamMap::default(),
         code_map: Vec::new(),
-        code_sets: crate::engine::read_code_sets(
-            crate::engine::CODE_SETS_CSV,
-            Path::new("ssda903_codes.csv"),
-        )
-        .map_err(|e| e.to_string())?,
+        code_sets: crate::engine::read_code_sets(crate::engine::CODE_SETS_CSV, Path::new("ssda903_codes.csv"))
+            .map_err(|e| e.to_string())?,
         tables: Vec::new(),
         select: None,
         run_id: "check".into(),
@@ -209,8 +197,7 @@ pub async fn empty_session(
     let ctx = session(&inputs).map_err(|e| e.to_string())?;
     for t in TABLES {
         let mem = MemTable::try_new(t.schema(), vec![vec![]]).map_err(|e| e.to_string())?;
-        ctx.register_table(t.name, Arc::new(mem))
-            .map_err(|e| e.to_string())?;
+        ctx.register_table(t.name, Arc::new(mem)).map_err(|e| e.to_string())?;
     }
     Ok(ctx)
 }
@@ -224,42 +211,25 @@ async fn case_session(
     let period: Period = case.period.parse().map_err(|e| format!("{e}"))?;
     let mut days = holidays.to_vec();
     for d in &case.closure_days {
-        days.push(
-            d.parse()
-                .map_err(|_| format!("closure day `{d}` is not a date"))?,
-        );
+        days.push(d.parse().map_err(|_| format!("closure day `{d}` is not a date"))?);
     }
     let vars = project
         .resolve_vars(&case.vars, Path::new("test case"))
-        .map_err(|e| {
-            e.iter()
-                .map(|x| x.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        .map_err(|e| e.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "))?;
     let inputs = Inputs {
         period,
         trend_months: case.trend_months.unwrap_or(1),
         calendar: Arc::new(WorkingDayCalendar::new(days)),
         vars,
         targets: BTreeMap::new(),
-        team_map: TeamMap {
-            teams: case
-                .team_map
-                .iter()
-                .map(|[t, o, k]| (t.clone(), o.clone(), k.clone()))
-                .collect(),
-        },
+        team_map: TeamMap { teams: case.team_map.iter().map(|[t, o, k]| (t.clone(), o.clone(), k.clone())).collect() },
         code_map: crate::engine::read_code_map(
             include_str!("../../../config/reference/code_map.csv"),
             Path::new("code_map.csv"),
         )
         .map_err(|e| e.to_string())?,
-        code_sets: crate::engine::read_code_sets(
-            crate::engine::CODE_SETS_CSV,
-            Path::new("ssda903_codes.csv"),
-        )
-        .map_err(|e| e.to_string())?,
+        code_sets: crate::engine::read_code_sets(crate::engine::CODE_SETS_CSV, Path::new("ssda903_codes.csv"))
+            .map_err(|e| e.to_string())?,
         tables: Vec::new(),
         select: None,
         run_id: "test".into(),
@@ -274,12 +244,9 @@ async fn case_session(
         let rows = case.given.get(t.name).map(Vec::as_slice).unwrap_or(&[]);
         let batch = batch_for(t, rows)?;
         let mem = MemTable::try_new(t.schema(), vec![vec![batch]]).map_err(|e| e.to_string())?;
-        ctx.register_table(t.name, Arc::new(mem))
-            .map_err(|e| e.to_string())?;
+        ctx.register_table(t.name, Arc::new(mem)).map_err(|e| e.to_string())?;
     }
-    register_models(&ctx, project, &inputs.vars)
-        .await
-        .map_err(|e| e.to_string())?;
+    register_models(&ctx, project, &inputs.vars).await.map_err(|e| e.to_string())?;
     Ok((ctx, inputs))
 }
 
@@ -289,15 +256,10 @@ async fn run_quality_case(
     holidays: &[chrono::NaiveDate],
 ) -> Result<Option<String>, String> {
     let (ctx, inputs) = case_session(project, case, holidays).await?;
-    let rows = crate::engine::run_quality(&ctx, project, &inputs.vars)
-        .await
-        .map_err(|e| e.to_string())?;
+    let rows = crate::engine::run_quality(&ctx, project, &inputs.vars).await.map_err(|e| e.to_string())?;
     let mut out = String::new();
     for e in &case.expect_quality {
-        match rows
-            .iter()
-            .find(|r| r.table_name == e.table_name && r.rule == e.rule)
-        {
+        match rows.iter().find(|r| r.table_name == e.table_name && r.rule == e.rule) {
             None => out.push_str(&format!("  no rule `{}` for {}\n", e.rule, e.table_name)),
             Some(r) if r.rows_affected != e.rows_affected => out.push_str(&format!(
                 "  {} {}: expected {}, counted {}\n",
@@ -307,15 +269,9 @@ async fn run_quality_case(
         }
     }
     for r in &rows {
-        let listed = case
-            .expect_quality
-            .iter()
-            .any(|e| e.table_name == r.table_name && e.rule == r.rule);
+        let listed = case.expect_quality.iter().any(|e| e.table_name == r.table_name && e.rule == r.rule);
         if !listed && r.rows_affected != 0 {
-            out.push_str(&format!(
-                "  {} {}: expected 0, counted {}\n",
-                r.table_name, r.rule, r.rows_affected
-            ));
+            out.push_str(&format!("  {} {}: expected 0, counted {}\n", r.table_name, r.rule, r.rows_affected));
         }
     }
     Ok((!out.is_empty()).then(|| format!("data-quality counts differ:\n{out}")))
@@ -327,15 +283,9 @@ async fn run_case(
     case: &TestCase,
     holidays: &[chrono::NaiveDate],
 ) -> Result<Option<String>, String> {
-    let m = project
-        .measures
-        .iter()
-        .find(|m| m.meta.id == measure)
-        .ok_or_else(|| format!("no measure `{measure}`"))?;
+    let m = project.measures.iter().find(|m| m.meta.id == measure).ok_or_else(|| format!("no measure `{measure}`"))?;
     let (ctx, inputs) = case_session(project, case, holidays).await?;
-    let rows = run_measure(&ctx, m, &inputs)
-        .await
-        .map_err(|e| e.to_string())?;
+    let rows = run_measure(&ctx, m, &inputs).await.map_err(|e| e.to_string())?;
     let mut actual: Vec<ExpectedRow> = rows
         .into_iter()
         .map(|r| ExpectedRow {
@@ -348,22 +298,16 @@ async fn run_case(
         .filter(|r| case.trend_months.is_some() || case.expect.iter().any(|e| e.period == r.period))
         .collect();
     let mut expected = case.expect.clone();
-    let key =
-        |a: &ExpectedRow, b: &ExpectedRow| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal);
+    let key = |a: &ExpectedRow, b: &ExpectedRow| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal);
     actual.sort_by(key);
     expected.sort_by(key);
     Ok(diff(&expected, &actual))
 }
 
 /// Runs every test file under `dir` whose measure id or file name contains `pattern`.
-pub async fn run_tests(
-    project: &Project,
-    dir: &Path,
-    pattern: Option<&str>,
-) -> Result<Vec<CaseResult>, String> {
-    let holidays =
-        WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays")
-            .map_err(|e| e.to_string())?;
+pub async fn run_tests(project: &Project, dir: &Path, pattern: Option<&str>) -> Result<Vec<CaseResult>, String> {
+    let holidays = WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays")
+        .map_err(|e| e.to_string())?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(Result::ok)
@@ -373,20 +317,11 @@ pub async fn run_tests(
     files.sort();
     let mut results = Vec::new();
     for file in files {
-        let text =
-            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let tf: TestFile = serde_yaml::from_str(&text).map_err(|e| {
-            format!(
-                "{}:{}: {e}",
-                file.display(),
-                e.location().map_or(1, |l| l.line())
-            )
-        })?;
+        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let tf: TestFile = serde_yaml::from_str(&text)
+            .map_err(|e| format!("{}:{}: {e}", file.display(), e.location().map_or(1, |l| l.line())))?;
         let fname = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let subject = tf
-            .measure
-            .clone()
-            .unwrap_or_else(|| "data quality".to_string());
+        let subject = tf.measure.clone().unwrap_or_else(|| "data quality".to_string());
         if pattern.is_some_and(|p| !subject.contains(p) && !fname.contains(p)) {
             continue;
         }
@@ -399,12 +334,7 @@ pub async fn run_tests(
                 Ok(d) => d,
                 Err(e) => Some(format!("error: {e}")),
             };
-            results.push(CaseResult {
-                file: file.clone(),
-                measure: subject.clone(),
-                name: case.name.clone(),
-                failure,
-            });
+            results.push(CaseResult { file: file.clone(), measure: subject.clone(), name: case.name.clone(), failure });
         }
     }
     Ok(results)

@@ -1,13 +1,9 @@
 //! Functions the SQL definitions call: the working-day calendar and the text rules of kpis.md.
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int64Array, StringArray,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::common::{Result, exec_err};
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use scrutiny_core::WorkingDayCalendar;
 use std::sync::Arc;
 
@@ -31,14 +27,9 @@ fn arrays(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
 }
 
 fn finish(args: &ScalarFunctionArgs, out: ArrayRef) -> Result<ColumnarValue> {
-    let scalar = args
-        .args
-        .iter()
-        .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
     if scalar {
-        Ok(ColumnarValue::Scalar(
-            datafusion::common::ScalarValue::try_from_array(&out, 0)?,
-        ))
+        Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&out, 0)?))
     } else {
         Ok(ColumnarValue::Array(out))
     }
@@ -53,13 +44,7 @@ pub struct WorkingDays {
 
 impl WorkingDays {
     pub fn new(calendar: Arc<WorkingDayCalendar>) -> Self {
-        Self {
-            calendar,
-            signature: Signature::exact(
-                vec![DataType::Date32, DataType::Date32],
-                Volatility::Immutable,
-            ),
-        }
+        Self { calendar, signature: Signature::exact(vec![DataType::Date32, DataType::Date32], Volatility::Immutable) }
     }
 }
 
@@ -75,20 +60,14 @@ impl ScalarUDFImpl for WorkingDays {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let a = arrays(&args)?;
-        let (from, to) = (
-            a[0].as_primitive::<Date32Type>(),
-            a[1].as_primitive::<Date32Type>(),
-        );
-        let out: Int64Array =
-            from.iter()
-                .zip(to.iter())
-                .map(|(x, y)| {
-                    Some(self.calendar.working_days_ce(
-                        i64::from(x?) + UNIX_EPOCH_CE,
-                        i64::from(y?) + UNIX_EPOCH_CE,
-                    ))
-                })
-                .collect();
+        let (from, to) = (a[0].as_primitive::<Date32Type>(), a[1].as_primitive::<Date32Type>());
+        let out: Int64Array = from
+            .iter()
+            .zip(to.iter())
+            .map(|(x, y)| {
+                Some(self.calendar.working_days_ce(i64::from(x?) + UNIX_EPOCH_CE, i64::from(y?) + UNIX_EPOCH_CE))
+            })
+            .collect();
         finish(&args, Arc::new(out))
     }
 }
@@ -102,13 +81,7 @@ pub struct AddWorkingDays {
 
 impl AddWorkingDays {
     pub fn new(calendar: Arc<WorkingDayCalendar>) -> Self {
-        Self {
-            calendar,
-            signature: Signature::exact(
-                vec![DataType::Date32, DataType::Int64],
-                Volatility::Immutable,
-            ),
-        }
+        Self { calendar, signature: Signature::exact(vec![DataType::Date32, DataType::Int64], Volatility::Immutable) }
     }
 }
 
@@ -124,17 +97,14 @@ impl ScalarUDFImpl for AddWorkingDays {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let a = arrays(&args)?;
-        let (dates, ns) = (
-            a[0].as_primitive::<Date32Type>(),
-            a[1].as_primitive::<Int64Type>(),
-        );
+        let (dates, ns) = (a[0].as_primitive::<Date32Type>(), a[1].as_primitive::<Int64Type>());
         let mut out = Vec::with_capacity(dates.len());
         for (d, n) in dates.iter().zip(ns.iter()) {
             out.push(match (d, n) {
                 (Some(d), Some(n)) => {
-                    let Some(date) = chrono::NaiveDate::from_num_days_from_ce_opt(
-                        (i64::from(d) + UNIX_EPOCH_CE) as i32,
-                    ) else {
+                    let Some(date) =
+                        chrono::NaiveDate::from_num_days_from_ce_opt((i64::from(d) + UNIX_EPOCH_CE) as i32)
+                    else {
                         return exec_err!("add_working_days: date out of range");
                     };
                     let r = self.calendar.add_working_days(date, n);
@@ -156,9 +126,7 @@ pub fn ascii_trim(s: &str) -> &str {
 /// The flag rule: `Y`, `YES`, `TRUE` or `1`, trimmed and in any case.
 pub fn is_yes(s: &str) -> bool {
     let t = ascii_trim(s);
-    ["Y", "YES", "TRUE", "1"]
-        .iter()
-        .any(|y| t.eq_ignore_ascii_case(y))
+    ["Y", "YES", "TRUE", "1"].iter().any(|y| t.eq_ignore_ascii_case(y))
 }
 
 /// `is_yes(flag)` (never NULL: a NULL flag is not Y) and `ascii_trim(text)`.
@@ -170,10 +138,7 @@ pub struct TextRule {
 
 impl TextRule {
     fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
-        }
+        Self { name, signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable) }
     }
 }
 
@@ -185,26 +150,14 @@ impl ScalarUDFImpl for TextRule {
         &self.signature
     }
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(if self.name == "is_yes" {
-            DataType::Boolean
-        } else {
-            DataType::Utf8
-        })
+        Ok(if self.name == "is_yes" { DataType::Boolean } else { DataType::Utf8 })
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let a = arrays(&args)?;
         let text = a[0].as_string::<i32>();
         let out: ArrayRef = match self.name {
-            "is_yes" => Arc::new(
-                text.iter()
-                    .map(|v| Some(v.is_some_and(is_yes)))
-                    .collect::<BooleanArray>(),
-            ),
-            _ => Arc::new(
-                text.iter()
-                    .map(|v| v.map(ascii_trim))
-                    .collect::<StringArray>(),
-            ),
+            "is_yes" => Arc::new(text.iter().map(|v| Some(v.is_some_and(is_yes))).collect::<BooleanArray>()),
+            _ => Arc::new(text.iter().map(|v| v.map(ascii_trim)).collect::<StringArray>()),
         };
         finish(&args, out)
     }
@@ -258,19 +211,11 @@ impl CodeBook {
     ) -> Self {
         let mut known: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         for (set, code) in sets {
-            known
-                .entry(set.to_string())
-                .or_default()
-                .push(code.trim().to_ascii_uppercase());
+            known.entry(set.to_string()).or_default().push(code.trim().to_ascii_uppercase());
         }
         let map = map
             .into_iter()
-            .map(|(set, desc, code)| {
-                (
-                    (set.to_string(), ascii_trim(desc).to_lowercase()),
-                    code.to_string(),
-                )
-            })
+            .map(|(set, desc, code)| ((set.to_string(), ascii_trim(desc).to_lowercase()), code.to_string()))
             .collect();
         Self { known, map }
     }
@@ -295,10 +240,7 @@ impl CodeBook {
             .iter()
             .filter(|c| {
                 upper.starts_with(c.as_str())
-                    && matches!(
-                        upper.as_bytes().get(c.len()),
-                        Some(b' ' | b'-' | b':' | b')')
-                    )
+                    && matches!(upper.as_bytes().get(c.len()), Some(b' ' | b'-' | b':' | b')'))
             })
             .max_by_key(|c| c.len());
         if let Some(c) = prefixed {
@@ -322,14 +264,7 @@ pub struct NormaliseCode {
 
 impl NormaliseCode {
     pub fn new(book: Arc<CodeBook>, name: &'static str) -> Self {
-        Self {
-            book,
-            name,
-            signature: Signature::exact(
-                vec![DataType::Utf8, DataType::Utf8],
-                Volatility::Immutable,
-            ),
-        }
+        Self { book, name, signature: Signature::exact(vec![DataType::Utf8, DataType::Utf8], Volatility::Immutable) }
     }
 }
 
@@ -341,11 +276,7 @@ impl ScalarUDFImpl for NormaliseCode {
         &self.signature
     }
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(if self.name == "is_unknown_code" {
-            DataType::Boolean
-        } else {
-            DataType::Utf8
-        })
+        Ok(if self.name == "is_unknown_code" { DataType::Boolean } else { DataType::Utf8 })
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let a = arrays(&args)?;
@@ -360,11 +291,7 @@ impl ScalarUDFImpl for NormaliseCode {
             }
         };
         let out: ArrayRef = if self.name == "is_unknown_code" {
-            Arc::new(
-                (0..values.len())
-                    .map(|i| Some(read(i) == Normalised::Unknown))
-                    .collect::<BooleanArray>(),
-            )
+            Arc::new((0..values.len()).map(|i| Some(read(i) == Normalised::Unknown)).collect::<BooleanArray>())
         } else {
             Arc::new(
                 (0..values.len())
@@ -394,11 +321,7 @@ mod code_tests {
                 ("suit", "1"),
                 ("suit", "2"),
             ],
-            [
-                ("suit", "Suitable", "1"),
-                ("suit", "Unsuitable", "2"),
-                ("start", "Started to be looked after", "S"),
-            ],
+            [("suit", "Suitable", "1"), ("suit", "Unsuitable", "2"), ("start", "Started to be looked after", "S")],
         )
     }
 
@@ -406,49 +329,21 @@ mod code_tests {
     fn codes_held_as_descriptions() {
         let b = book();
         assert_eq!(b.normalise("start", " s "), Normalised::Code("S".into()));
-        assert_eq!(
-            b.normalise("start", "S - Started to be looked after"),
-            Normalised::Code("S".into())
-        );
-        assert_eq!(
-            b.normalise("start", "L: legal status"),
-            Normalised::Code("L".into())
-        );
-        assert_eq!(
-            b.normalise("start", "l) legal status"),
-            Normalised::Code("L".into())
-        );
-        assert_eq!(
-            b.normalise("start", "started to be looked after "),
-            Normalised::Code("S".into())
-        );
-        assert_eq!(
-            b.normalise("start", "Sx"),
-            Normalised::Unknown,
-            "a code must be followed by a separator"
-        );
+        assert_eq!(b.normalise("start", "S - Started to be looked after"), Normalised::Code("S".into()));
+        assert_eq!(b.normalise("start", "L: legal status"), Normalised::Code("L".into()));
+        assert_eq!(b.normalise("start", "l) legal status"), Normalised::Code("L".into()));
+        assert_eq!(b.normalise("start", "started to be looked after "), Normalised::Code("S".into()));
+        assert_eq!(b.normalise("start", "Sx"), Normalised::Unknown, "a code must be followed by a separator");
         assert_eq!(b.normalise("start", "Started"), Normalised::Unknown);
         assert_eq!(b.normalise("start", "  "), Normalised::Missing);
-        assert_eq!(
-            b.normalise("suit", "UNSUITABLE"),
-            Normalised::Code("2".into())
-        );
+        assert_eq!(b.normalise("suit", "UNSUITABLE"), Normalised::Code("2".into()));
     }
 
     #[test]
     fn the_longest_prefix_wins() {
         let b = book();
-        assert_eq!(
-            b.normalise("ceased", "E41 - adopted"),
-            Normalised::Code("E41".into())
-        );
-        assert_eq!(
-            b.normalise("ceased", "E4A-x"),
-            Normalised::Code("E4A".into())
-        );
-        assert_eq!(
-            b.normalise("ceased", "E4 - x"),
-            Normalised::Code("E4".into())
-        );
+        assert_eq!(b.normalise("ceased", "E41 - adopted"), Normalised::Code("E41".into()));
+        assert_eq!(b.normalise("ceased", "E4A-x"), Normalised::Code("E4A".into()));
+        assert_eq!(b.normalise("ceased", "E4 - x"), Normalised::Code("E4".into()));
     }
 }

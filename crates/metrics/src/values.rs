@@ -1,11 +1,7 @@
 //! Rows of the mart's `metric_values` and the figures the engine derives for every row.
 
-use datafusion::arrow::array::{
-    ArrayRef, AsArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-};
-use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Field, Float64Type, Int64Type, Schema, SchemaRef,
-};
+use datafusion::arrow::array::{ArrayRef, AsArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Float64Type, Int64Type, Schema, SchemaRef};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
@@ -47,32 +43,14 @@ pub fn status(value: Option<f64>, target: Option<f64>, polarity: Polarity) -> Op
 pub fn derive(rows: &mut [MetricValue]) {
     let index: HashMap<(&str, &str, Option<&str>, &str), Option<f64>> = rows
         .iter()
-        .map(|r| {
-            (
-                (
-                    r.metric_id.as_str(),
-                    r.org_unit.as_str(),
-                    r.category.as_deref(),
-                    r.period.as_str(),
-                ),
-                r.value,
-            )
-        })
+        .map(|r| ((r.metric_id.as_str(), r.org_unit.as_str(), r.category.as_deref(), r.period.as_str()), r.value))
         .collect();
     let earlier = |r: &MetricValue, months: u32| -> Option<f64> {
         let p: Period = r.period.parse().ok()?;
         let key = p.minus_months(months).to_string();
-        *index.get(&(
-            r.metric_id.as_str(),
-            r.org_unit.as_str(),
-            r.category.as_deref(),
-            key.as_str(),
-        ))?
+        *index.get(&(r.metric_id.as_str(), r.org_unit.as_str(), r.category.as_deref(), key.as_str()))?
     };
-    let derived: Vec<(Option<f64>, Option<f64>)> = rows
-        .iter()
-        .map(|r| (earlier(r, 1), earlier(r, 12)))
-        .collect();
+    let derived: Vec<(Option<f64>, Option<f64>)> = rows.iter().map(|r| (earlier(r, 1), earlier(r, 12))).collect();
     for (r, (prev, last_year)) in rows.iter_mut().zip(derived) {
         r.value_prev_month = prev;
         r.value_last_year = last_year;
@@ -86,12 +64,7 @@ pub fn derive(rows: &mut [MetricValue]) {
 /// The mart's sort order: `metric_id, period, org_unit, category` (NULL category first).
 pub fn sort(rows: &mut [MetricValue]) {
     rows.sort_by(|a, b| {
-        (&a.metric_id, &a.period, &a.org_unit, &a.category).cmp(&(
-            &b.metric_id,
-            &b.period,
-            &b.org_unit,
-            &b.category,
-        ))
+        (&a.metric_id, &a.period, &a.org_unit, &a.category).cmp(&(&b.metric_id, &b.period, &b.org_unit, &b.category))
     });
 }
 
@@ -115,25 +88,15 @@ pub static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
 });
 
 pub fn to_batch(rows: &[MetricValue]) -> RecordBatch {
-    let s = |f: fn(&MetricValue) -> Option<&str>| {
-        Arc::new(rows.iter().map(f).collect::<StringArray>()) as ArrayRef
-    };
-    let i = |f: fn(&MetricValue) -> Option<i64>| {
-        Arc::new(rows.iter().map(f).collect::<Int64Array>()) as ArrayRef
-    };
-    let fl = |f: fn(&MetricValue) -> Option<f64>| {
-        Arc::new(rows.iter().map(f).collect::<Float64Array>()) as ArrayRef
-    };
+    let s = |f: fn(&MetricValue) -> Option<&str>| Arc::new(rows.iter().map(f).collect::<StringArray>()) as ArrayRef;
+    let i = |f: fn(&MetricValue) -> Option<i64>| Arc::new(rows.iter().map(f).collect::<Int64Array>()) as ArrayRef;
+    let fl = |f: fn(&MetricValue) -> Option<f64>| Arc::new(rows.iter().map(f).collect::<Float64Array>()) as ArrayRef;
     RecordBatch::try_new(
         SCHEMA.clone(),
         vec![
             s(|r| Some(&r.metric_id)),
             s(|r| Some(&r.period)),
-            Arc::new(
-                rows.iter()
-                    .map(|r| Some(r.period_end))
-                    .collect::<Date32Array>(),
-            ),
+            Arc::new(rows.iter().map(|r| Some(r.period_end)).collect::<Date32Array>()),
             s(|r| Some(&r.org_unit)),
             s(|r| r.category.as_deref()),
             i(|r| r.numerator),
@@ -152,24 +115,14 @@ pub fn to_batch(rows: &[MetricValue]) -> RecordBatch {
 
 /// Reads rows back from a batch with the mart's schema (a previous mart).
 pub fn from_batch(batch: &RecordBatch) -> Result<Vec<MetricValue>, String> {
-    let col = |name: &str| {
-        batch
-            .column_by_name(name)
-            .ok_or_else(|| format!("no column `{name}`"))
-    };
+    let col = |name: &str| batch.column_by_name(name).ok_or_else(|| format!("no column `{name}`"));
     let text = |name: &str| -> Result<Vec<Option<String>>, String> {
         let c = col(name)?;
-        let a = c
-            .as_string_opt::<i32>()
-            .ok_or_else(|| format!("`{name}` is not Utf8"))?;
+        let a = c.as_string_opt::<i32>().ok_or_else(|| format!("`{name}` is not Utf8"))?;
         Ok(a.iter().map(|v| v.map(str::to_string)).collect())
     };
     let int = |name: &str| -> Result<Vec<Option<i64>>, String> {
-        Ok(col(name)?
-            .as_primitive_opt::<Int64Type>()
-            .ok_or_else(|| format!("`{name}` is not Int64"))?
-            .iter()
-            .collect())
+        Ok(col(name)?.as_primitive_opt::<Int64Type>().ok_or_else(|| format!("`{name}` is not Int64"))?.iter().collect())
     };
     let float = |name: &str| -> Result<Vec<Option<f64>>, String> {
         Ok(col(name)?
@@ -178,19 +131,10 @@ pub fn from_batch(batch: &RecordBatch) -> Result<Vec<MetricValue>, String> {
             .iter()
             .collect())
     };
-    let (ids, periods, orgs, cats, statuses, runs) = (
-        text("metric_id")?,
-        text("period")?,
-        text("org_unit")?,
-        text("category")?,
-        text("status")?,
-        text("run_id")?,
-    );
-    let ends: Vec<Option<i32>> = col("period_end")?
-        .as_primitive_opt::<Date32Type>()
-        .ok_or("`period_end` is not Date32")?
-        .iter()
-        .collect();
+    let (ids, periods, orgs, cats, statuses, runs) =
+        (text("metric_id")?, text("period")?, text("org_unit")?, text("category")?, text("status")?, text("run_id")?);
+    let ends: Vec<Option<i32>> =
+        col("period_end")?.as_primitive_opt::<Date32Type>().ok_or("`period_end` is not Date32")?.iter().collect();
     let (num, den) = (int("numerator")?, int("denominator")?);
     let (val, prev, ly, chg, tgt) = (
         float("value")?,
@@ -244,11 +188,7 @@ mod tests {
 
     #[test]
     fn derived_figures_look_back_one_and_twelve_periods() {
-        let mut rows = vec![
-            row("2021-01", Some(400.0)),
-            row("2021-12", Some(480.0)),
-            row("2022-01", Some(500.0)),
-        ];
+        let mut rows = vec![row("2021-01", Some(400.0)), row("2021-12", Some(480.0)), row("2022-01", Some(500.0))];
         derive(&mut rows);
         assert_eq!(rows[2].value_prev_month, Some(480.0));
         assert_eq!(rows[2].value_last_year, Some(400.0));
@@ -259,12 +199,8 @@ mod tests {
 
     #[test]
     fn change_is_null_when_last_year_is_zero_or_null() {
-        let mut rows = vec![
-            row("2021-01", Some(0.0)),
-            row("2022-01", Some(5.0)),
-            row("2021-02", None),
-            row("2022-02", Some(1.0)),
-        ];
+        let mut rows =
+            vec![row("2021-01", Some(0.0)), row("2022-01", Some(5.0)), row("2021-02", None), row("2022-02", Some(1.0))];
         derive(&mut rows);
         assert_eq!(rows[1].change_vs_last_year, None);
         assert_eq!(rows[3].change_vs_last_year, None);
@@ -272,18 +208,9 @@ mod tests {
 
     #[test]
     fn status_follows_polarity() {
-        assert_eq!(
-            status(Some(0.9), Some(0.9), Polarity::HigherIsBetter).as_deref(),
-            Some("on_target")
-        );
-        assert_eq!(
-            status(Some(0.89), Some(0.9), Polarity::HigherIsBetter).as_deref(),
-            Some("off_target")
-        );
-        assert_eq!(
-            status(Some(0.2), Some(0.22), Polarity::LowerIsBetter).as_deref(),
-            Some("on_target")
-        );
+        assert_eq!(status(Some(0.9), Some(0.9), Polarity::HigherIsBetter).as_deref(), Some("on_target"));
+        assert_eq!(status(Some(0.89), Some(0.9), Polarity::HigherIsBetter).as_deref(), Some("off_target"));
+        assert_eq!(status(Some(0.2), Some(0.22), Polarity::LowerIsBetter).as_deref(), Some("on_target"));
         assert_eq!(status(None, Some(0.9), Polarity::HigherIsBetter), None);
         assert_eq!(status(Some(1.0), None, Polarity::HigherIsBetter), None);
     }

@@ -7,29 +7,12 @@ use std::path::Path;
 async fn every_shipped_measure_test_passes() {
     let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql");
     let project = Project::load(&sql).unwrap_or_else(|e| panic!("{e:?}"));
-    let results = scrutiny_metrics::testing::run_tests(&project, &sql.join("metrics/tests"), None)
-        .await
-        .unwrap();
+    let results = scrutiny_metrics::testing::run_tests(&project, &sql.join("metrics/tests"), None).await.unwrap();
     assert!(!results.is_empty(), "no measure tests found");
-    let failures: Vec<String> = results
-        .iter()
-        .filter_map(|r| {
-            r.failure
-                .as_ref()
-                .map(|f| format!("{} / {}: {f}", r.measure, r.name))
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        results.len(),
-        failures.join("\n")
-    );
+    let failures: Vec<String> =
+        results.iter().filter_map(|r| r.failure.as_ref().map(|f| format!("{} / {}: {f}", r.measure, r.name))).collect();
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), results.len(), failures.join("\n"));
     for id in project.measures.iter().map(|m| &m.meta.id) {
-        assert!(
-            results.iter().any(|r| &r.measure == id),
-            "measure `{id}` has no tests"
-        );
+        assert!(results.iter().any(|r| &r.measure == id), "measure `{id}` has no tests");
     }
 }

@@ -23,21 +23,11 @@ pub enum NotifyError {
     #[error("building the email: {0}")]
     Build(String),
     #[error("template `{template}`: {message}")]
-    Template {
-        template: &'static str,
-        message: String,
-    },
+    Template { template: &'static str, message: String },
     #[error("writing {path}: {source}")]
-    Outbox {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Outbox { path: PathBuf, source: std::io::Error },
     #[error("sending through {host}:{port}: {message}")]
-    Smtp {
-        host: String,
-        port: u16,
-        message: String,
-    },
+    Smtp { host: String, port: u16, message: String },
 }
 
 /// Facts about a completed run, for the summary.
@@ -110,13 +100,8 @@ fn areas(computed: &Computed, values: &[MetricValue], period: Period) -> Vec<Are
     let p = period.to_string();
     let mut out: Vec<Area> = Vec::new();
     for m in &computed.measures {
-        let rows: Vec<&MetricValue> = values
-            .iter()
-            .filter(|v| v.metric_id == m.meta.id && v.period == p)
-            .collect();
-        let headline = rows
-            .iter()
-            .find(|v| v.org_unit == "ALL" && v.category.is_none());
+        let rows: Vec<&MetricValue> = values.iter().filter(|v| v.metric_id == m.meta.id && v.period == p).collect();
+        let headline = rows.iter().find(|v| v.org_unit == "ALL" && v.category.is_none());
         let breakdown = rows
             .iter()
             .filter(|v| v.org_unit != "ALL" || v.category.is_some())
@@ -126,21 +111,13 @@ fn areas(computed: &Computed, values: &[MetricValue], period: Period) -> Vec<Are
                     .as_ref()
                     .and_then(|c| {
                         let set = m.meta.categories.as_ref()?;
-                        computed
-                            .code_sets
-                            .iter()
-                            .find(|r| &r[0] == set && &r[1] == c)
-                            .map(|r| r[2].clone())
+                        computed.code_sets.iter().find(|r| &r[0] == set && &r[1] == c).map(|r| r[2].clone())
                     })
                     .or_else(|| v.category.clone())
                     .map_or_else(
                         || v.org_unit.clone(),
                         |c| {
-                            if v.org_unit == "ALL" {
-                                c
-                            } else {
-                                format!("{} {c}", v.org_unit)
-                            }
+                            if v.org_unit == "ALL" { c } else { format!("{} {c}", v.org_unit) }
                         },
                     ),
                 value: format_value(v.value, m.meta.unit),
@@ -158,58 +135,33 @@ fn areas(computed: &Computed, values: &[MetricValue], period: Period) -> Vec<Are
             prev: format_value(headline.and_then(|h| h.value_prev_month), m.meta.unit),
             change: format_change(headline.and_then(|h| h.change_vs_last_year)),
             target: m.meta.target.map(|t| format_value(Some(t), m.meta.unit)),
-            status: headline
-                .and_then(|h| h.status.clone())
-                .unwrap_or_default()
-                .replace('_', " "),
+            status: headline.and_then(|h| h.status.clone()).unwrap_or_default().replace('_', " "),
             breakdown,
         };
         match out.iter_mut().find(|a| a.name == m.meta.area) {
             Some(a) => a.measures.push(line),
-            None => out.push(Area {
-                name: m.meta.area.clone(),
-                measures: vec![line],
-            }),
+            None => out.push(Area { name: m.meta.area.clone(), measures: vec![line] }),
         }
     }
     out
 }
 
-fn render(
-    name: &'static str,
-    source: &'static str,
-    ctx: minijinja::Value,
-) -> Result<String, NotifyError> {
+fn render(name: &'static str, source: &'static str, ctx: minijinja::Value) -> Result<String, NotifyError> {
     let mut env = minijinja::Environment::new();
     env.set_keep_trailing_newline(true);
     // HTML templates escape every value; the text ones must not.
     env.set_auto_escape_callback(|n| {
-        if n.ends_with(".html") {
-            minijinja::AutoEscape::Html
-        } else {
-            minijinja::AutoEscape::None
-        }
+        if n.ends_with(".html") { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None }
     });
-    env.add_template(name, source)
-        .map_err(|e| NotifyError::Template {
-            template: name,
-            message: e.to_string(),
-        })?;
+    env.add_template(name, source).map_err(|e| NotifyError::Template { template: name, message: e.to_string() })?;
     env.get_template(name)
         .and_then(|t| t.render(ctx))
-        .map_err(|e| NotifyError::Template {
-            template: name,
-            message: e.to_string(),
-        })
+        .map_err(|e| NotifyError::Template { template: name, message: e.to_string() })
 }
 
 fn fmt_duration(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s < 60.0 {
-        format!("{s:.1} s")
-    } else {
-        format!("{} min {} s", (s / 60.0) as u64, (s % 60.0) as u64)
-    }
+    if s < 60.0 { format!("{s:.1} s") } else { format!("{} min {} s", (s / 60.0) as u64, (s % 60.0) as u64) }
 }
 
 /// The summary email: plain text and HTML alternatives.
@@ -219,11 +171,7 @@ pub fn summary_message(
     computed: &Computed,
     values: &[MetricValue],
 ) -> Result<Message, NotifyError> {
-    let quality: Vec<&QualityRow> = computed
-        .quality
-        .iter()
-        .filter(|q| q.rows_affected > 0)
-        .collect();
+    let quality: Vec<&QualityRow> = computed.quality.iter().filter(|q| q.rows_affected > 0).collect();
     let quality: Vec<minijinja::Value> = quality
         .iter()
         .map(|q| minijinja::context! { table_name => q.table_name, rule => q.rule.replace('_', " "), rows_affected => format_count(q.rows_affected as f64), rows_seen => format_count(q.rows_seen as f64) })
@@ -239,22 +187,9 @@ pub fn summary_message(
         mart => run.mart.display().to_string(),
         power_bi_url => email.power_bi_url,
     };
-    let text = render(
-        "summary.txt",
-        include_str!("../templates/summary.txt"),
-        ctx.clone(),
-    )?;
-    let html = render(
-        "summary.html",
-        include_str!("../templates/summary.html"),
-        ctx,
-    )?;
-    build(
-        email,
-        &email.to,
-        subject(run.period),
-        MultiPart::alternative_plain_html(text, html),
-    )
+    let text = render("summary.txt", include_str!("../templates/summary.txt"), ctx.clone())?;
+    let html = render("summary.html", include_str!("../templates/summary.html"), ctx)?;
+    build(email, &email.to, subject(run.period), MultiPart::alternative_plain_html(text, html))
 }
 
 /// The alert for a failed run: which stage failed and why.
@@ -272,44 +207,25 @@ pub fn failure_message(
         email,
         &email.failure_to,
         subject,
-        MultiPart::mixed().singlepart(
-            SinglePart::builder()
-                .header(ContentType::TEXT_PLAIN)
-                .body(text),
-        ),
+        MultiPart::mixed().singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text)),
     )
 }
 
 fn mailbox(a: &str) -> Result<Mailbox, NotifyError> {
     a.parse()
-        .map_err(|e: lettre::address::AddressError| NotifyError::Address {
-            address: a.into(),
-            message: e.to_string(),
-        })
+        .map_err(|e: lettre::address::AddressError| NotifyError::Address { address: a.into(), message: e.to_string() })
 }
 
-fn build(
-    email: &EmailSettings,
-    to: &[String],
-    subject: String,
-    body: MultiPart,
-) -> Result<Message, NotifyError> {
-    let mut b = Message::builder()
-        .from(mailbox(&email.from)?)
-        .subject(subject);
+fn build(email: &EmailSettings, to: &[String], subject: String, body: MultiPart) -> Result<Message, NotifyError> {
+    let mut b = Message::builder().from(mailbox(&email.from)?).subject(subject);
     for a in to {
         b = b.to(mailbox(a)?);
     }
-    b.multipart(body)
-        .map_err(|e| NotifyError::Build(e.to_string()))
+    b.multipart(body).map_err(|e| NotifyError::Build(e.to_string()))
 }
 
 /// Delivers a message by the configured transport. Returns where it went.
-pub async fn deliver(
-    email: &EmailSettings,
-    message: &Message,
-    name: &str,
-) -> Result<String, NotifyError> {
+pub async fn deliver(email: &EmailSettings, message: &Message, name: &str) -> Result<String, NotifyError> {
     match &email.transport {
         EmailTransport::Outbox(dir) => {
             let path = dir.join(format!("{name}.eml"));
@@ -317,26 +233,17 @@ pub async fn deliver(
                 scrutiny_core::fs::create_private_dir(dir)?;
                 scrutiny_core::fs::write_private(&path, &message.formatted())
             };
-            write().map_err(|source| NotifyError::Outbox {
-                path: path.clone(),
-                source,
-            })?;
+            write().map_err(|source| NotifyError::Outbox { path: path.clone(), source })?;
             Ok(path.display().to_string())
         }
         EmailTransport::Smtp(s) => {
-            let fail = |message: String| NotifyError::Smtp {
-                host: s.host.clone(),
-                port: s.port,
-                message,
-            };
+            let fail = |message: String| NotifyError::Smtp { host: s.host.clone(), port: s.port, message };
             let tls = match s.tls {
                 SmtpTls::None => Tls::None,
-                SmtpTls::Starttls => Tls::Required(
-                    TlsParameters::new(s.host.clone()).map_err(|e| fail(e.to_string()))?,
-                ),
-                SmtpTls::Implicit => Tls::Wrapper(
-                    TlsParameters::new(s.host.clone()).map_err(|e| fail(e.to_string()))?,
-                ),
+                SmtpTls::Starttls => {
+                    Tls::Required(TlsParameters::new(s.host.clone()).map_err(|e| fail(e.to_string()))?)
+                }
+                SmtpTls::Implicit => Tls::Wrapper(TlsParameters::new(s.host.clone()).map_err(|e| fail(e.to_string()))?),
             };
             let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
                 .port(s.port)
@@ -345,10 +252,7 @@ pub async fn deliver(
             if let (Some(u), Some(p)) = (&s.username, &s.password) {
                 b = b.credentials(Credentials::new(u.clone(), p.expose().to_string()));
             }
-            b.build()
-                .send(message.clone())
-                .await
-                .map_err(|e| fail(e.to_string()))?;
+            b.build().send(message.clone()).await.map_err(|e| fail(e.to_string()))?;
             Ok(format!("{}:{}", s.host, s.port))
         }
     }
@@ -370,9 +274,6 @@ mod tests {
 
     #[test]
     fn subject_names_the_period() {
-        assert_eq!(
-            subject("2022-01".parse().unwrap()),
-            "Children's services scrutiny: January 2022"
-        );
+        assert_eq!(subject("2022-01".parse().unwrap()), "Children's services scrutiny: January 2022");
     }
 }

@@ -81,11 +81,8 @@ impl Gen {
     }
     /// A Y/N flag as case management systems write it, now and then in another spelling.
     fn flag(&mut self, yes: bool) -> String {
-        let variants: &[&str] = if yes {
-            &["Y", "YES", "True", "1", "y", " Y "]
-        } else {
-            &["N", "NO", "False", "0", "n"]
-        };
+        let variants: &[&str] =
+            if yes { &["Y", "YES", "True", "1", "y", " Y "] } else { &["N", "NO", "False", "0", "n"] };
         if self.chance(0.9) {
             variants[0].to_string()
         } else {
@@ -95,12 +92,9 @@ impl Gen {
     /// A date, now and then written with a time of day.
     fn stamp(&mut self, x: Option<NaiveDate>) -> String {
         match x {
-            Some(v) if self.chance(0.05) => format!(
-                "{} {:02}:{:02}:00",
-                d(v),
-                self.rng.random_range(8..18),
-                self.rng.random_range(0..60)
-            ),
+            Some(v) if self.chance(0.05) => {
+                format!("{} {:02}:{:02}:00", d(v), self.rng.random_range(8..18), self.rng.random_range(0..60))
+            }
             _ => od(x),
         }
     }
@@ -117,76 +111,39 @@ fn scaled(n: f64, scale: f64) -> usize {
 /// Generates every table and writes `<table>.csv` files and `team_org_units.csv` into `out`.
 pub fn generate(opts: &Options, out: &Path) -> Result<Vec<(String, usize)>, SynthError> {
     let tables = build(opts);
-    std::fs::create_dir_all(out).map_err(|e| SynthError {
-        path: out.to_path_buf(),
-        source: e.into(),
-    })?;
+    std::fs::create_dir_all(out).map_err(|e| SynthError { path: out.to_path_buf(), source: e.into() })?;
     let mut counts = Vec::new();
     for t in &tables {
         let path = out.join(format!("{}.csv", t.name));
-        let mut w = csv::Writer::from_path(&path).map_err(|source| SynthError {
-            path: path.clone(),
-            source,
-        })?;
-        w.write_record(t.header).map_err(|source| SynthError {
-            path: path.clone(),
-            source,
-        })?;
+        let mut w = csv::Writer::from_path(&path).map_err(|source| SynthError { path: path.clone(), source })?;
+        w.write_record(t.header).map_err(|source| SynthError { path: path.clone(), source })?;
         for r in &t.rows {
-            w.write_record(r).map_err(|source| SynthError {
-                path: path.clone(),
-                source,
-            })?;
+            w.write_record(r).map_err(|source| SynthError { path: path.clone(), source })?;
         }
-        w.flush().map_err(|e| SynthError {
-            path: path.clone(),
-            source: e.into(),
-        })?;
+        w.flush().map_err(|e| SynthError { path: path.clone(), source: e.into() })?;
         counts.push((t.name.to_string(), t.rows.len()));
     }
     let path = out.join("team_org_units.csv");
-    let mut w = csv::Writer::from_path(&path).map_err(|source| SynthError {
-        path: path.clone(),
-        source,
-    })?;
+    let mut w = csv::Writer::from_path(&path).map_err(|source| SynthError { path: path.clone(), source })?;
     w.write_record(["team_id", "org_unit", "org_unit_kind"])
-        .map_err(|source| SynthError {
-            path: path.clone(),
-            source,
-        })?;
+        .map_err(|source| SynthError { path: path.clone(), source })?;
     for (t, o, k) in TEAMS {
-        w.write_record([t, o, k]).map_err(|source| SynthError {
-            path: path.clone(),
-            source,
-        })?;
+        w.write_record([t, o, k]).map_err(|source| SynthError { path: path.clone(), source })?;
     }
-    w.flush().map_err(|e| SynthError {
-        path: path.clone(),
-        source: e.into(),
-    })?;
+    w.flush().map_err(|e| SynthError { path: path.clone(), source: e.into() })?;
     Ok(counts)
 }
 
 fn build(opts: &Options) -> Vec<Table> {
     let s = opts.scale;
     let as_at = opts.period.end() + Duration::days(4);
-    let mut g = Gen {
-        rng: ChaCha8Rng::seed_from_u64(opts.seed),
-        next_id: 1000,
-        as_at,
-    };
+    let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(opts.seed), next_id: 1000, as_at };
     let mut person: Vec<Row> = Vec::new();
     let mut new_child = |g: &mut Gen, at: NaiveDate, min_age: i64, max_age: i64| -> String {
         let id = g.id("P");
         let dob = at - g.days(min_age * 365, max_age * 365 + 364);
         let sex = if g.chance(0.5) { "M" } else { "F" };
-        person.push(vec![
-            id.clone(),
-            d(dob),
-            String::new(),
-            sex.into(),
-            "WBRI".into(),
-        ]);
+        person.push(vec![id.clone(), d(dob), String::new(), sex.into(), "WBRI".into()]);
         id
     };
 
@@ -198,9 +155,9 @@ fn build(opts: &Options) -> Vec<Table> {
     let mut recent: Vec<(String, NaiveDate)> = Vec::new();
     let mut month = first;
     while month <= opts.period {
-        let seasonal =
-            1.0 + 0.12 * ((month.month() as f64 - 1.0) / 12.0 * std::f64::consts::TAU).cos();
-        let n = scaled(500.0 * seasonal, s);
+        let seasonal = 1.0 + 0.06 * ((month.month() as f64 - 1.0) / 12.0 * std::f64::consts::TAU).cos();
+        let noise = g.rng.random_range(0.9..1.1);
+        let n = scaled(500.0 * seasonal * noise, s);
         for _ in 0..n {
             let date = g.in_month(month);
             recent.retain(|(_, r)| (date - *r).num_days() <= 365);
@@ -213,14 +170,7 @@ fn build(opts: &Options) -> Vec<Table> {
             let rid = g.id("R");
             let team = g.team();
             let nfa = g.chance(0.082);
-            let row = vec![
-                rid.clone(),
-                child.clone(),
-                g.stamp(Some(date)),
-                g.flag(nfa),
-                String::new(),
-                team.into(),
-            ];
+            let row = vec![rid.clone(), child.clone(), g.stamp(Some(date)), g.flag(nfa), String::new(), team.into()];
             if g.chance(0.002) {
                 referrals.push(row.clone()); // an exact duplicate, as real extracts have
             }
@@ -229,43 +179,20 @@ fn build(opts: &Options) -> Vec<Table> {
                 continue;
             }
             let start = date + g.days(0, 7);
-            let auth = start
-                + if g.chance(0.68) {
-                    g.days(10, 58)
-                } else {
-                    g.days(66, 110)
-                };
+            let auth = start + if g.chance(0.68) { g.days(10, 58) } else { g.days(66, 110) };
             let auth_txt = match g.ended(auth) {
                 Some(a) => d(a),
                 None if g.chance(0.3) => "1900-01-01".into(),
                 None => String::new(),
             };
-            assessments.push(vec![
-                g.id("A"),
-                child.clone(),
-                rid.clone(),
-                d(start),
-                auth_txt,
-                team.into(),
-            ]);
+            assessments.push(vec![g.id("A"), child.clone(), rid.clone(), d(start), auth_txt, team.into()]);
             if g.chance(0.30) {
                 let s47_id = g.id("S");
                 let s47_start = start + g.days(0, 5);
                 let s47_end = s47_start + g.days(5, 30);
-                s47.push(vec![
-                    s47_id.clone(),
-                    child.clone(),
-                    rid.clone(),
-                    d(s47_start),
-                    od(g.ended(s47_end)),
-                ]);
+                s47.push(vec![s47_id.clone(), child.clone(), rid.clone(), d(s47_start), od(g.ended(s47_end))]);
                 if g.chance(0.75) {
-                    let icpc_date = s47_start
-                        + if g.chance(0.6) {
-                            g.days(5, 19)
-                        } else {
-                            g.days(23, 45)
-                        };
+                    let icpc_date = s47_start + if g.chance(0.6) { g.days(5, 19) } else { g.days(23, 45) };
                     if icpc_date > as_at {
                         continue;
                     }
@@ -280,31 +207,12 @@ fn build(opts: &Options) -> Vec<Table> {
                         g.flag(transfer),
                         g.flag(to_plan),
                         d(s47_start + Duration::days(21)),
-                        if to_plan {
-                            plan_id.clone()
-                        } else {
-                            String::new()
-                        },
+                        if to_plan { plan_id.clone() } else { String::new() },
                     ]);
                     if to_plan {
                         let end = icpc_date + g.days(90, 900);
-                        cp_plans.push(vec![
-                            plan_id.clone(),
-                            child.clone(),
-                            d(icpc_date),
-                            od(g.ended(end)),
-                        ]);
-                        visits(
-                            &mut g,
-                            &mut cp_visits,
-                            &child,
-                            Some(&plan_id),
-                            icpc_date,
-                            end.min(as_at),
-                            4,
-                            13,
-                            "CPV",
-                        );
+                        cp_plans.push(vec![plan_id.clone(), child.clone(), d(icpc_date), od(g.ended(end))]);
+                        visits(&mut g, &mut cp_visits, &child, Some(&plan_id), icpc_date, end.min(as_at), 4, 21, "CPV");
                         involvements.push(vec![
                             g.id("I"),
                             child.clone(),
@@ -320,33 +228,13 @@ fn build(opts: &Options) -> Vec<Table> {
             if g.chance(0.55) {
                 let plan_start = auth.min(as_at);
                 let end = plan_start + g.days(60, 600);
-                cin_plans.push(vec![
-                    g.id("CIN"),
-                    child.clone(),
-                    d(plan_start),
-                    od(g.ended(end)),
-                    team.into(),
-                ]);
-                visits(
-                    &mut g,
-                    &mut cin_visits,
-                    &child,
-                    None,
-                    plan_start,
-                    end.min(as_at),
-                    8,
-                    26,
-                    "CINV",
-                );
+                cin_plans.push(vec![g.id("CIN"), child.clone(), d(plan_start), od(g.ended(end)), team.into()]);
+                visits(&mut g, &mut cin_visits, &child, None, plan_start, end.min(as_at), 8, 40, "CINV");
                 let role = if g.chance(0.95) { "CW" } else { "TM" };
                 involvements.push(vec![
                     g.id("I"),
                     child.clone(),
-                    if g.chance(0.97) {
-                        team.into()
-                    } else {
-                        "T-OLD-9".into()
-                    },
+                    if g.chance(0.97) { team.into() } else { "T-OLD-9".into() },
                     role.into(),
                     d(plan_start),
                     od(g.ended(end)),
@@ -365,31 +253,14 @@ fn build(opts: &Options) -> Vec<Table> {
             let start = g.in_month(month);
             let child = new_child(&mut g, start, 0, 16);
             let short_break = g.chance(0.04);
-            let end = start
-                + if short_break {
-                    g.days(2, 20)
-                } else {
-                    g.days(120, 1900)
-                };
+            let end = start + if short_break { g.days(2, 20) } else { g.days(120, 1900) };
             // One to three episodes, each with its own placement.
             let mut ep_start = start;
-            let n_eps = if short_break {
-                1
-            } else {
-                g.rng.random_range(1..=3)
-            };
+            let n_eps = if short_break { 1 } else { g.rng.random_range(1..=3) };
             for k in 0..n_eps {
-                let ep_end = if k + 1 == n_eps {
-                    end
-                } else {
-                    (ep_start + g.days(60, 500)).min(end)
-                };
+                let ep_end = if k + 1 == n_eps { end } else { (ep_start + g.days(60, 500)).min(end) };
                 let reason = if k == 0 {
-                    if g.chance(0.05) {
-                        "S - Started to be looked after".to_string()
-                    } else {
-                        "S".into()
-                    }
+                    if g.chance(0.05) { "S - Started to be looked after".to_string() } else { "S".into() }
                 } else {
                     "P".into()
                 };
@@ -397,11 +268,22 @@ fn build(opts: &Options) -> Vec<Table> {
                 let ceased_reason = match ceased {
                     None => String::new(),
                     Some(_) if k + 1 < n_eps => "X1".into(),
-                    Some(_) => {
-                        ["E11", "E12", "E13", "E41", "E8", "E4A"][g.rng.random_range(0..6)].into()
-                    }
+                    Some(_) => ["E11", "E12", "E13", "E41", "E8", "E4A"][g.rng.random_range(0..6)].into(),
                 };
-                let place = g.id("PL");
+                // Placements within the episode: some children move often.
+                let first_place = g.id("PL");
+                let (mut place, mut place_start) = (first_place.clone(), ep_start);
+                loop {
+                    let stay = if g.chance(0.75) { g.days(300, 2400) } else { g.days(20, 200) };
+                    let place_end = (place_start + stay).min(ep_end);
+                    let ended = if place_end < ep_end { g.ended(place_end) } else { ceased };
+                    placements.push(vec![place.clone(), child.clone(), d(place_start), od(ended), "U1".into()]);
+                    if place_end >= ep_end || place_end >= as_at {
+                        break;
+                    }
+                    place_start = place_end;
+                    place = g.id("PL");
+                }
                 episodes.push(vec![
                     g.id("E"),
                     child.clone(),
@@ -410,14 +292,7 @@ fn build(opts: &Options) -> Vec<Table> {
                     od(ceased),
                     ceased_reason,
                     d(start),
-                    place.clone(),
-                ]);
-                placements.push(vec![
-                    place,
-                    child.clone(),
-                    d(ep_start),
-                    od(ceased),
-                    "U1".into(),
+                    first_place,
                 ]);
                 if ep_end >= as_at {
                     break;
@@ -429,13 +304,7 @@ fn build(opts: &Options) -> Vec<Table> {
             } else {
                 ["C2", "C1", "J2", "E1", "V2"][g.rng.random_range(0..5)]
             };
-            legal.push(vec![
-                g.id("L"),
-                child.clone(),
-                status.into(),
-                d(start),
-                od(g.ended(end)),
-            ]);
+            legal.push(vec![g.id("L"), child.clone(), status.into(), d(start), od(g.ended(end))]);
             // Yearly health and dental checks while in care.
             let mut due = start + Duration::days(20);
             while due <= end.min(as_at) {
@@ -449,11 +318,7 @@ fn build(opts: &Options) -> Vec<Table> {
                     ]);
                 }
                 if g.chance(0.55) {
-                    let kind = if g.chance(0.9) {
-                        "Dental Check"
-                    } else {
-                        "DENTAL"
-                    };
+                    let kind = if g.chance(0.9) { "Dental Check" } else { "DENTAL" };
                     health.push(vec![
                         g.id("H"),
                         child.clone(),
@@ -470,37 +335,19 @@ fn build(opts: &Options) -> Vec<Table> {
 
     // Care leavers: current status only.
     let mut leavers = vec![];
-    let codes = [
-        "B", "C", "D", "E", "G", "H", "K", "R", "S", "T", "U", "V", "W", "X", "Z", "Y",
-    ];
-    for _ in 0..scaled(431.0, s) {
+    let codes = ["B", "C", "D", "E", "G", "H", "K", "R", "S", "T", "U", "V", "W", "X", "Z", "Y"];
+    for _ in 0..scaled(575.0, s) {
         let child = new_child(&mut g, as_at, 18, 24);
-        let eligibility = [
-            "Relevant",
-            "Former Relevant",
-            "Former Relevant",
-            "Qualifying",
-        ][g.rng.random_range(0..4)];
-        let in_touch = if g.chance(0.92) {
-            "YES"
-        } else {
-            ["NO", "DIED", "REFU", "NREQ", "RHOM"][g.rng.random_range(0..5)]
-        };
+        let eligibility = ["Relevant", "Former Relevant", "Former Relevant", "Qualifying"][g.rng.random_range(0..4)];
+        let in_touch =
+            if g.chance(0.92) { "YES" } else { ["NO", "DIED", "REFU", "NREQ", "RHOM"][g.rng.random_range(0..5)] };
         let activity = if g.chance(0.5) {
             ["F1", "F2", "P1", "P2", "F3"][g.rng.random_range(0..5)]
         } else {
             ["G4", "G5", "G6"][g.rng.random_range(0..3)]
         };
         let suitable = if g.chance(0.83) { "1" } else { "2" };
-        let suitable = if g.chance(0.05) {
-            if suitable == "1" {
-                "Suitable"
-            } else {
-                "Unsuitable"
-            }
-        } else {
-            suitable
-        };
+        let suitable = if g.chance(0.05) { if suitable == "1" { "Suitable" } else { "Unsuitable" } } else { suitable };
         let contact = as_at - g.days(0, 120);
         leavers.push(vec![
             g.id("CL"),
@@ -515,26 +362,13 @@ fn build(opts: &Options) -> Vec<Table> {
     }
     let department = TEAMS
         .iter()
-        .map(|(t, o, _)| {
-            vec![
-                t.to_string(),
-                format!("{o} team {}", &t[t.len() - 1..]),
-                String::new(),
-                o.to_string(),
-            ]
-        })
+        .map(|(t, o, _)| vec![t.to_string(), format!("{o} team {}", &t[t.len() - 1..]), String::new(), o.to_string()])
         .collect();
 
     vec![
         Table {
             name: "ssd_person",
-            header: &[
-                "pers_person_id",
-                "pers_dob",
-                "pers_expected_dob",
-                "pers_sex",
-                "pers_ethnicity",
-            ],
+            header: &["pers_person_id", "pers_dob", "pers_expected_dob", "pers_sex", "pers_ethnicity"],
             rows: person,
         },
         Table {
@@ -599,22 +433,12 @@ fn build(opts: &Options) -> Vec<Table> {
         },
         Table {
             name: "ssd_cp_plans",
-            header: &[
-                "cppl_cp_plan_id",
-                "cppl_person_id",
-                "cppl_cp_plan_start_date",
-                "cppl_cp_plan_end_date",
-            ],
+            header: &["cppl_cp_plan_id", "cppl_person_id", "cppl_cp_plan_start_date", "cppl_cp_plan_end_date"],
             rows: cp_plans,
         },
         Table {
             name: "ssd_cin_visits",
-            header: &[
-                "cinv_cin_visit_id",
-                "cinv_person_id",
-                "cinv_cin_visit_date",
-                "cinv_cin_visit_seen",
-            ],
+            header: &["cinv_cin_visit_id", "cinv_person_id", "cinv_cin_visit_date", "cinv_cin_visit_seen"],
             rows: cin_visits,
         },
         Table {
@@ -642,12 +466,7 @@ fn build(opts: &Options) -> Vec<Table> {
         },
         Table {
             name: "ssd_department",
-            header: &[
-                "dept_team_id",
-                "dept_team_name",
-                "dept_team_parent_id",
-                "dept_team_parent_name",
-            ],
+            header: &["dept_team_id", "dept_team_name", "dept_team_parent_id", "dept_team_parent_name"],
             rows: department,
         },
         Table {
@@ -751,11 +570,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_data_and_every_table() {
-        let opts = Options {
-            seed: 7,
-            period: "2022-01".parse().unwrap(),
-            scale: 0.05,
-        };
+        let opts = Options { seed: 7, period: "2022-01".parse().unwrap(), scale: 0.05 };
         let (a, b) = (build(&opts), build(&opts));
         assert_eq!(a.len(), 16);
         for (x, y) in a.iter().zip(&b) {
