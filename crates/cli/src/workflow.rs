@@ -216,7 +216,14 @@ pub async fn explain(config: &Path, id: &str, period: Period, landing: Option<&s
     inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
     let ctx = scrutiny_metrics::engine::session(&inputs).map_err(metrics_failure)?;
     scrutiny_metrics::engine::register_sources(&ctx, &inputs.tables).await.map_err(metrics_failure)?;
-    scrutiny_metrics::engine::register_models(&ctx, &prepared.project, &inputs.vars).await.map_err(metrics_failure)?;
+    scrutiny_metrics::engine::register_models(
+        &ctx,
+        &prepared.project,
+        &inputs.vars,
+        scrutiny_metrics::engine::Models::Materialised,
+    )
+    .await
+    .map_err(metrics_failure)?;
     let sql = scrutiny_metrics::project::render(&m.sql, &inputs.vars, &m.file, m.first_line)
         .map_err(|e| metrics_failure(MetricsError::Definitions(vec![e])))?;
     let df = ctx.sql(&sql).await.map_err(|e| {

@@ -8,7 +8,7 @@ use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::engine::register_models;
+use crate::engine::{Models, register_models};
 use crate::project::{Measure, Project, Unit, render};
 
 /// The source and reference tables a measure reads, with their columns, through the staging
@@ -74,7 +74,7 @@ async fn lineage_of(ctx: &datafusion::execution::context::SessionContext, sql: &
 /// Each measure's lineage.
 pub async fn lineage(project: &Project, vars: &BTreeMap<String, Value>) -> Result<BTreeMap<String, Lineage>, String> {
     let ctx = crate::testing::empty_session(vars).await?;
-    register_models(&ctx, project, vars).await.map_err(|e| e.to_string())?;
+    register_models(&ctx, project, vars, Models::Views).await.map_err(|e| e.to_string())?;
     let mut out = BTreeMap::new();
     for m in &project.measures {
         let sql = render(&m.sql, vars, &m.file, m.first_line).map_err(|e| e.to_string())?;

@@ -321,10 +321,22 @@ pub fn order_models<'a>(
 }
 
 /// Builds the staging views.
+/// How staging models are registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Models {
+    /// As views: planning only (check, docs, lineage), nothing is run.
+    Views,
+    /// Computed once and held in memory, so the measures that share a model (every measure
+    /// reads a deduplicated staging table) do not recompute it.
+    Materialised,
+}
+
+/// Builds the staging models in dependency order.
 pub async fn register_models(
     ctx: &SessionContext,
     project: &Project,
     vars: &BTreeMap<String, Value>,
+    how: Models,
 ) -> Result<(), MetricsError> {
     let ordered = order_models(ctx, &project.models, vars).map_err(MetricsError::Definitions)?;
     for (m, sql) in ordered {
@@ -332,7 +344,20 @@ pub async fn register_models(
             .sql(&sql)
             .await
             .map_err(|e| MetricsError::Definitions(vec![crate::check::locate_error(&m.file, 1, &e)]))?;
-        ctx.register_table(m.name.as_str(), df.into_view()).map_err(df_err(&m.name))?;
+        let table = match how {
+            Models::Views => df.into_view(),
+            Models::Materialised => {
+                let started = std::time::Instant::now();
+                let cached = df.cache().await.map_err(|e| MetricsError::Model {
+                    model: m.name.clone(),
+                    file: m.file.clone(),
+                    message: e.strip_backtrace().to_string(),
+                })?;
+                tracing::debug!(model = %m.name, ms = started.elapsed().as_millis() as u64, "model built");
+                cached.into_view()
+            }
+        };
+        ctx.register_table(m.name.as_str(), table).map_err(df_err(&m.name))?;
     }
     Ok(())
 }
@@ -518,7 +543,7 @@ pub async fn run_quality(
 pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, MetricsError> {
     let ctx = session(inputs)?;
     register_sources(&ctx, &inputs.tables).await?;
-    register_models(&ctx, project, &inputs.vars).await?;
+    register_models(&ctx, project, &inputs.vars, Models::Materialised).await?;
     let mut values = Vec::new();
     let mut measures = Vec::new();
     for m in &project.measures {

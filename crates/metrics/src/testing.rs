@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::engine::{Inputs, TeamMap, register_models, run_measure, session};
+use crate::engine::{Inputs, Models, TeamMap, register_models, run_measure, session};
 use crate::project::Project;
 
 #[derive(Debug, Deserialize)]
@@ -246,7 +246,7 @@ async fn case_session(
         let mem = MemTable::try_new(t.schema(), vec![vec![batch]]).map_err(|e| e.to_string())?;
         ctx.register_table(t.name, Arc::new(mem)).map_err(|e| e.to_string())?;
     }
-    register_models(&ctx, project, &inputs.vars).await.map_err(|e| e.to_string())?;
+    register_models(&ctx, project, &inputs.vars, Models::Materialised).await.map_err(|e| e.to_string())?;
     Ok((ctx, inputs))
 }
 

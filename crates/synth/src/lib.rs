@@ -152,21 +152,26 @@ fn build(opts: &Options) -> Vec<Table> {
     let (mut referrals, mut assessments, mut s47, mut icpcs) = (vec![], vec![], vec![], vec![]);
     let (mut cin_plans, mut cp_plans, mut cin_visits, mut cp_visits, mut involvements) =
         (vec![], vec![], vec![], vec![], vec![]);
-    let mut recent: Vec<(String, NaiveDate)> = Vec::new();
+    // Referrals of the last twelve months, oldest first, for re-referrals.
+    let mut recent: std::collections::VecDeque<(String, NaiveDate)> = Default::default();
     let mut month = first;
     while month <= opts.period {
         let seasonal = 1.0 + 0.06 * ((month.month() as f64 - 1.0) / 12.0 * std::f64::consts::TAU).cos();
         let noise = g.rng.random_range(0.9..1.1);
         let n = scaled(500.0 * seasonal * noise, s);
+        // Month by month is close enough to "within a year" for synthetic re-referrals.
+        let horizon = month.start() - Duration::days(365);
+        while recent.front().is_some_and(|(_, r)| *r < horizon) {
+            recent.pop_front();
+        }
         for _ in 0..n {
             let date = g.in_month(month);
-            recent.retain(|(_, r)| (date - *r).num_days() <= 365);
             let child = if !recent.is_empty() && g.chance(0.22) {
                 recent[g.rng.random_range(0..recent.len())].0.clone()
             } else {
                 new_child(&mut g, date, 0, 17)
             };
-            recent.push((child.clone(), date));
+            recent.push_back((child.clone(), date));
             let rid = g.id("R");
             let team = g.team();
             let nfa = g.chance(0.082);
