@@ -1,0 +1,13 @@
+//! A SQL Server stand-in that speaks TDS over TCP, so the extract stage can be tested through
+//! tiberius exactly as it will run against a council's SQL Server, on machines with neither
+//! SQL Server nor Docker. Tables are declared with SQL Server DDL, loaded from CSV or Parquet
+//! and queried with DataFusion after a light rewrite of T-SQL (CONVERT, SQL Server types).
+
+pub mod db;
+pub mod rpc;
+pub mod server;
+pub mod tds;
+pub mod types;
+
+pub use db::{Db, parse_ddl};
+pub use server::{Faults, Options, Server};

@@ -1,0 +1,307 @@
+//! The TCP server: PRELOGIN, LOGIN7 with SQL authentication, SQL batches and `sp_executesql`
+//! RPCs, results streamed in packets of the negotiated size, plaintext or TDS 8.0 strict TLS,
+//! and the faults tests inject.
+
+use futures::StreamExt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+
+use crate::db::{Db, Outcome};
+use crate::tds::{self, Replier};
+
+/// Faults for tests. Each one-off fault fires once per server.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Drop the connection once, after sending this many rows of a table query.
+    pub drop_after_rows: Option<u64>,
+    /// Refuse this many logins first (error 40613, database unavailable: transient).
+    pub fail_logins: u32,
+    /// Answer the first table query with this error number (1205 deadlock, 40613, ...).
+    pub error_once: Option<i32>,
+    /// Wait this long before answering the first table query.
+    pub stall: Option<Duration>,
+}
+
+#[derive(Default)]
+struct FaultState {
+    logins_refused: AtomicU32,
+    dropped: AtomicBool,
+    errored: AtomicBool,
+    stalled: AtomicBool,
+}
+
+/// How the stand-in is set up.
+#[derive(Clone)]
+pub struct Options {
+    pub user: String,
+    pub password: String,
+    /// TDS 8.0 strict: TLS from the first byte, with a certificate generated at start.
+    pub tls: bool,
+    pub faults: Faults,
+}
+
+/// Counters a test can read.
+#[derive(Default)]
+pub struct Stats {
+    pub connections: AtomicU64,
+    pub logins: AtomicU64,
+    pub queries: AtomicU64,
+}
+
+pub struct Server {
+    db: Arc<Db>,
+    options: Options,
+    faults: Arc<FaultState>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    pub stats: Arc<Stats>,
+}
+
+fn acceptor() -> Result<tokio_rustls::TlsAcceptor, String> {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .map_err(|e| e.to_string())?;
+    let der = rustls::pki_types::CertificateDer::from(cert.cert.der().to_vec());
+    let key =
+        rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).map_err(|e| e.to_string())?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(vec![der], key)
+        .map_err(|e| e.to_string())?;
+    config.alpn_protocols = vec![b"tds/8.0".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+impl Server {
+    pub fn new(db: Db, options: Options) -> Result<Self, String> {
+        let tls = if options.tls { Some(acceptor()?) } else { None };
+        Ok(Self { db: Arc::new(db), options, faults: Arc::default(), tls, stats: Arc::default() })
+    }
+
+    /// Listens on `addr` (port 0 picks one) and serves until the task is dropped.
+    pub async fn listen(self, addr: &str) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+        let listener = TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let me = Arc::new(self);
+        let handle = tokio::spawn(async move {
+            loop {
+                let Ok((tcp, peer)) = listener.accept().await else { continue };
+                let me = me.clone();
+                me.stats.connections.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(async move {
+                    let _ = tcp.set_nodelay(true);
+                    let result = match &me.tls {
+                        Some(acc) => match acc.accept(tcp).await {
+                            Ok(s) => me.session(s).await,
+                            Err(e) => Err(e),
+                        },
+                        None => me.session(tcp).await,
+                    };
+                    if let Err(e) = result {
+                        tracing::debug!(%peer, error = %e, "connection ended");
+                    }
+                });
+            }
+        });
+        Ok((local, handle))
+    }
+
+    async fn session<S: AsyncRead + AsyncWrite + Unpin>(&self, mut s: S) -> std::io::Result<()> {
+        let mut out = Replier::new(4096);
+        // PRELOGIN
+        let Some((kind, body)) = tds::read_message(&mut s).await? else { return Ok(()) };
+        if kind != tds::PRELOGIN {
+            return Ok(());
+        }
+        let asked = tds::prelogin_encryption(&body).unwrap_or(0x02);
+        // Strict TLS is already in place; otherwise we speak plaintext only.
+        let answer = if self.tls.is_some() { asked } else { 0x02 };
+        out.buf().extend(tds::prelogin_reply(answer));
+        out.finish(&mut s).await?;
+
+        // LOGIN7
+        let Some((kind, body)) = tds::read_message(&mut s).await? else { return Ok(()) };
+        if kind != tds::LOGIN7 {
+            return Ok(());
+        }
+        let Some(login) = tds::parse_login(&body) else { return Ok(()) };
+        if self.faults_refuse_login() {
+            tds::error(
+                out.buf(),
+                40613,
+                1,
+                16,
+                &format!(
+                    "Database '{}' on server 'mssql-standin' is not currently available. Please retry the connection later.",
+                    login.database
+                ),
+            );
+            tds::done(out.buf(), tds::DONE_ERROR, 0, 0);
+            return out.finish(&mut s).await;
+        }
+        if login.user != self.options.user || login.password != self.options.password {
+            tds::error(out.buf(), 18456, 1, 14, &format!("Login failed for user '{}'.", login.user));
+            tds::done(out.buf(), tds::DONE_ERROR, 0, 0);
+            return out.finish(&mut s).await;
+        }
+        if !login.database.is_empty() && !login.database.eq_ignore_ascii_case(&self.db.database) {
+            tds::error(
+                out.buf(),
+                4060,
+                1,
+                11,
+                &format!("Cannot open database \"{}\" requested by the login. The login failed.", login.database),
+            );
+            tds::done(out.buf(), tds::DONE_ERROR, 0, 0);
+            return out.finish(&mut s).await;
+        }
+        self.stats.logins.fetch_add(1, Ordering::Relaxed);
+        let packet_size = login.packet_size.clamp(512, 32_767);
+        tds::env_change(out.buf(), 1, &self.db.database, "master");
+        tds::login_ack(out.buf());
+        tds::env_change(out.buf(), 4, &packet_size.to_string(), "4096");
+        tds::done(out.buf(), 0, 0, 0);
+        out.finish(&mut s).await?;
+        out.packet_size = packet_size as usize;
+
+        loop {
+            let Some((kind, body)) = tds::read_message(&mut s).await? else { return Ok(()) };
+            let sql = match kind {
+                tds::SQL_BATCH => tds::batch_sql(&body),
+                tds::RPC => match crate::rpc::statement(&body) {
+                    Ok(sql) => sql,
+                    Err(e) => {
+                        tds::error(out.buf(), 8114, 1, 16, &e);
+                        tds::done(out.buf(), tds::DONE_ERROR, 0, 0);
+                        out.finish(&mut s).await?;
+                        continue;
+                    }
+                },
+                tds::ATTENTION => {
+                    tds::done(out.buf(), 0x0020, 0, 0);
+                    out.finish(&mut s).await?;
+                    continue;
+                }
+                _ => return Ok(()),
+            };
+            self.stats.queries.fetch_add(1, Ordering::Relaxed);
+            if !self.answer(&sql, &mut out, &mut s).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    fn faults_refuse_login(&self) -> bool {
+        let n = self.faults.logins_refused.load(Ordering::SeqCst);
+        if n < self.options.faults.fail_logins {
+            self.faults.logins_refused.fetch_add(1, Ordering::SeqCst);
+            return true;
+        }
+        false
+    }
+
+    /// Answers one request; `false` when the connection must be dropped.
+    async fn answer<S: AsyncWrite + Unpin>(&self, sql: &str, out: &mut Replier, s: &mut S) -> std::io::Result<bool> {
+        let outcomes = match self.db.run(sql).await {
+            Ok(o) => o,
+            Err(e) => {
+                let (number, msg) = (208, e.to_string());
+                tds::error(out.buf(), number, 1, 16, &msg);
+                tds::done(out.buf(), tds::DONE_ERROR, 0, 0);
+                out.finish(s).await?;
+                return Ok(true);
+            }
+        };
+        let n = outcomes.len();
+        for (k, outcome) in outcomes.into_iter().enumerate() {
+            let more = if k + 1 < n { tds::DONE_MORE } else { 0 };
+            match outcome {
+                Outcome::Done => tds::done(out.buf(), more, 0, 0),
+                Outcome::Rows(mut rs) => {
+                    if rs.reads_table {
+                        if let Some(t) = self.options.faults.stall {
+                            if !self.faults.stalled.swap(true, Ordering::SeqCst) {
+                                tokio::time::sleep(t).await;
+                            }
+                        }
+                        if let Some(number) = self.options.faults.error_once {
+                            if !self.faults.errored.swap(true, Ordering::SeqCst) {
+                                let msg = match number {
+                                    1205 => "Transaction (Process ID 51) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.".to_string(),
+                                    40613 => "Database 'ssd' on server 'mssql-standin' is not currently available. Please retry the connection later.".to_string(),
+                                    n => format!("Injected error {n}."),
+                                };
+                                tds::error(out.buf(), number, 1, 13, &msg);
+                                tds::done(out.buf(), tds::DONE_ERROR, 0xC1, 0);
+                                out.finish(s).await?;
+                                return Ok(true);
+                            }
+                        }
+                    }
+                    // COLMETADATA
+                    let b = out.buf();
+                    b.push(0x81);
+                    b.extend((rs.columns.len() as u16).to_le_bytes());
+                    for (name, t) in &rs.columns {
+                        b.extend(0u32.to_le_bytes());
+                        b.extend(0x0001u16.to_le_bytes());
+                        t.type_info(b);
+                        tds::b_varchar(b, name);
+                    }
+                    let mut rows = 0u64;
+                    while let Some(batch) = rs.stream.next().await {
+                        let batch = match batch {
+                            Ok(b) => b,
+                            Err(e) => {
+                                tds::error(out.buf(), 50000, 1, 16, &e.strip_backtrace().to_string());
+                                tds::done(out.buf(), tds::DONE_ERROR, 0xC1, rows);
+                                out.finish(s).await?;
+                                return Ok(true);
+                            }
+                        };
+                        let arrays: Result<Vec<_>, String> =
+                            rs.columns.iter().zip(batch.columns()).map(|((_, t), a)| t.conform(a)).collect();
+                        let arrays = match arrays {
+                            Ok(a) => a,
+                            Err(e) => {
+                                tds::error(out.buf(), 245, 1, 16, &e);
+                                tds::done(out.buf(), tds::DONE_ERROR, 0xC1, rows);
+                                out.finish(s).await?;
+                                return Ok(true);
+                            }
+                        };
+                        for i in 0..batch.num_rows() {
+                            if rs.reads_table
+                                && self.options.faults.drop_after_rows == Some(rows)
+                                && !self.faults.dropped.swap(true, Ordering::SeqCst)
+                            {
+                                out.flush_full(s).await?;
+                                return Ok(false);
+                            }
+                            let b = out.buf();
+                            b.push(0xD1);
+                            for ((_, t), a) in rs.columns.iter().zip(&arrays) {
+                                if let Err(e) = t.encode(a, i, b) {
+                                    tds::error(out.buf(), 8169, 1, 16, &e);
+                                    return Ok(false);
+                                }
+                            }
+                            rows += 1;
+                            if out.buf().len() > 64 * 1024 {
+                                out.flush_full(s).await?;
+                            }
+                        }
+                    }
+                    tds::done(out.buf(), tds::DONE_COUNT | more, 0xC1, rows);
+                }
+            }
+        }
+        out.finish(s).await?;
+        Ok(true)
+    }
+}
