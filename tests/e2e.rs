@@ -552,3 +552,243 @@ fn walkthrough_add_a_measure_check_test_and_compute_it() {
     let msg = text(&out);
     assert!(msg.contains("logical_plan") && msg.contains("physical_plan") && msg.contains("numerator"), "{msg}");
 }
+
+// ---- extraction from SQL Server, through the stand-in ----------------------------------------
+
+/// A SQL Server stand-in serving a directory, on its own runtime, for as long as it lives.
+struct StandIn {
+    port: u16,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl StandIn {
+    fn serve(data: &Path, tls: bool, faults: mssql_standin::Faults) -> Self {
+        let ddl = std::fs::read_to_string(repo().join("sql/ssd/schema.sql")).unwrap();
+        let db = mssql_standin::Db::new("ssd", mssql_standin::parse_ddl(&ddl).unwrap(), Some(data)).unwrap();
+        let server = mssql_standin::Server::new(
+            db,
+            mssql_standin::Options { user: "scrutiny".into(), password: "s3cret-pw".into(), tls, faults },
+        )
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let (addr, _handle) = rt.block_on(server.listen("127.0.0.1:0")).unwrap();
+        Self { port: addr.port(), _rt: rt }
+    }
+}
+
+/// Settings that extract from the stand-in, in `dir`, reading the council's team map.
+fn sqlserver_config(dir: &Path, port: u16, encrypt: &str, extra: &str, password: &str) -> PathBuf {
+    std::fs::write(dir.join("sql-password"), password).unwrap();
+    let yaml = format!(
+        "source:\n  sqlserver:\n    host: 127.0.0.1\n    port: {port}\n    database: ssd\n    schema: ssd_development\n    user: scrutiny\n    password_file: ./sql-password\n    encrypt: {encrypt}\n    trust_server_certificate: true\n    retry_backoff_ms: 10\n{extra}storage:\n  landing: ./var/landing\n  mart: ./var/mart\nreference:\n  team_org_units: ./ssd/team_org_units.csv\nmeasures:\n  sql_dir: {}\n",
+        repo().join("sql").display()
+    );
+    let p = dir.join("sqlserver.yaml");
+    std::fs::write(&p, yaml).unwrap();
+    p
+}
+
+fn mart_rows(mart: &Path) -> Vec<(String, String, String, String, String)> {
+    let mv = read(&mart.join("metric_values.parquet"));
+    let num: Vec<String> = mv
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name("numerator")
+                .unwrap()
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .iter()
+                .map(|v| format!("{v:?}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let den: Vec<String> = mv
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name("denominator")
+                .unwrap()
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .iter()
+                .map(|v| format!("{v:?}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let (ids, periods, units, cats) =
+        (strings(&mv, "metric_id"), strings(&mv, "period"), strings(&mv, "org_unit"), strings(&mv, "category"));
+    (0..ids.len())
+        .map(|i| {
+            (ids[i].clone(), periods[i].clone(), format!("{}/{}", units[i], cats[i]), num[i].clone(), den[i].clone())
+        })
+        .collect()
+}
+
+fn landing_checksums(landing_root: &Path) -> BTreeMap<String, (u64, String)> {
+    let dir = std::fs::read_dir(landing_root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("manifest.json").is_file())
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    m["tables"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), (v["rows"].as_u64().unwrap(), v["sha256"].as_str().unwrap().to_string())))
+        .collect()
+}
+
+#[test]
+fn extraction_through_sql_server_plaintext_and_strict_tls_matches_the_file_source() {
+    let c = Council::new(&repo().join("sql"));
+    assert!(c.run("2022-01").status.success());
+    let from_files = mart_rows(&c.current());
+    for (tls, encrypt) in [(false, "off"), (true, "strict")] {
+        let standin = StandIn::serve(&c.path().join("ssd"), tls, Default::default());
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&c.path().join("ssd"), &dir.path().join("ssd"));
+        let cfg = sqlserver_config(dir.path(), standin.port, encrypt, "", "s3cret-pw");
+        let out = scrutiny(&["run", "--config", cfg.to_str().unwrap(), "--period", "2022-01"], dir.path());
+        assert!(out.status.success(), "{encrypt}: {}", text(&out));
+        assert_eq!(
+            mart_rows(&dir.path().join("var/mart/current")),
+            from_files,
+            "{encrypt}: the same figures as from the files"
+        );
+        let manifest = std::fs::read_to_string(
+            std::fs::read_dir(dir.path().join("var/landing"))
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path()
+                .join("manifest.json"),
+        )
+        .unwrap();
+        assert!(manifest.contains("\"kind\": \"sqlserver\"") && !manifest.contains("s3cret-pw"));
+        assert!(!text(&out).contains("s3cret-pw"), "the password never reaches the log");
+    }
+}
+
+#[test]
+fn transient_faults_are_retried_and_land_identical_tables() {
+    let c = Council::new(&repo().join("sql"));
+    let data = c.path().join("ssd");
+    let extract = |faults: mssql_standin::Faults, extra: &str| {
+        let standin = StandIn::serve(&data, false, faults);
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&data, &dir.path().join("ssd"));
+        let cfg = sqlserver_config(dir.path(), standin.port, "off", extra, "s3cret-pw");
+        let out = scrutiny(&["extract", "--config", cfg.to_str().unwrap(), "--period", "2022-01"], dir.path());
+        (out, landing_checksums_or_empty(&dir.path().join("var/landing")), dir)
+    };
+    let (clean, expected, _d) = extract(Default::default(), "");
+    assert!(clean.status.success(), "{}", text(&clean));
+    assert_eq!(expected.len(), 16);
+    let faults = [
+        ("two refused logins", mssql_standin::Faults { fail_logins: 2, ..Default::default() }, ""),
+        (
+            "connection dropped after 100 rows",
+            mssql_standin::Faults { drop_after_rows: Some(100), ..Default::default() },
+            "",
+        ),
+        ("deadlock victim 1205", mssql_standin::Faults { error_once: Some(1205), ..Default::default() }, ""),
+        ("database unavailable 40613", mssql_standin::Faults { error_once: Some(40613), ..Default::default() }, ""),
+        (
+            "a stall past the command timeout",
+            mssql_standin::Faults { stall: Some(std::time::Duration::from_secs(3)), ..Default::default() },
+            "    command_timeout_secs: 1\n",
+        ),
+    ];
+    for (what, f, extra) in faults {
+        let (out, landed, _d) = extract(f, extra);
+        assert!(out.status.success(), "{what}: {}", text(&out));
+        assert!(text(&out).contains("retrying the table"), "{what}: no retry logged:\n{}", text(&out));
+        assert_eq!(landed, expected, "{what}: the landing differs from a clean extraction");
+    }
+}
+
+fn landing_checksums_or_empty(root: &Path) -> BTreeMap<String, (u64, String)> {
+    if root.is_dir() && std::fs::read_dir(root).unwrap().any(|e| e.unwrap().path().join("manifest.json").is_file()) {
+        landing_checksums(root)
+    } else {
+        BTreeMap::new()
+    }
+}
+
+#[test]
+fn a_refused_login_exits_78_naming_the_server_never_the_password() {
+    let c = Council::new(&repo().join("sql"));
+    let standin = StandIn::serve(&c.path().join("ssd"), false, Default::default());
+    let cfg = sqlserver_config(c.path(), standin.port, "off", "", "wrong-password-123");
+    let out = scrutiny(&["run", "--config", cfg.to_str().unwrap(), "--period", "2022-01"], c.path());
+    assert_eq!(out.status.code(), Some(78), "{}", text(&out));
+    let msg = text(&out);
+    assert!(msg.contains(&format!("127.0.0.1:{}/ssd", standin.port)) && msg.contains("18456"), "{msg}");
+    assert!(!msg.contains("wrong-password-123") && !msg.contains("s3cret-pw"), "{msg}");
+    assert!(!c.current().exists());
+}
+
+#[test]
+fn a_missing_table_exits_78_naming_server_database_and_table() {
+    let c = Council::new(&repo().join("sql"));
+    let standin = StandIn::serve(&c.path().join("ssd"), false, Default::default());
+    let cfg = sqlserver_config(c.path(), standin.port, "off", "", "s3cret-pw");
+    let yaml = std::fs::read_to_string(&cfg).unwrap().replace("schema: ssd_development", "schema: reporting");
+    std::fs::write(&cfg, yaml).unwrap();
+    let out = scrutiny(&["run", "--config", cfg.to_str().unwrap(), "--period", "2022-01"], c.path());
+    assert_eq!(out.status.code(), Some(78), "{}", text(&out));
+    let msg = text(&out);
+    assert!(msg.contains(&format!("127.0.0.1:{}/ssd: table `ssd_person`", standin.port)), "{msg}");
+    assert!(
+        std::fs::read_dir(c.path().join("var/landing")).map(|d| d.count()).unwrap_or(0) == 0,
+        "no half-written landing"
+    );
+}
+
+#[test]
+fn an_unreachable_server_exits_69() {
+    let c = Council::new(&repo().join("sql"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cfg = sqlserver_config(c.path(), port, "off", "    retries: 1\n    connect_timeout_secs: 2\n", "s3cret-pw");
+    let out = scrutiny(&["run", "--config", cfg.to_str().unwrap(), "--period", "2022-01"], c.path());
+    assert_eq!(out.status.code(), Some(69), "{}", text(&out));
+    assert!(text(&out).contains(&format!("127.0.0.1:{port}/ssd is unavailable")), "{}", text(&out));
+}
+
+#[test]
+fn a_column_rename_maps_a_council_s_column_name() {
+    let c = Council::new(&repo().join("sql"));
+    // This council's SSD calls the CIN plan key `cin_plan_id` (as the Mosaic build does).
+    let data = c.path().join("ssd");
+    let f = data.join("ssd_cin_plans.csv");
+    let body = std::fs::read_to_string(&f).unwrap().replacen("cinp_cin_plan_id", "cin_plan_id", 1);
+    std::fs::write(&f, body).unwrap();
+    let ddl = std::fs::read_to_string(repo().join("sql/ssd/schema.sql")).unwrap().replace(
+        "cinp_cin_plan_id                NVARCHAR(48) PRIMARY KEY",
+        "cin_plan_id                     NVARCHAR(48) PRIMARY KEY",
+    );
+    let db = mssql_standin::Db::new("ssd", mssql_standin::parse_ddl(&ddl).unwrap(), Some(&data)).unwrap();
+    let server = mssql_standin::Server::new(
+        db,
+        mssql_standin::Options {
+            user: "scrutiny".into(),
+            password: "s3cret-pw".into(),
+            tls: false,
+            faults: Default::default(),
+        },
+    )
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (addr, _h) = rt.block_on(server.listen("127.0.0.1:0")).unwrap();
+    let cfg = sqlserver_config(
+        c.path(),
+        addr.port(),
+        "off",
+        "    column_renames:\n      ssd_cin_plans:\n        cinp_cin_plan_id: cin_plan_id\n",
+        "s3cret-pw",
+    );
+    let out = scrutiny(&["extract", "--config", cfg.to_str().unwrap(), "--period", "2022-01"], c.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let landing = landing_checksums(&c.path().join("var/landing"));
+    let lines = std::fs::read_to_string(&f).unwrap().lines().count() as u64 - 1;
+    assert_eq!(landing["ssd_cin_plans"].0, lines);
+}

@@ -5,6 +5,14 @@ use std::path::PathBuf;
 
 use crate::pipeline::{self, Failure};
 
+/// A password for the stand-in, fresh each run.
+fn rand_password() -> u128 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    (u128::from(h.finish()) << 64) | u128::from(std::collections::hash_map::RandomState::new().build_hasher().finish())
+}
+
 pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure> {
     let period: Period = "2022-01".parse().expect("valid period");
     let data = root.join("ssd");
@@ -13,9 +21,32 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
     println!("Synthesising a council's SSD tables in {} ...", data.display());
     scrutiny_synth::generate(&scrutiny_synth::Options { seed: 42, period, scale: 1.0 }, &data)
         .map_err(|e| Failure::new("demo", exit::SOFTWARE, e.to_string()))?;
+    // The real extract path: tiberius over TDS 8.0 strict TLS, from an in-process SQL Server
+    // stand-in serving the synthetic tables.
+    let standin = |e: String| Failure::new("demo", exit::SOFTWARE, format!("SQL Server stand-in: {e}"));
+    let ddl_file = sql_dir.join("ssd/schema.sql");
+    let ddl = std::fs::read_to_string(&ddl_file).map_err(|e| standin(format!("{}: {e}", ddl_file.display())))?;
+    let tables = mssql_standin::parse_ddl(&ddl).map_err(|e| standin(e.to_string()))?;
+    let db = mssql_standin::Db::new("ssd", tables, Some(&data)).map_err(|e| standin(e.to_string()))?;
+    let password = format!("{:032x}", rand_password());
+    let server = mssql_standin::Server::new(
+        db,
+        mssql_standin::Options {
+            user: "scrutiny".into(),
+            password: password.clone(),
+            tls: true,
+            faults: Default::default(),
+        },
+    )
+    .map_err(standin)?;
+    let (addr, _serving) = server.listen("127.0.0.1:0").await.map_err(|e| standin(e.to_string()))?;
+    scrutiny_core::fs::write_private(&root.join("sql-password"), password.as_bytes()).map_err(fail)?;
+    println!("Serving them from a SQL Server stand-in on {addr} (TDS 8.0 strict TLS) ...");
+
     let config = root.join("scrutiny.yaml");
     let yaml = format!(
-        "# Written by `scrutiny demo`.\nsource:\n  files:\n    path: ./ssd\nstorage:\n  landing: ./landing\n  mart: ./mart\nreference:\n  team_org_units: ./ssd/team_org_units.csv\nmeasures:\n  sql_dir: {}\nnotify:\n  email:\n    from: scrutiny@example.org\n    to: [performance-team@example.org]\n    outbox: ./outbox\n",
+        "# Written by `scrutiny demo`.\nsource:\n  sqlserver:\n    host: 127.0.0.1\n    port: {}\n    database: ssd\n    schema: ssd_development\n    user: scrutiny\n    password_file: ./sql-password\n    encrypt: strict\n    trust_server_certificate: true\nstorage:\n  landing: ./landing\n  mart: ./mart\nreference:\n  team_org_units: ./ssd/team_org_units.csv\nmeasures:\n  sql_dir: {}\nnotify:\n  email:\n    from: scrutiny@example.org\n    to: [performance-team@example.org]\n    outbox: ./outbox\n",
+        addr.port(),
         sql_dir.display()
     );
     std::fs::write(&config, yaml).map_err(fail)?;

@@ -17,7 +17,8 @@ Exit codes:
   65  a data check failed (a table, column or value of the source is missing or malformed)
   69  the source is unavailable
   70  internal error (a bug: please report it)
-  75  temporary failure (the email could not be sent; the mart was published)
+  75  temporary failure: the email could not be sent (the mart was published), or the run
+      was stopped by SIGTERM or Ctrl-C (nothing was published)
   78  bad configuration (settings, reference files or SQL definitions)";
 
 #[derive(Parser)]
@@ -49,6 +50,14 @@ enum Command {
         /// Recompute snapshot measures (care leavers) for a period already published.
         #[arg(long)]
         recompute_snapshots: bool,
+    },
+    /// Extract and land the source tables only (no compute, publish or email); prints the
+    /// landing. `scrutiny compute --landing RUN_ID` picks it up.
+    Extract {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        period: Option<Period>,
     },
     /// Write a synthetic SSD dataset (every source-contract table) as CSV files.
     Synth {
@@ -144,10 +153,11 @@ async fn main() -> ExitCode {
     init_logging(cli.log_format);
     let result = match cli.command {
         Command::Run { config, period, recompute_snapshots } => {
-            pipeline::run(&config, period, recompute_snapshots).await.map(|_| ())
+            interruptible(async { pipeline::run(&config, period, recompute_snapshots).await.map(|_| ()) }).await
         }
+        Command::Extract { config, period } => interruptible(pipeline::extract_only(&config, period)).await,
         Command::Synth { out, seed, period, scale } => synth(out, seed, period, scale),
-        Command::Demo => demo::run().await,
+        Command::Demo => interruptible(demo::run()).await,
         Command::Test { pattern, sql, junit } => workflow::test(&sql, pattern.as_deref(), junit.as_deref()).await,
         Command::Check { config, sql } => workflow::check(config.as_deref(), &sql).await,
         Command::Docs { out, readme, config, sql } => {
@@ -166,6 +176,30 @@ async fn main() -> ExitCode {
             eprintln!("scrutiny: {} failed: {}", f.stage, f.message);
             ExitCode::from(f.code)
         }
+    }
+}
+
+/// Stops cleanly on Ctrl-C or SIGTERM (a pod being stopped): the run's work is dropped, a
+/// half-written landing is removed and the published mart is untouched.
+async fn interruptible(
+    run: impl std::future::Future<Output = Result<(), pipeline::Failure>>,
+) -> Result<(), pipeline::Failure> {
+    let stopped =
+        |how: &str| pipeline::Failure::new("run", exit::TEMPFAIL, format!("stopped by {how}: nothing was published"));
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| pipeline::Failure::new("run", exit::SOFTWARE, e.to_string()))?;
+        tokio::select! {
+            r = run => r,
+            _ = tokio::signal::ctrl_c() => Err(stopped("Ctrl-C")),
+            _ = term.recv() => Err(stopped("SIGTERM")),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::select! {
+        r = run => r,
+        _ = tokio::signal::ctrl_c() => Err(stopped("Ctrl-C")),
     }
 }
 

@@ -101,7 +101,13 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
 }
 
 fn extract_failure(errors: Vec<ExtractError>) -> Failure {
-    let code = if errors.iter().all(ExtractError::is_data_error) { exit::DATA } else { exit::UNAVAILABLE };
+    let code = if errors.iter().all(ExtractError::is_data_error) {
+        exit::DATA
+    } else if errors.iter().any(ExtractError::is_config_error) {
+        exit::CONFIG
+    } else {
+        exit::UNAVAILABLE
+    };
     let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ");
     Failure::new("extract", code, message)
 }
@@ -149,16 +155,7 @@ async fn run_stages(
 
     progress.stage("extract");
     let t = Instant::now();
-    let landing = match &settings.source {
-        SourceSettings::Files { path } => {
-            let source = FileSource::new(path);
-            let report = |table: &str, rows: u64| progress.message(format!("{table}: {rows} rows"));
-            tokio::task::block_in_place(|| {
-                scrutiny_extract::extract_files(&source, &settings.storage.landing, run_id, period, started_at, &report)
-            })
-            .map_err(extract_failure)?
-        }
-    };
+    let landing = extract(settings, period, run_id, started_at, &progress).await?;
     let rows_read: u64 = landing.manifest.tables.values().map(|t| t.rows).sum();
     tracing::info!(landing = %landing.dir.display(), tables = landing.manifest.tables.len(), rows = rows_read, ms = t.elapsed().as_millis() as u64, "landed");
 
@@ -223,4 +220,51 @@ async fn run_stages(
     progress.finish();
     tracing::info!(ms = clock.elapsed().as_millis() as u64, "run complete");
     Ok(Outcome { landing, computed, published, email })
+}
+
+/// The extract and land stages.
+async fn extract(
+    settings: &Settings,
+    period: Period,
+    run_id: &str,
+    started_at: chrono::DateTime<Utc>,
+    progress: &Progress,
+) -> Result<Landing, Failure> {
+    let landing = match &settings.source {
+        SourceSettings::Files { path } => {
+            let source = FileSource::new(path);
+            let report = |table: &str, rows: u64| progress.message(format!("{table}: {rows} rows"));
+            tokio::task::block_in_place(|| {
+                scrutiny_extract::extract_files(&source, &settings.storage.landing, run_id, period, started_at, &report)
+            })
+            .map_err(extract_failure)?
+        }
+        SourceSettings::SqlServer(q) => {
+            let bar = progress.clone();
+            let report: scrutiny_extract::sqlserver::Progress =
+                std::sync::Arc::new(move |table: &str, rows: u64| bar.message(format!("{table}: {rows} rows")));
+            tracing::info!(server = %q.describe(), schema = %q.schema, connections = q.parallel_connections, "extracting from SQL Server");
+            scrutiny_extract::extract_sqlserver(q, &settings.storage.landing, run_id, period, started_at, report)
+                .await
+                .map_err(extract_failure)?
+        }
+    };
+    Ok(landing)
+}
+
+/// `scrutiny extract`: land the source and stop.
+pub async fn extract_only(config: &Path, period: Option<Period>) -> Result<(), Failure> {
+    let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
+    let period = period.unwrap_or_else(default_period);
+    let started_at = Utc::now();
+    let run_id = new_run_id(started_at, period);
+    let progress = Progress::new();
+    progress.stage("extract");
+    let t = Instant::now();
+    let landing = extract(&settings, period, &run_id, started_at, &progress).await?;
+    progress.finish();
+    let rows: u64 = landing.manifest.tables.values().map(|t| t.rows).sum();
+    tracing::info!(landing = %landing.dir.display(), rows, ms = t.elapsed().as_millis() as u64, "landed");
+    println!("{}", landing.dir.display());
+    Ok(())
 }

@@ -4,6 +4,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;
 
+#[derive(Clone)]
 pub struct Progress {
     bar: Option<ProgressBar>,
 }

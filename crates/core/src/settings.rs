@@ -76,6 +76,109 @@ impl fmt::Debug for Secret {
 #[serde(deny_unknown_fields)]
 struct SourceFile {
     files: Option<FilesSourceFile>,
+    sqlserver: Option<SqlServerFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SqlServerFile {
+    host: String,
+    #[serde(default = "default_sql_port")]
+    port: u16,
+    database: String,
+    #[serde(default = "default_schema")]
+    schema: String,
+    user: String,
+    password: Option<Secret>,
+    password_file: Option<PathBuf>,
+    #[serde(default)]
+    encrypt: Encrypt,
+    #[serde(default)]
+    trust_server_certificate: bool,
+    ca_file: Option<PathBuf>,
+    #[serde(default = "yes")]
+    read_only_intent: bool,
+    #[serde(default = "default_connect_timeout")]
+    connect_timeout_secs: u64,
+    #[serde(default = "default_command_timeout")]
+    command_timeout_secs: u64,
+    #[serde(default = "default_parallel")]
+    parallel_connections: usize,
+    #[serde(default = "default_retries")]
+    retries: u32,
+    #[serde(default = "default_backoff")]
+    retry_backoff_ms: u64,
+    #[serde(default)]
+    column_renames: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+fn default_sql_port() -> u16 {
+    1433
+}
+fn default_schema() -> String {
+    "ssd_development".into()
+}
+fn yes() -> bool {
+    true
+}
+fn default_connect_timeout() -> u64 {
+    30
+}
+fn default_command_timeout() -> u64 {
+    3600
+}
+fn default_parallel() -> usize {
+    4
+}
+fn default_retries() -> u32 {
+    5
+}
+fn default_backoff() -> u64 {
+    1000
+}
+
+/// How the connection to SQL Server is encrypted.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Encrypt {
+    /// TLS negotiated in PRELOGIN, required for the whole session.
+    #[default]
+    Required,
+    /// TDS 8.0: TLS from the first byte.
+    Strict,
+    /// Plaintext. Tests only: personal data must never cross a network unencrypted.
+    Off,
+}
+
+/// Connection and extraction settings for a council's SQL Server.
+#[derive(Debug, Clone)]
+pub struct SqlServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub schema: String,
+    pub user: String,
+    pub password: Secret,
+    pub encrypt: Encrypt,
+    pub trust_server_certificate: bool,
+    pub ca_file: Option<PathBuf>,
+    pub read_only_intent: bool,
+    pub connect_timeout_secs: u64,
+    pub command_timeout_secs: u64,
+    pub parallel_connections: usize,
+    pub retries: u32,
+    pub retry_backoff_ms: u64,
+    /// table -> contract column -> source column.
+    pub column_renames: BTreeMap<String, BTreeMap<String, String>>,
+    /// Where the extract queries live: `<sql_dir>/extract/ssd/<table>.sql`.
+    pub queries_dir: PathBuf,
+}
+
+impl SqlServerSettings {
+    /// `host:port/database`, for messages (never the credentials).
+    pub fn describe(&self) -> String {
+        format!("{}:{}/{}", self.host, self.port, self.database)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,6 +256,8 @@ pub struct Settings {
 pub enum SourceSettings {
     /// A directory of `<table>.csv` / `<table>.parquet` files.
     Files { path: PathBuf },
+    /// The council's SQL Server.
+    SqlServer(Box<SqlServerSettings>),
 }
 
 #[derive(Debug, Clone)]
@@ -446,10 +551,79 @@ impl Settings {
         };
         let notify = l.section::<NotifyFile>(&root, "notify");
 
-        let source = source.and_then(|s| match s.files {
-            Some(f) => Some(SourceSettings::Files { path: l.path(f.path) }),
-            None => {
-                l.problem(&["source"], "name a source: `files` (a directory of table files)");
+        let sql_dir_for_queries = root
+            .get("measures")
+            .and_then(|m| m.get("sql_dir"))
+            .and_then(|v| v.as_str())
+            .map(|p| l.path(PathBuf::from(p)))
+            .unwrap_or_else(|| l.path(PathBuf::from("sql")));
+        let source = source.and_then(|s| match (s.files, s.sqlserver) {
+            (Some(f), None) => Some(SourceSettings::Files { path: l.path(f.path) }),
+            (None, Some(q)) => {
+                let password = match (q.password, q.password_file) {
+                    (Some(p), None) => Some(p),
+                    (None, Some(f)) => {
+                        let f = l.path(f);
+                        match std::fs::read_to_string(&f) {
+                            Ok(t) => Some(Secret::new(t.trim_end_matches(['\r', '\n']))),
+                            Err(e) => {
+                                l.problem(
+                                    &["source", "sqlserver", "password_file"],
+                                    format!("cannot read {}: {e}", f.display()),
+                                );
+                                None
+                            }
+                        }
+                    }
+                    (Some(_), Some(_)) => {
+                        l.problem(&["source", "sqlserver", "password"], "give `password` or `password_file`, not both");
+                        None
+                    }
+                    (None, None) => {
+                        l.problem(
+                            &["source", "sqlserver"],
+                            "give `password: ${VAR}` or `password_file` (a mounted secret)",
+                        );
+                        None
+                    }
+                };
+                if q.parallel_connections == 0 || q.parallel_connections > 32 {
+                    l.problem(&["source", "sqlserver", "parallel_connections"], "must be between 1 and 32");
+                }
+                let ca_file = q.ca_file.map(|p| l.path(p));
+                if let Some(p) = &ca_file {
+                    if !p.is_file() {
+                        l.problem(&["source", "sqlserver", "ca_file"], format!("no such file: {}", p.display()));
+                    }
+                }
+                password.map(|password| {
+                    SourceSettings::SqlServer(Box::new(SqlServerSettings {
+                        host: q.host,
+                        port: q.port,
+                        database: q.database,
+                        schema: q.schema,
+                        user: q.user,
+                        password,
+                        encrypt: q.encrypt,
+                        trust_server_certificate: q.trust_server_certificate,
+                        ca_file,
+                        read_only_intent: q.read_only_intent,
+                        connect_timeout_secs: q.connect_timeout_secs,
+                        command_timeout_secs: q.command_timeout_secs,
+                        parallel_connections: q.parallel_connections,
+                        retries: q.retries,
+                        retry_backoff_ms: q.retry_backoff_ms,
+                        column_renames: q.column_renames,
+                        queries_dir: sql_dir_for_queries.join("extract/ssd"),
+                    }))
+                })
+            }
+            (Some(_), Some(_)) => {
+                l.problem(&["source"], "choose one source: `files` or `sqlserver`, not both");
+                None
+            }
+            (None, None) => {
+                l.problem(&["source"], "name a source: `files` (a directory of table files) or `sqlserver`");
                 None
             }
         });
@@ -589,7 +763,7 @@ notify:
     fn the_documented_example_works_as_written() {
         let dir = repo_like();
         let s = load(&dir, EXAMPLE).unwrap();
-        let SourceSettings::Files { path } = &s.source;
+        let SourceSettings::Files { path } = &s.source else { panic!("not files") };
         assert_eq!(path, &dir.path().join("data/ssd"));
         assert_eq!(s.storage.landing, dir.path().join("var/landing"));
         assert_eq!(s.measures.trend_months, 18);
@@ -678,6 +852,28 @@ notify:
         let both = EXAMPLE.replace("outbox: ./var/outbox", "outbox: ./var/outbox\n    smtp:\n      host: mail");
         let p = problems(&dir, &both);
         assert!(p.iter().any(|m| m.contains("not both")), "{p:?}");
+    }
+
+    #[test]
+    fn the_sqlserver_source_as_documented() {
+        let dir = repo_like();
+        // SAFETY: no other test reads this variable.
+        unsafe { std::env::set_var("SCRUTINY_TEST_SQL_PASSWORD", "s3cret") };
+        let text = EXAMPLE.replace(
+            "  files:\n    path: ./data/ssd          # one <table>.csv or <table>.parquet per SSD table\n",
+            "  sqlserver:\n    host: 127.0.0.1\n    port: 14330\n    database: ssd\n    schema: ssd_development\n    user: scrutiny\n    password: ${SCRUTINY_TEST_SQL_PASSWORD}\n    encrypt: strict              # required (the default) | strict | off (plaintext, tests only)\n    trust_server_certificate: true\n",
+        );
+        let s = load(&dir, &text).unwrap();
+        let SourceSettings::SqlServer(q) = &s.source else { panic!("not sqlserver") };
+        assert_eq!(q.password.expose(), "s3cret");
+        assert_eq!(q.encrypt, Encrypt::Strict);
+        assert_eq!(q.describe(), "127.0.0.1:14330/ssd");
+        assert!(!format!("{s:?}").contains("s3cret"), "the password never appears in debug output");
+        let both = text.replace(
+            "    trust_server_certificate: true\n",
+            "    trust_server_certificate: true\n    password_file: /nope\n",
+        );
+        assert!(problems(&dir, &both).iter().any(|p| p.contains("not both")));
     }
 
     #[test]

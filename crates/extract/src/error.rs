@@ -19,11 +19,22 @@ pub enum ExtractError {
     Parquet { path: PathBuf, source: datafusion::parquet::errors::ParquetError },
     #[error("{path}: {source}")]
     Arrow { path: PathBuf, source: datafusion::arrow::error::ArrowError },
+    #[error("{server}: {message}")]
+    SourceRefused { server: String, message: String },
+    #[error("{server}: table `{table}`: {message}")]
+    SourceSchema { server: String, table: String, message: String },
+    #[error("{server} is unavailable: {message}")]
+    SourceUnavailable { server: String, message: String },
     #[error("landing {path} already exists: a landing is written once and never modified")]
     LandingExists { path: PathBuf },
 }
 
 impl ExtractError {
+    /// A mistake in the settings (credentials, schema, column names): exit 78.
+    pub fn is_config_error(&self) -> bool {
+        matches!(self, Self::SourceRefused { .. } | Self::SourceSchema { .. })
+    }
+
     /// A problem with the data itself (exit 65) rather than with the machine.
     pub fn is_data_error(&self) -> bool {
         matches!(

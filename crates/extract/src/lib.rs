@@ -5,6 +5,7 @@ pub mod contract;
 pub mod error;
 pub mod files;
 pub mod landing;
+pub mod sqlserver;
 
 pub use contract::{ContractTable, TABLES};
 pub use error::ExtractError;
@@ -61,5 +62,36 @@ pub fn extract_files(
     }
     let info =
         SourceInfo { kind: "files".into(), location: source.dir().display().to_string(), as_at: source.as_at(TABLES) };
+    writer.finish(period, started_at, info).map_err(|e| vec![e])
+}
+
+/// Extracts every contract table from SQL Server and lands it under `landing_root/run_id`.
+pub async fn extract_sqlserver(
+    settings: &scrutiny_core::settings::SqlServerSettings,
+    landing_root: &Path,
+    run_id: &str,
+    period: Period,
+    started_at: DateTime<Utc>,
+    progress: sqlserver::Progress,
+) -> Result<Landing, Vec<ExtractError>> {
+    let missing = sqlserver::queries_exist(settings, TABLES);
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    scrutiny_core::fs::create_private_dir(landing_root).map_err(|e| vec![error::io(landing_root)(e)])?;
+    let writer = std::sync::Arc::new(LandingWriter::create(landing_root, run_id).map_err(|e| vec![e])?);
+    let as_at = Utc::now();
+    let landed = sqlserver::extract(std::sync::Arc::new(settings.clone()), writer.clone(), TABLES, progress).await?;
+    let Ok(mut writer) = std::sync::Arc::try_unwrap(writer) else {
+        unreachable!("every worker has finished with the landing writer")
+    };
+    for (name, t) in landed {
+        writer.add(name, t);
+    }
+    let info = SourceInfo {
+        kind: "sqlserver".into(),
+        location: format!("{}, schema {}", settings.describe(), settings.schema),
+        as_at,
+    };
     writer.finish(period, started_at, info).map_err(|e| vec![e])
 }

@@ -202,7 +202,7 @@ fn ident_name(e: &Expr) -> Option<String> {
 
 impl Db {
     pub fn new(database: &str, tables: Vec<Table>, data: Option<&Path>) -> Result<Self, DbError> {
-        let config = SessionConfig::new().with_default_catalog_and_schema(database, "dbo").with_target_partitions(2);
+        let config = SessionConfig::new().with_default_catalog_and_schema(database, "dbo").with_target_partitions(1);
         let ctx = SessionContext::new_with_config(config);
         let catalog = Arc::new(MemoryCatalogProvider::new());
         ctx.register_catalog(database, catalog.clone());

@@ -1,0 +1,333 @@
+//! Extraction from the council's SQL Server with tiberius: one query per table from
+//! `sql/extract/ssd/`, rows streamed into bounded Arrow batches and written to the landing as
+//! they arrive, tables in parallel over a small pool of connections, transient failures retried
+//! with backoff by restarting the table, and each table's row count checked against a
+//! `COUNT(*)` taken in the same transaction.
+
+use chrono::{Datelike, NaiveDate};
+use datafusion::arrow::array::{ArrayRef, Date32Builder, RecordBatch, StringBuilder};
+use futures::TryStreamExt;
+use scrutiny_core::settings::{Encrypt, SqlServerSettings};
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+use tiberius::{AuthMethod, Client, Config, EncryptionLevel, QueryItem};
+use tokio::net::TcpStream;
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+
+use crate::contract::{ContractTable, Kind};
+use crate::error::ExtractError;
+use crate::files::{BATCH_ROWS, TableRead};
+use crate::landing::LandingWriter;
+
+type Conn = Client<Compat<TcpStream>>;
+
+const UNIX_EPOCH_CE: i32 = 719_163;
+
+/// Server errors worth another try: deadlock victim, database unavailable or busy, and the
+/// Azure SQL throttling family.
+const TRANSIENT: [u32; 9] = [1205, 40613, 40501, 40197, 49918, 49919, 49920, 10928, 10929];
+
+#[derive(Debug)]
+enum Failure {
+    /// Retry the table on a fresh connection.
+    Transient(String),
+    Permanent(ExtractError),
+}
+
+fn classify(e: tiberius::error::Error, server: &str, table: &str) -> Failure {
+    use tiberius::error::Error as E;
+    match &e {
+        E::Server(t) if TRANSIENT.contains(&t.code()) => {
+            Failure::Transient(format!("{server}: {table}: error {}: {}", t.code(), t.message()))
+        }
+        E::Server(t) if t.code() == 18456 => Failure::Permanent(ExtractError::SourceRefused {
+            server: server.into(),
+            message: format!("login refused (error 18456): {}", t.message()),
+        }),
+        E::Server(t) if t.code() == 208 || t.code() == 207 || t.code() == 4060 => {
+            Failure::Permanent(ExtractError::SourceSchema {
+                server: server.into(),
+                table: table.into(),
+                message: format!("error {}: {}", t.code(), t.message()),
+            })
+        }
+        E::Server(t) => Failure::Permanent(ExtractError::SourceSchema {
+            server: server.into(),
+            table: table.into(),
+            message: format!("error {}: {}", t.code(), t.message()),
+        }),
+        E::Io { .. } | E::Protocol(_) | E::Tls(_) => Failure::Transient(format!("{server}: {table}: {e}")),
+        _ => Failure::Transient(format!("{server}: {table}: {e}")),
+    }
+}
+
+fn config(s: &SqlServerSettings) -> Config {
+    let mut c = Config::new();
+    c.host(&s.host);
+    c.port(s.port);
+    c.database(&s.database);
+    c.application_name("scrutiny");
+    c.authentication(AuthMethod::sql_server(&s.user, s.password.expose()));
+    c.encryption(match s.encrypt {
+        Encrypt::Required => EncryptionLevel::Required,
+        Encrypt::Strict => EncryptionLevel::Strict,
+        Encrypt::Off => EncryptionLevel::NotSupported,
+    });
+    if s.trust_server_certificate {
+        c.trust_cert();
+    } else if let Some(ca) = &s.ca_file {
+        c.trust_cert_ca(ca.display().to_string());
+    }
+    c.readonly(s.read_only_intent);
+    c.command_timeout(Some(Duration::from_secs(s.command_timeout_secs)));
+    c.handshake_timeout(Some(Duration::from_secs(s.connect_timeout_secs)));
+    c
+}
+
+async fn connect(s: &SqlServerSettings) -> Result<Conn, Failure> {
+    let server = s.describe();
+    let addr = format!("{}:{}", s.host, s.port);
+    let tcp = tokio::time::timeout(Duration::from_secs(s.connect_timeout_secs), TcpStream::connect(&addr))
+        .await
+        .map_err(|_| Failure::Transient(format!("{server}: connection timed out")))?
+        .map_err(|e| Failure::Transient(format!("{server}: {e}")))?;
+    let _ = tcp.set_nodelay(true);
+    Client::connect(config(s), tcp.compat_write()).await.map_err(|e| classify(e, &server, "login"))
+}
+
+/// The extract query of a table, rendered: `{{ table }}` and `{{ col('x') }}`.
+pub fn extract_query(s: &SqlServerSettings, table: &ContractTable) -> Result<String, ExtractError> {
+    let file = s.queries_dir.join(format!("{}.sql", table.name));
+    let text = std::fs::read_to_string(&file).map_err(|source| ExtractError::Io { path: file.clone(), source })?;
+    let renames = s.column_renames.get(table.name).cloned().unwrap_or_default();
+    let bracket = |n: &str| format!("[{}]", n.replace(']', "]]"));
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_function("col", move |name: String| -> String {
+        match renames.get(&name) {
+            Some(r) if r.eq_ignore_ascii_case("null") => "NULL".to_string(),
+            Some(r) => format!("[{}]", r.replace(']', "]]")),
+            None => format!("[{}]", name.replace(']', "]]")),
+        }
+    });
+    let table_ref = format!("{}.{}", bracket(&s.schema), bracket(table.name));
+    env.render_str(&text, minijinja::context! { table => table_ref }).map_err(|e| ExtractError::BadLine {
+        file,
+        line: e.line().unwrap_or(0) as u64,
+        message: e.to_string(),
+    })
+}
+
+/// Reads one table on `conn`, sending batches to `tx` as they fill. Returns the row count.
+async fn stream_table(
+    conn: &mut Conn,
+    s: &SqlServerSettings,
+    table: &ContractTable,
+    query: &str,
+    tx: &tokio::sync::mpsc::Sender<RecordBatch>,
+) -> Result<u64, Failure> {
+    let server = s.describe();
+    // The count and the rows come from one snapshot, so they must agree.
+    let batch = format!(
+        "SET TRANSACTION ISOLATION LEVEL SNAPSHOT;\nBEGIN TRANSACTION;\nSELECT COUNT(*) FROM {}.{};\n{query};\nCOMMIT TRANSACTION;",
+        format_args!("[{}]", s.schema),
+        format_args!("[{}]", table.name)
+    );
+    let mut stream = conn.simple_query(batch).await.map_err(|e| classify(e, &server, table.name))?;
+    let mut expected: Option<u64> = None;
+    let mut rows = 0u64;
+    let mut builders = Builders::new(table);
+    let schema = table.schema();
+    while let Some(item) = stream.try_next().await.map_err(|e| classify(e, &server, table.name))? {
+        let QueryItem::Row(row) = item else { continue };
+        if row.result_index() == 0 {
+            expected = row.try_get::<i32, _>(0).ok().flatten().map(|n| n as u64).or(row
+                .try_get::<i64, _>(0)
+                .ok()
+                .flatten()
+                .map(|n| n as u64));
+            continue;
+        }
+        builders.push(&row).map_err(|m| {
+            Failure::Permanent(ExtractError::SourceSchema {
+                server: server.clone(),
+                table: table.name.into(),
+                message: m,
+            })
+        })?;
+        rows += 1;
+        if builders.len == BATCH_ROWS {
+            let b = builders.finish(&schema);
+            tx.send(b).await.map_err(|_| Failure::Transient("the landing writer stopped".into()))?;
+        }
+    }
+    if builders.len > 0 {
+        let b = builders.finish(&schema);
+        tx.send(b).await.map_err(|_| Failure::Transient("the landing writer stopped".into()))?;
+    }
+    match expected {
+        Some(n) if n != rows => {
+            Err(Failure::Transient(format!("{server}: {}: read {rows} rows, COUNT(*) said {n}", table.name)))
+        }
+        _ => Ok(rows),
+    }
+}
+
+struct Builders {
+    kinds: Vec<Kind>,
+    text: Vec<StringBuilder>,
+    dates: Vec<Date32Builder>,
+    len: usize,
+}
+
+impl Builders {
+    fn new(table: &ContractTable) -> Self {
+        Self {
+            kinds: table.columns.iter().map(|c| c.kind).collect(),
+            text: table.columns.iter().map(|_| StringBuilder::new()).collect(),
+            dates: table.columns.iter().map(|_| Date32Builder::new()).collect(),
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, row: &tiberius::Row) -> Result<(), String> {
+        for (i, kind) in self.kinds.iter().enumerate() {
+            match kind {
+                Kind::Text => {
+                    let v: Option<&str> = row.try_get(i).map_err(|e| format!("column {i}: {e}"))?;
+                    self.text[i].append_option(v);
+                }
+                Kind::Date => {
+                    let v: Option<NaiveDate> = row.try_get(i).map_err(|e| format!("column {i}: {e}"))?;
+                    self.dates[i].append_option(v.map(|d| d.num_days_from_ce() - UNIX_EPOCH_CE));
+                }
+            }
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self, schema: &datafusion::arrow::datatypes::SchemaRef) -> RecordBatch {
+        let arrays: Vec<ArrayRef> = self
+            .kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| match k {
+                Kind::Text => Arc::new(self.text[i].finish()) as ArrayRef,
+                Kind::Date => Arc::new(self.dates[i].finish()) as ArrayRef,
+            })
+            .collect();
+        self.len = 0;
+        RecordBatch::try_new(schema.clone(), arrays).expect("builders follow the contract schema")
+    }
+}
+
+/// Hears `(table, rows so far)`.
+pub type Progress = Arc<dyn Fn(&str, u64) + Send + Sync>;
+
+/// Extracts one table, retrying transient failures on a fresh connection, and lands it.
+async fn extract_table(
+    s: &SqlServerSettings,
+    writer: &Arc<LandingWriter>,
+    table: &'static ContractTable,
+    conn: &mut Option<Conn>,
+    progress: &Progress,
+) -> Result<(String, scrutiny_core::run::LandedTable), ExtractError> {
+    let query = extract_query(s, table)?;
+    let mut attempt = 0;
+    loop {
+        let result: Result<(String, scrutiny_core::run::LandedTable), Failure> = async {
+            if conn.is_none() {
+                *conn = Some(connect(s).await?);
+            }
+            let c = conn.as_mut().expect("connected above");
+            // The writer runs beside the stream, so only a few batches are ever held in memory.
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<RecordBatch>(2);
+            let (w, p) = (writer.clone(), progress.clone());
+            let written = tokio::task::spawn_blocking(move || {
+                let read = TableRead {
+                    batches: Box::new(std::iter::from_fn(move || rx.blocking_recv()).map(Ok)),
+                    rows_with_times: Arc::new(AtomicU64::new(0)),
+                };
+                w.write_table(table, read, |rows| p(table.name, rows))
+            });
+            let streamed = stream_table(c, s, table, &query, &tx).await;
+            drop(tx);
+            let written = written.await.map_err(|e| Failure::Transient(format!("landing writer: {e}")))?;
+            match (streamed, written) {
+                (Ok(rows), Ok((name, t))) if t.rows == rows => Ok((name, t)),
+                (Ok(_), Ok(_)) => {
+                    Err(Failure::Transient(format!("{}: rows lost between source and landing", table.name)))
+                }
+                (Err(f), _) => Err(f),
+                (Ok(_), Err(e)) => Err(Failure::Permanent(e)),
+            }
+        }
+        .await;
+        match result {
+            Ok(t) => return Ok(t),
+            Err(Failure::Permanent(e)) => return Err(e),
+            Err(Failure::Transient(why)) => {
+                *conn = None;
+                attempt += 1;
+                if attempt > s.retries {
+                    return Err(ExtractError::SourceUnavailable {
+                        server: s.describe(),
+                        message: format!("{why} (gave up after {attempt} attempts)"),
+                    });
+                }
+                let wait = Duration::from_millis(s.retry_backoff_ms.saturating_mul(1 << (attempt - 1).min(10)));
+                tracing::warn!(table = table.name, attempt, wait_ms = wait.as_millis() as u64, reason = %why, "retrying the table");
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+/// Extracts every contract table from SQL Server into `writer`, over `parallel_connections`
+/// connections. Dropping the future aborts every worker.
+pub async fn extract(
+    s: Arc<SqlServerSettings>,
+    writer: Arc<LandingWriter>,
+    tables: &'static [ContractTable],
+    progress: Progress,
+) -> Result<Vec<(String, scrutiny_core::run::LandedTable)>, Vec<ExtractError>> {
+    let queue = Arc::new(std::sync::Mutex::new(tables.iter()));
+    let workers = s.parallel_connections.clamp(1, tables.len().max(1));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..workers {
+        let (s, writer, progress, queue) = (s.clone(), writer.clone(), progress.clone(), queue.clone());
+        set.spawn(async move {
+            let mut conn: Option<Conn> = None;
+            let mut done = Vec::new();
+            loop {
+                let next = queue.lock().expect("queue").next();
+                let Some(table) = next else { break };
+                let r = extract_table(&s, &writer, table, &mut conn, &progress).await;
+                let stop = matches!(&r, Err(ExtractError::SourceRefused { .. }));
+                done.push(r);
+                if stop {
+                    break;
+                }
+            }
+            done
+        });
+    }
+    let (mut ok, mut errors) = (Vec::new(), Vec::new());
+    while let Some(joined) = set.join_next().await {
+        for r in joined.unwrap_or_default() {
+            match r {
+                Ok(t) => ok.push(t),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    if errors.is_empty() { Ok(ok) } else { Err(errors) }
+}
+
+/// Checks the extract queries render (used by `scrutiny check`-style validation).
+pub fn queries_exist(s: &SqlServerSettings, tables: &[ContractTable]) -> Vec<ExtractError> {
+    tables.iter().filter_map(|t| extract_query(s, t).err()).collect()
+}
