@@ -109,6 +109,10 @@ impl LandingWriter {
         let file = create_private_file(&path).map_err(io(&path))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
+            // A row group is held in memory until it is flushed: bound it, so memory does not
+            // grow with the table.
+            .set_max_row_group_row_count(Some(256 * 1024))
+            .set_max_row_group_bytes(Some(32 * 1024 * 1024))
             .set_created_by(format!("scrutiny {}", env!("CARGO_PKG_VERSION")))
             .build();
         let schema = table.schema();
