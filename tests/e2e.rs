@@ -184,7 +184,7 @@ fn a_run_publishes_every_measure_for_eighteen_periods() {
     assert_eq!(strings(&read(&c.current().join("periods.parquet")), "label").last().unwrap(), "January 2022");
 
     // The landing: 16 tables and a manifest, readable by the owner only.
-    let landing = std::fs::read_dir(c.path().join("var/landing")).unwrap().next().unwrap().unwrap().path();
+    let landing = landing_dir(&c.path().join("var/landing"));
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(landing.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["tables"].as_object().unwrap().len(), 16);
@@ -653,16 +653,8 @@ fn extraction_through_sql_server_plaintext_and_strict_tls_matches_the_file_sourc
             from_files,
             "{encrypt}: the same figures as from the files"
         );
-        let manifest = std::fs::read_to_string(
-            std::fs::read_dir(dir.path().join("var/landing"))
-                .unwrap()
-                .next()
-                .unwrap()
-                .unwrap()
-                .path()
-                .join("manifest.json"),
-        )
-        .unwrap();
+        let manifest =
+            std::fs::read_to_string(landing_dir(&dir.path().join("var/landing")).join("manifest.json")).unwrap();
         assert!(manifest.contains("\"kind\": \"sqlserver\"") && !manifest.contains("s3cret-pw"));
         assert!(!text(&out).contains("s3cret-pw"), "the password never reaches the log");
     }
@@ -791,4 +783,185 @@ fn a_column_rename_maps_a_council_s_column_name() {
     let landing = landing_checksums(&c.path().join("var/landing"));
     let lines = std::fs::read_to_string(&f).unwrap().lines().count() as u64 - 1;
     assert_eq!(landing["ssd_cin_plans"].0, lines);
+}
+
+// ---- the scheduled job --------------------------------------------------------------------
+
+/// The mart's content without the run ids and timestamps that differ between runs.
+fn mart_content(dir: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for table in ["metric_values", "metrics", "periods", "org_units", "categories", "data_quality"] {
+        let batches = read(&dir.join(format!("{table}.parquet")));
+        let mut rows = Vec::new();
+        for b in &batches {
+            let keep: Vec<usize> = (0..b.num_columns()).filter(|i| b.schema().field(*i).name() != "run_id").collect();
+            let b = b.project(&keep).unwrap();
+            let text = datafusion::arrow::util::pretty::pretty_format_batches(&[b]).unwrap().to_string();
+            rows.extend(text.lines().map(str::to_string));
+        }
+        out.insert(table.to_string(), rows);
+    }
+    out
+}
+
+#[test]
+fn two_runs_of_one_period_give_the_same_mart() {
+    let c = Council::new(&repo().join("sql"));
+    assert!(c.run("2022-01").status.success());
+    let first = mart_content(&c.current());
+    let first_version = std::fs::read_link(c.current()).unwrap();
+    assert!(c.run("2022-01").status.success());
+    assert_ne!(std::fs::read_link(c.current()).unwrap(), first_version, "a new version was published");
+    assert_eq!(mart_content(&c.current()), first);
+    assert_eq!(strings(&read(&c.current().join("runs.parquet")), "run_id").len(), 2, "runs.parquet records both runs");
+}
+
+fn write_lock(c: &Council, pid: u32) {
+    std::fs::create_dir_all(c.path().join("var/mart")).unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    let holder = serde_json::json!({ "pid": pid, "host": host, "run_id": "20220205T061500Z-2022-01-abcd", "started_at": "2022-02-05T06:15:00Z" });
+    std::fs::write(c.path().join("var/mart/.scrutiny.lock"), holder.to_string()).unwrap();
+}
+
+#[test]
+fn a_second_run_at_once_is_refused_with_exit_75_naming_the_holder() {
+    let c = Council::new(&repo().join("sql"));
+    write_lock(&c, std::process::id()); // a live process: this test
+    let out = c.run("2022-01");
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out));
+    assert!(
+        text(&out).contains("run 20220205T061500Z-2022-01-abcd")
+            && text(&out).contains(&format!("pid {}", std::process::id())),
+        "{}",
+        text(&out)
+    );
+    assert!(!c.current().exists());
+}
+
+#[test]
+fn a_stale_lock_from_a_dead_process_is_taken_over() {
+    let c = Council::new(&repo().join("sql"));
+    write_lock(&c, 4_194_305); // past pid_max: not running
+    let out = c.run("2022-01");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("taking over a stale lock"), "{}", text(&out));
+    assert!(!c.path().join("var/mart/.scrutiny.lock").exists(), "the lock is released");
+}
+
+#[test]
+fn a_run_that_died_after_landing_resumes_to_the_same_mart() {
+    let c = Council::new(&repo().join("sql"));
+    assert!(c.run("2022-01").status.success());
+    let expected = mart_content(&c.current());
+
+    let d = Council::new(&repo().join("sql"));
+    // The run lands its data, then dies before computing.
+    let out = scrutiny(&["extract", "--config", "scrutiny.yaml", "--period", "2022-01"], d.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let run_id =
+        Path::new(String::from_utf8(out.stdout).unwrap().trim()).file_name().unwrap().to_string_lossy().to_string();
+    assert!(!d.current().exists());
+    // Remove the source: a resumed run must not extract again.
+    std::fs::rename(d.path().join("ssd"), d.path().join("ssd-gone")).unwrap();
+    std::fs::create_dir_all(d.path().join("ssd")).unwrap();
+    std::fs::copy(d.path().join("ssd-gone/team_org_units.csv"), d.path().join("ssd/team_org_units.csv")).unwrap();
+    let out = scrutiny(&["run", "--config", "scrutiny.yaml", "--resume", &run_id], d.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("resuming from the landing"), "{}", text(&out));
+    assert_eq!(mart_content(&d.current()), expected);
+    let runs = strings(&read(&d.current().join("runs.parquet")), "run_id");
+    assert_eq!(runs, vec![run_id.clone()], "the resumed run publishes under its own run id");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join(format!("var/landing/.runs/{run_id}.json"))).unwrap())
+            .unwrap();
+    for stage in ["extract", "compute", "publish", "notify"] {
+        assert!(record["stages"][stage].is_string(), "{stage} not recorded: {record}");
+    }
+}
+
+#[test]
+fn metrics_and_lineage_after_a_run_and_retention_keeps_current() {
+    let c = Council::new(&repo().join("sql"));
+    let cfg = c.path().join("scrutiny.yaml");
+    let yaml = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("  mart: ./var/mart\n", "  mart: ./var/mart\n  keep_versions: 2\n")
+        + "monitoring:\n  prometheus_textfile: ./scrutiny.prom\n  openlineage_file: ./lineage.jsonl\n";
+    std::fs::write(&cfg, yaml).unwrap();
+    for _ in 0..3 {
+        let out = c.run("2022-01");
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let prom = std::fs::read_to_string(c.path().join("scrutiny.prom")).unwrap();
+    for want in [
+        "scrutiny_last_success_timestamp_seconds ",
+        "scrutiny_last_completion_timestamp_seconds ",
+        "scrutiny_stage_duration_seconds{stage=\"compute\"} ",
+        "scrutiny_rows_extracted{table=\"ssd_person\"} ",
+        "scrutiny_measures_computed 25\n",
+        "scrutiny_data_quality_rows{table=\"ssd_cin_episodes\",rule=\"exact_duplicate_dropped\"} ",
+    ] {
+        assert!(prom.contains(want), "{want} missing from:\n{prom}");
+    }
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(c.path().join("lineage.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 6);
+    assert_eq!(events[0]["eventType"], "START");
+    assert_eq!(events[1]["eventType"], "COMPLETE");
+    assert!(
+        events[1]["inputs"].as_array().unwrap().iter().any(|i| i["name"] == "ssd_cin_episodes"
+            && i["inputFacets"]["inputStatistics"]["rowCount"].as_u64().unwrap() > 0)
+    );
+    assert_eq!(events[1]["outputs"][0]["name"], "metric_values");
+
+    let versions: Vec<String> = std::fs::read_dir(c.path().join("var/mart/versions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    let current = std::fs::read_link(c.current()).unwrap().file_name().unwrap().to_string_lossy().to_string();
+    assert!(versions.contains(&current));
+
+    // A failed run: the completion time moves, the success time does not.
+    let success = prom.lines().find(|l| l.starts_with("scrutiny_last_success_timestamp_seconds ")).unwrap().to_string();
+    std::fs::remove_file(c.path().join("ssd/ssd_person.csv")).unwrap();
+    assert_eq!(c.run("2022-01").status.code(), Some(65));
+    let prom = std::fs::read_to_string(c.path().join("scrutiny.prom")).unwrap();
+    assert!(prom.contains(&success) && prom.contains("scrutiny_last_run_success 0\n"), "{prom}");
+    let last: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(c.path().join("lineage.jsonl")).unwrap().lines().last().unwrap())
+            .unwrap();
+    assert_eq!(last["eventType"], "FAIL");
+}
+
+#[test]
+fn old_landings_are_removed_after_a_publish_never_this_run_s() {
+    let c = Council::new(&repo().join("sql"));
+    let old = c.path().join("var/landing/20200105T061500Z-2019-12-0001");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(old.join("manifest.json"), "{}").unwrap();
+    let recent = c.path().join(format!("var/landing/{}-2021-12-0002", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+    std::fs::create_dir_all(&recent).unwrap();
+    assert!(c.run("2022-01").status.success());
+    assert!(!old.exists(), "a landing past the retention period is removed");
+    assert!(recent.exists());
+    assert_eq!(
+        std::fs::read_dir(c.path().join("var/landing"))
+            .unwrap()
+            .filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'))
+            .count(),
+        2
+    );
+}
+
+/// The landing of a run (the one directory with a manifest) under a landing root.
+fn landing_dir(root: &Path) -> PathBuf {
+    std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("manifest.json").is_file())
+        .expect("a landing")
 }

@@ -51,7 +51,7 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
     );
     std::fs::write(&config, yaml).map_err(fail)?;
     println!("Running {} with {} ...", period.label(), config.display());
-    let outcome = pipeline::run(&config, Some(period), false).await?;
+    let outcome = pipeline::run(&config, pipeline::RunOptions { period: Some(period), ..Default::default() }).await?;
 
     println!();
     println!("Children's services scrutiny: {}", period.label());

@@ -17,8 +17,10 @@ Exit codes:
   65  a data check failed (a table, column or value of the source is missing or malformed)
   69  the source is unavailable
   70  internal error (a bug: please report it)
-  75  temporary failure: the email could not be sent (the mart was published), or the run
-      was stopped by SIGTERM or Ctrl-C (nothing was published)
+  73  the storage directory cannot be written (the lock could not be created)
+  75  temporary failure: the email could not be sent (the mart was published), another run
+      holds the lock (named in the message), or the run was stopped by SIGTERM or Ctrl-C
+      (nothing was published)
   78  bad configuration (settings, reference files or SQL definitions)";
 
 #[derive(Parser)]
@@ -50,6 +52,9 @@ enum Command {
         /// Recompute snapshot measures (care leavers) for a period already published.
         #[arg(long)]
         recompute_snapshots: bool,
+        /// Resume a run that died after landing (its run id), without extracting again.
+        #[arg(long)]
+        resume: Option<String>,
     },
     /// Extract and land the source tables only (no compute, publish or email); prints the
     /// landing. `scrutiny compute --landing RUN_ID` picks it up.
@@ -152,8 +157,9 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let result = match cli.command {
-        Command::Run { config, period, recompute_snapshots } => {
-            interruptible(async { pipeline::run(&config, period, recompute_snapshots).await.map(|_| ()) }).await
+        Command::Run { config, period, recompute_snapshots, resume } => {
+            let opts = pipeline::RunOptions { period, recompute_snapshots, resume };
+            interruptible(async { pipeline::run(&config, opts).await.map(|_| ()) }).await
         }
         Command::Extract { config, period } => interruptible(pipeline::extract_only(&config, period)).await,
         Command::Synth { out, seed, period, scale } => synth(out, seed, period, scale),

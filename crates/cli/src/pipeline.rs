@@ -1,6 +1,8 @@
 //! The monthly run: extract -> land -> compute -> publish -> notify.
 
 use chrono::Utc;
+use scrutiny_core::lock::{LockError, RunLock};
+use scrutiny_core::run::RunRecord;
 use scrutiny_core::settings::SourceSettings;
 use scrutiny_core::{Period, Settings, WorkingDayCalendar, exit, new_run_id};
 use scrutiny_extract::{ExtractError, FileSource, Landing};
@@ -117,23 +119,77 @@ pub fn metrics_failure(e: MetricsError) -> Failure {
     Failure::new("compute", code, e.to_string())
 }
 
-/// Runs the whole pipeline for `period` with the settings in `config`.
-pub async fn run(config: &Path, period: Option<Period>, recompute_snapshots: bool) -> Result<Outcome, Failure> {
+/// How a run is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Default: the last complete month in Europe/London (or the resumed run's period).
+    pub period: Option<Period>,
+    pub recompute_snapshots: bool,
+    /// Resume a run that died after landing, without extracting again.
+    pub resume: Option<String>,
+}
+
+/// Runs the whole pipeline with the settings in `config`.
+pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
-    let period = period.unwrap_or_else(default_period);
     let started_at = Utc::now();
-    let run_id = new_run_id(started_at, period);
-    tracing::info!(%run_id, %period, "run started");
-    let result = run_stages(&settings, period, &run_id, started_at, recompute_snapshots).await;
+    let (run_id, period, mut record) = match &opts.resume {
+        Some(id) => {
+            let landing = Landing::open(&settings.storage.landing, id).map_err(|e| {
+                Failure::new("resume", exit::CONFIG, format!("run {id} has no complete landing to resume from: {e}"))
+            })?;
+            let period: Period = landing.manifest.period.parse().map_err(|e| config_failure("resume", e))?;
+            if opts.period.is_some_and(|p| p != period) {
+                return Err(config_failure(
+                    "resume",
+                    format!("run {id} is for {period}, not {}", opts.period.expect("checked")),
+                ));
+            }
+            let record = RunRecord::load(&settings.storage.landing, id).unwrap_or_else(|| RunRecord {
+                run_id: id.clone(),
+                period: period.to_string(),
+                started_at: Some(landing.manifest.started_at),
+                stages: [("extract".to_string(), landing.manifest.landed_at)].into(),
+            });
+            (id.clone(), period, record)
+        }
+        None => {
+            let period = opts.period.unwrap_or_else(default_period);
+            let id = new_run_id(started_at, period);
+            let record = RunRecord {
+                run_id: id.clone(),
+                period: period.to_string(),
+                started_at: Some(started_at),
+                ..Default::default()
+            };
+            (id, period, record)
+        }
+    };
+    // One run at a time: a second one (a CronJob started twice) is refused, naming the holder.
+    let _lock = RunLock::acquire(&settings.storage.mart, &run_id).map_err(|e| match e {
+        LockError::Held { .. } => Failure::new("lock", exit::TEMPFAIL, e.to_string()),
+        LockError::Io { .. } => Failure::new("lock", exit::CANTCREAT, e.to_string()),
+    })?;
+    tracing::info!(%run_id, %period, resumed = opts.resume.is_some(), "run started");
+    let mut report = scrutiny_notify::observe::RunReport {
+        run_id: run_id.clone(),
+        period: period.to_string(),
+        started_at,
+        ..Default::default()
+    };
+    monitor_start(&settings, &report).await;
+    let result =
+        run_stages(&settings, period, &run_id, started_at, opts.recompute_snapshots, &mut record, &mut report).await;
+    report.finished_at = Utc::now();
+    report.succeeded = result.is_ok();
+    monitor_end(&settings, &report, result.as_ref().err()).await;
     if let Err(f) = &result {
         tracing::error!(stage = f.stage, code = f.code, "run failed");
         if let Some(email) = &settings.email {
             match scrutiny_notify::failure_message(email, period, &run_id, f.stage, &f.message) {
                 Ok(msg) => match scrutiny_notify::deliver(email, &msg, &format!("{run_id}-failure")).await {
                     Ok(to) => tracing::info!(delivered = %to, "failure alert sent"),
-                    Err(e) => {
-                        tracing::error!(error = %e, "the failure alert could not be sent")
-                    }
+                    Err(e) => tracing::error!(error = %e, "the failure alert could not be sent"),
                 },
                 Err(e) => tracing::error!(error = %e, "the failure alert could not be built"),
             }
@@ -142,27 +198,150 @@ pub async fn run(config: &Path, period: Option<Period>, recompute_snapshots: boo
     result
 }
 
+fn source_name(settings: &Settings) -> String {
+    match &settings.source {
+        SourceSettings::Files { path } => format!("file://{}", path.display()),
+        SourceSettings::SqlServer(q) => format!("sqlserver://{}", q.describe()),
+    }
+}
+
+/// The START lineage event.
+async fn monitor_start(settings: &Settings, report: &scrutiny_notify::observe::RunReport) {
+    use scrutiny_notify::observe;
+    let m = &settings.monitoring;
+    let event = observe::lineage_event(
+        "START",
+        &m.openlineage_namespace,
+        report,
+        &source_name(settings),
+        &format!("file://{}", settings.storage.mart.display()),
+        None,
+    );
+    send_event(m, &event).await;
+}
+
+async fn send_event(m: &scrutiny_core::settings::MonitoringSettings, event: &serde_json::Value) {
+    use scrutiny_notify::observe;
+    if let Some(f) = &m.openlineage_file {
+        if let Err(e) = observe::append_event(f, event) {
+            tracing::warn!(file = %f.display(), error = %e, "the lineage event could not be written");
+        }
+    }
+    if let Some(url) = &m.openlineage_url {
+        match observe::http("POST", url, "application/json", &event.to_string()).await {
+            Ok(200..=299) => {}
+            Ok(code) => tracing::warn!(%url, code, "the lineage endpoint refused the event"),
+            Err(e) => tracing::warn!(%url, error = %e, "the lineage event could not be sent"),
+        }
+    }
+}
+
+/// Metrics and the COMPLETE or FAIL lineage event. Monitoring never fails a run.
+async fn monitor_end(settings: &Settings, report: &scrutiny_notify::observe::RunReport, failure: Option<&Failure>) {
+    use scrutiny_notify::observe;
+    let m = &settings.monitoring;
+    let previous = m.prometheus_textfile.as_deref().and_then(observe::previous_success);
+    let text = observe::prometheus_text(report, previous);
+    if let Some(f) = &m.prometheus_textfile {
+        match observe::write_textfile(f, &text) {
+            Ok(()) => tracing::info!(file = %f.display(), "metrics written"),
+            Err(e) => tracing::warn!(file = %f.display(), error = %e, "the metrics file could not be written"),
+        }
+    }
+    if let Some(url) = &m.pushgateway_url {
+        if let Err(e) = observe::push(url, &text).await {
+            tracing::warn!(%url, error = %e, "the metrics could not be pushed");
+        }
+    }
+    let kind = if failure.is_some() { "FAIL" } else { "COMPLETE" };
+    let error = failure.map(|f| format!("{} failed: {}", f.stage, f.message));
+    let event = observe::lineage_event(
+        kind,
+        &m.openlineage_namespace,
+        report,
+        &source_name(settings),
+        &format!("file://{}", settings.storage.mart.display()),
+        error.as_deref(),
+    );
+    send_event(m, &event).await;
+}
+
+/// Removes landings older than the retention period, never the one this run used.
+fn prune_landings(root: &Path, retention_days: u32, keep: &str) -> Vec<String> {
+    let cutoff = Utc::now() - chrono::Duration::days(i64::from(retention_days));
+    let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
+    let mut removed = Vec::new();
+    for e in entries.filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name == keep || name.starts_with('.') {
+            continue;
+        }
+        let started = chrono::NaiveDateTime::parse_from_str(name.get(..16).unwrap_or(""), "%Y%m%dT%H%M%SZ")
+            .ok()
+            .map(|t| t.and_utc());
+        if started.is_some_and(|t| t < cutoff) && std::fs::remove_dir_all(e.path()).is_ok() {
+            let _ = std::fs::remove_file(RunRecord::path(root, &name));
+            removed.push(name);
+        }
+    }
+    removed
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn run_stages(
     settings: &Settings,
     period: Period,
     run_id: &str,
     started_at: chrono::DateTime<Utc>,
     recompute_snapshots: bool,
+    record: &mut RunRecord,
+    report: &mut scrutiny_notify::observe::RunReport,
 ) -> Result<Outcome, Failure> {
     let clock = Instant::now();
     let progress = Progress::new();
     let Prepared { project, mut inputs } = prepare(settings, period, run_id)?;
+    let root = &settings.storage.landing;
+    let mark = |record: &mut RunRecord, stage: &str| {
+        if let Err(e) = record.complete(root, stage) {
+            tracing::warn!(stage, error = %e, "the run record could not be written");
+        }
+    };
 
     progress.stage("extract");
     let t = Instant::now();
-    let landing = extract(settings, period, run_id, started_at, &progress).await?;
+    let landing = if record.done("extract") {
+        let l = Landing::open(root, run_id).map_err(|e| Failure::new("resume", exit::CONFIG, e.to_string()))?;
+        tracing::info!(landing = %l.dir.display(), "resuming from the landing");
+        l
+    } else {
+        let l = extract(settings, period, run_id, started_at, &progress).await?;
+        mark(record, "extract");
+        l
+    };
     let rows_read: u64 = landing.manifest.tables.values().map(|t| t.rows).sum();
+    report.stage_seconds.push(("extract".into(), t.elapsed().as_secs_f64()));
+    report.rows_extracted = landing.manifest.tables.iter().map(|(n, t)| (n.clone(), t.rows)).collect();
     tracing::info!(landing = %landing.dir.display(), tables = landing.manifest.tables.len(), rows = rows_read, ms = t.elapsed().as_millis() as u64, "landed");
 
     progress.stage("compute");
     let t = Instant::now();
     inputs.tables = landing.manifest.tables.keys().map(|name| (name.clone(), landing.table_path(name))).collect();
-    let computed = scrutiny_metrics::compute(&project, &inputs).await.map_err(metrics_failure)?;
+    let mut computed = scrutiny_metrics::compute(&project, &inputs).await.map_err(metrics_failure)?;
+    // Times of day are dropped while landing; the landing's manifest counts them.
+    for (name, t) in &landing.manifest.tables {
+        computed.quality.push(scrutiny_metrics::QualityRow {
+            table_name: name.clone(),
+            rule: "time_of_day_dropped".into(),
+            rows_seen: t.rows as i64,
+            rows_affected: t.rows_with_times as i64,
+        });
+    }
+    computed.quality.sort_by(|a, b| (&a.table_name, &a.rule).cmp(&(&b.table_name, &b.rule)));
+    mark(record, "compute");
+    report.stage_seconds.push(("compute".into(), t.elapsed().as_secs_f64()));
+    report.measures_computed = computed.measures.len();
+    report.data_quality =
+        computed.quality.iter().map(|q| (q.table_name.clone(), q.rule.clone(), q.rows_affected)).collect();
     tracing::info!(
         measures = computed.measures.len(),
         rows = computed.values.len(),
@@ -171,6 +350,7 @@ async fn run_stages(
     );
 
     progress.stage("publish");
+    let t = Instant::now();
     let facts = RunFacts {
         run_id: run_id.to_string(),
         period,
@@ -189,16 +369,22 @@ async fn run_stages(
         )
     })
     .map_err(|e| Failure::new("publish", exit::SOFTWARE, e.to_string()))?;
+    mark(record, "publish");
+    report.stage_seconds.push(("publish".into(), t.elapsed().as_secs_f64()));
+    report.mart_tables = vec![("metric_values".into(), published.values.len() as u64)];
+    tracing::info!(version = %published.version_dir.display(), "published");
     match scrutiny_mart::prune_versions(&settings.storage.mart, settings.storage.keep_versions) {
-        Ok(removed) if !removed.is_empty() => {
-            tracing::info!(removed = removed.len(), "old mart versions removed")
-        }
+        Ok(removed) if !removed.is_empty() => tracing::info!(removed = removed.len(), "old mart versions removed"),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "old mart versions could not be removed"),
     }
-    tracing::info!(version = %published.version_dir.display(), "published");
+    let removed = prune_landings(root, settings.storage.retention_days, run_id);
+    if !removed.is_empty() {
+        tracing::info!(removed = removed.len(), "landings past the retention period removed");
+    }
 
     progress.stage("notify");
+    let t = Instant::now();
     let mut email = None;
     if let Some(e) = &settings.email {
         let summary = scrutiny_notify::RunSummary {
@@ -217,6 +403,8 @@ async fn run_stages(
         tracing::info!(delivered = %to, "summary sent");
         email = Some(to);
     }
+    mark(record, "notify");
+    report.stage_seconds.push(("notify".into(), t.elapsed().as_secs_f64()));
     progress.finish();
     tracing::info!(ms = clock.elapsed().as_millis() as u64, "run complete");
     Ok(Outcome { landing, computed, published, email })
@@ -262,6 +450,16 @@ pub async fn extract_only(config: &Path, period: Option<Period>) -> Result<(), F
     progress.stage("extract");
     let t = Instant::now();
     let landing = extract(&settings, period, &run_id, started_at, &progress).await?;
+    // `scrutiny run --resume RUN_ID` picks the landing up from here.
+    let mut record = RunRecord {
+        run_id: run_id.clone(),
+        period: period.to_string(),
+        started_at: Some(started_at),
+        ..Default::default()
+    };
+    if let Err(e) = record.complete(&settings.storage.landing, "extract") {
+        tracing::warn!(error = %e, "the run record could not be written");
+    }
     progress.finish();
     let rows: u64 = landing.manifest.tables.values().map(|t| t.rows).sum();
     tracing::info!(landing = %landing.dir.display(), rows, ms = t.elapsed().as_millis() as u64, "landed");

@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod fs;
+pub mod lock;
 pub mod period;
 pub mod run;
 pub mod settings;
@@ -25,6 +26,8 @@ pub mod exit {
     pub const UNAVAILABLE: u8 = 69;
     /// An internal error (a bug): please report it.
     pub const SOFTWARE: u8 = 70;
+    /// The storage directory cannot be written.
+    pub const CANTCREAT: u8 = 73;
     /// A temporary failure (mail, lock): try again later.
     pub const TEMPFAIL: u8 = 75;
     /// Bad configuration: the settings or the SQL definitions.

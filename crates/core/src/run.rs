@@ -77,3 +77,38 @@ mod tests {
         assert!(a < b);
     }
 }
+
+/// What a run has done, stage by stage: written beside the landings (the landing itself is
+/// immutable) so that a run that died can be resumed without extracting again.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub period: String,
+    pub started_at: Option<DateTime<Utc>>,
+    /// Stage name -> when it completed.
+    pub stages: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl RunRecord {
+    pub fn path(landing_root: &std::path::Path, run_id: &str) -> std::path::PathBuf {
+        landing_root.join(".runs").join(format!("{run_id}.json"))
+    }
+
+    pub fn load(landing_root: &std::path::Path, run_id: &str) -> Option<Self> {
+        let text = std::fs::read_to_string(Self::path(landing_root, run_id)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Records a completed stage.
+    pub fn complete(&mut self, landing_root: &std::path::Path, stage: &str) -> std::io::Result<()> {
+        self.stages.insert(stage.to_string(), Utc::now());
+        let path = Self::path(landing_root, &self.run_id);
+        crate::fs::create_private_dir(path.parent().expect("has a parent"))?;
+        crate::fs::write_private(&path, serde_json::to_string_pretty(self).expect("serialises").as_bytes())
+    }
+
+    pub fn done(&self, stage: &str) -> bool {
+        self.stages.contains_key(stage)
+    }
+}

@@ -194,6 +194,12 @@ struct StorageFile {
     mart: PathBuf,
     #[serde(default = "default_keep_versions")]
     keep_versions: usize,
+    #[serde(default = "default_retention_days")]
+    retention_days: u32,
+}
+
+fn default_retention_days() -> u32 {
+    400
 }
 
 fn default_keep_versions() -> usize {
@@ -250,6 +256,7 @@ pub struct Settings {
     pub reference: ReferenceSettings,
     pub measures: MeasureSettings,
     pub email: Option<EmailSettings>,
+    pub monitoring: MonitoringSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -266,6 +273,28 @@ pub struct StorageSettings {
     pub mart: PathBuf,
     /// Published mart versions kept besides `current`.
     pub keep_versions: usize,
+    /// Landings older than this are removed after a successful publish.
+    pub retention_days: u32,
+}
+
+/// Where the operator's tools hear about runs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringSettings {
+    /// A node-exporter textfile (`.prom`) written after every run.
+    pub prometheus_textfile: Option<PathBuf>,
+    /// A Pushgateway base URL (`http://pushgateway:9091`).
+    pub pushgateway_url: Option<String>,
+    /// OpenLineage events appended as JSON lines to this file.
+    pub openlineage_file: Option<PathBuf>,
+    /// OpenLineage events posted to this endpoint (`http://marquez:5000/api/v1/lineage`).
+    pub openlineage_url: Option<String>,
+    #[serde(default = "default_namespace")]
+    pub openlineage_namespace: String,
+}
+
+fn default_namespace() -> String {
+    "scrutiny".into()
 }
 
 #[derive(Debug, Clone)]
@@ -521,7 +550,7 @@ impl Settings {
                 }],
             });
         };
-        const SECTIONS: [&str; 5] = ["source", "storage", "reference", "measures", "notify"];
+        const SECTIONS: [&str; 6] = ["source", "storage", "reference", "measures", "notify", "monitoring"];
         for key in top.keys() {
             let k = key.as_str().unwrap_or("?");
             if !SECTIONS.contains(&k) {
@@ -550,6 +579,20 @@ impl Settings {
             Some(MeasuresFile::default())
         };
         let notify = l.section::<NotifyFile>(&root, "notify");
+        let monitoring = if root.get("monitoring").is_some() {
+            l.section::<MonitoringSettings>(&root, "monitoring").map(|mut m| {
+                m.prometheus_textfile = m.prometheus_textfile.map(|p| l.path(p));
+                m.openlineage_file = m.openlineage_file.map(|p| l.path(p));
+                for (key, url) in [("pushgateway_url", &m.pushgateway_url), ("openlineage_url", &m.openlineage_url)] {
+                    if url.as_ref().is_some_and(|u| !u.starts_with("http://")) {
+                        l.problem(&["monitoring", key], "an http:// URL (the endpoint inside the cluster)");
+                    }
+                }
+                m
+            })
+        } else {
+            Some(MonitoringSettings { openlineage_namespace: default_namespace(), ..Default::default() })
+        };
 
         let sql_dir_for_queries = root
             .get("measures")
@@ -634,7 +677,7 @@ impl Settings {
             if landing == mart {
                 l.problem(&["storage", "mart"], "the mart and the landing must be different directories");
             }
-            StorageSettings { landing, mart, keep_versions: s.keep_versions }
+            StorageSettings { landing, mart, keep_versions: s.keep_versions, retention_days: s.retention_days }
         });
 
         let reference = reference.map(|r| {
@@ -713,9 +756,11 @@ impl Settings {
             Some(EmailSettings { from: e.from, to: e.to, failure_to, transport, power_bi_url: e.power_bi_url })
         });
 
-        match (source, storage, reference, measures) {
-            (Some(source), Some(storage), Some(reference), Some(measures)) if l.problems.is_empty() => {
-                Ok(Settings { file: file.to_path_buf(), source, storage, reference, measures, email })
+        match (source, storage, reference, measures, monitoring) {
+            (Some(source), Some(storage), Some(reference), Some(measures), Some(monitoring))
+                if l.problems.is_empty() =>
+            {
+                Ok(Settings { file: file.to_path_buf(), source, storage, reference, measures, email, monitoring })
             }
             _ => Err(ConfigError { problems: l.problems }),
         }

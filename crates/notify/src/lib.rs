@@ -4,6 +4,8 @@
 //! Only aggregate figures reach an email: measure values, counts of rows and data-quality
 //! counts. No person-level field is ever passed to a template.
 
+pub mod observe;
+
 use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};

@@ -1,0 +1,55 @@
+//! The null client of `bench/extract.sh`: runs each extract query through tiberius and only
+//! counts the rows, to show the limit the TDS stream itself sets.
+//!
+//! `drain HOST PORT DATABASE USER PASSWORD_FILE SQL_DIR`
+
+use futures::TryStreamExt;
+use scrutiny_extract::contract::TABLES;
+use tiberius::{AuthMethod, Client, Config, EncryptionLevel, QueryItem};
+use tokio_util::compat::TokioAsyncWriteCompatExt;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let a: Vec<String> = std::env::args().collect();
+    let (host, port, database, user) = (&a[1], a[2].parse::<u16>()?, &a[3], &a[4]);
+    let password = std::fs::read_to_string(&a[5])?;
+    let sql_dir = std::path::Path::new(&a[6]);
+    let started = std::time::Instant::now();
+    let mut total = 0u64;
+    for t in TABLES {
+        let mut c = Config::new();
+        c.host(host);
+        c.port(port);
+        c.database(database);
+        c.authentication(AuthMethod::sql_server(user, password.trim()));
+        c.encryption(EncryptionLevel::NotSupported);
+        let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+        tcp.set_nodelay(true)?;
+        let mut client = Client::connect(c, tcp.compat_write()).await?;
+        let text = std::fs::read_to_string(sql_dir.join(format!("extract/ssd/{}.sql", t.name)))?;
+        let sql = text
+            .replace("{{ table }}", &format!("[ssd_development].[{}]", t.name))
+            .split("{{ col('")
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part.to_string()
+                } else {
+                    let (c, rest) = part.split_once("') }}").unwrap_or((part, ""));
+                    format!("[{c}]{rest}")
+                }
+            })
+            .collect::<String>();
+        let mut stream = client.simple_query(sql).await?;
+        let mut rows = 0u64;
+        while let Some(item) = stream.try_next().await? {
+            if let QueryItem::Row(_) = item {
+                rows += 1;
+            }
+        }
+        total += rows;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!("drain: {total} rows in {secs:.1} s = {:.0} rows/s", total as f64 / secs);
+    Ok(())
+}

@@ -1,0 +1,255 @@
+//! Telling the operator's tools: Prometheus metrics the batch-job way (node-exporter textfile
+//! and/or a Pushgateway) and OpenLineage run events (a file of JSON lines and/or an HTTP
+//! endpoint). Counts only: nothing person-level.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use std::path::Path;
+
+/// What a run did, for the metrics and the lineage events.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    pub run_id: String,
+    pub period: String,
+    pub succeeded: bool,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// Stage -> seconds.
+    pub stage_seconds: Vec<(String, f64)>,
+    /// Source table -> rows extracted.
+    pub rows_extracted: Vec<(String, u64)>,
+    pub measures_computed: usize,
+    /// (table, rule, rows affected).
+    pub data_quality: Vec<(String, String, i64)>,
+    /// Mart tables written, with their rows.
+    pub mart_tables: Vec<(String, u64)>,
+}
+
+fn esc(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// The metrics in the Prometheus text format. `previous_success` keeps the last success time
+/// of an earlier run when this one failed.
+pub fn prometheus_text(r: &RunReport, previous_success: Option<f64>) -> String {
+    let mut out = String::new();
+    let mut metric = |name: &str, help: &str, kind: &str, rows: Vec<(String, f64)>| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (labels, v) in rows {
+            out.push_str(&format!("{name}{labels} {v}\n"));
+        }
+    };
+    let finished = r.finished_at.timestamp() as f64;
+    let last_success = if r.succeeded { Some(finished) } else { previous_success };
+    if let Some(t) = last_success {
+        metric(
+            "scrutiny_last_success_timestamp_seconds",
+            "When a run last published the mart.",
+            "gauge",
+            vec![(String::new(), t)],
+        );
+    }
+    metric(
+        "scrutiny_last_completion_timestamp_seconds",
+        "When a run last ended, successfully or not.",
+        "gauge",
+        vec![(String::new(), finished)],
+    );
+    metric(
+        "scrutiny_last_run_success",
+        "1 if the last run published the mart, else 0.",
+        "gauge",
+        vec![(String::new(), f64::from(u8::from(r.succeeded)))],
+    );
+    metric(
+        "scrutiny_stage_duration_seconds",
+        "Wall time of each stage of the last run.",
+        "gauge",
+        r.stage_seconds.iter().map(|(s, v)| (format!("{{stage=\"{}\"}}", esc(s)), *v)).collect(),
+    );
+    metric(
+        "scrutiny_rows_extracted",
+        "Rows extracted per source table by the last run.",
+        "gauge",
+        r.rows_extracted.iter().map(|(t, v)| (format!("{{table=\"{}\"}}", esc(t)), *v as f64)).collect(),
+    );
+    metric(
+        "scrutiny_measures_computed",
+        "Measures computed by the last run.",
+        "gauge",
+        vec![(String::new(), r.measures_computed as f64)],
+    );
+    metric(
+        "scrutiny_data_quality_rows",
+        "Rows dropped or repaired per table and data-quality rule in the last run.",
+        "gauge",
+        r.data_quality
+            .iter()
+            .map(|(t, rule, v)| (format!("{{table=\"{}\",rule=\"{}\"}}", esc(t), esc(rule)), *v as f64))
+            .collect(),
+    );
+    out
+}
+
+/// The last success time recorded in an existing textfile.
+pub fn previous_success(textfile: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(textfile).ok()?;
+    text.lines()
+        .find(|l| l.starts_with("scrutiny_last_success_timestamp_seconds "))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Writes the textfile atomically, as node-exporter's textfile collector expects.
+pub fn write_textfile(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("prom.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// A plain HTTP/1.1 request (Pushgateway and OpenLineage endpoints inside the cluster).
+pub async fn http(method: &str, url: &str, content_type: &str, body: &str) -> Result<u16, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url}: only http:// endpoints are supported"))?;
+    let (hostport, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+    let addr = if hostport.contains(':') { hostport.to_string() } else { format!("{hostport}:80") };
+    let mut s = tokio::time::timeout(std::time::Duration::from_secs(10), tokio::net::TcpStream::connect(&addr))
+        .await
+        .map_err(|_| format!("{addr}: timed out"))?
+        .map_err(|e| format!("{addr}: {e}"))?;
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+    let mut resp = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut resp)).await;
+    let head = String::from_utf8_lossy(&resp);
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("{url}: no HTTP status in the reply"))
+}
+
+/// Pushes the metrics to a Pushgateway as job `scrutiny`.
+pub async fn push(gateway: &str, text: &str) -> Result<(), String> {
+    let url = format!("{}/metrics/job/scrutiny", gateway.trim_end_matches('/'));
+    match http("PUT", &url, "text/plain; version=0.0.4", text).await? {
+        200..=299 => Ok(()),
+        code => Err(format!("{url}: HTTP {code}")),
+    }
+}
+
+/// An OpenLineage run event: START, COMPLETE or FAIL.
+pub fn lineage_event(
+    event_type: &str,
+    namespace: &str,
+    r: &RunReport,
+    source: &str,
+    mart: &str,
+    error: Option<&str>,
+) -> serde_json::Value {
+    let dataset = |ns: &str, name: &str, rows: Option<u64>| {
+        let mut d = json!({ "namespace": ns, "name": name });
+        if let Some(rows) = rows {
+            d["outputFacets"] = json!({ "outputStatistics": { "_producer": "https://github.com/scrutiny", "_schemaURL": "https://openlineage.io/spec/facets/1-0-2/OutputStatisticsOutputDatasetFacet.json", "rowCount": rows } });
+        }
+        d
+    };
+    let inputs: Vec<_> = r
+        .rows_extracted
+        .iter()
+        .map(|(t, n)| {
+            let mut d = dataset(source, t, None);
+            d["inputFacets"] = json!({ "inputStatistics": { "_producer": "https://github.com/scrutiny", "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/InputStatisticsInputDatasetFacet.json", "rowCount": n } });
+            d
+        })
+        .collect();
+    let outputs: Vec<_> = r.mart_tables.iter().map(|(t, n)| dataset(mart, t, Some(*n))).collect();
+    let mut run_facets = json!({ "nominalTime": { "_producer": "https://github.com/scrutiny", "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/NominalTimeRunFacet.json", "nominalStartTime": format!("{}-01T00:00:00Z", r.period) } });
+    if let Some(e) = error {
+        run_facets["errorMessage"] = json!({ "_producer": "https://github.com/scrutiny", "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/ErrorMessageRunFacet.json", "message": e, "programmingLanguage": "Rust" });
+    }
+    json!({
+        "eventType": event_type,
+        "eventTime": (if event_type == "START" { r.started_at } else { r.finished_at }).to_rfc3339(),
+        "producer": format!("https://github.com/scrutiny/{}", env!("CARGO_PKG_VERSION")),
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": { "runId": run_uuid(&r.run_id), "facets": run_facets },
+        "job": { "namespace": namespace, "name": "scrutiny.monthly_report" },
+        "inputs": if event_type == "START" { json!([]) } else { json!(inputs) },
+        "outputs": if event_type == "START" { json!([]) } else { json!(outputs) },
+    })
+}
+
+/// OpenLineage wants a UUID per run: derived from the run id, so START and COMPLETE agree.
+fn run_uuid(run_id: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    run_id.hash(&mut a);
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    (run_id, 1).hash(&mut b);
+    let (x, y) = (a.finish(), b.finish());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        x >> 32,
+        (x >> 16) & 0xffff,
+        x & 0xfff,
+        (y >> 48) & 0xfff,
+        y & 0xffff_ffff_ffff
+    )
+}
+
+/// Appends an event to a JSON-lines file.
+pub fn append_event(path: &Path, event: &serde_json::Value) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    writeln!(f, "{event}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(ok: bool) -> RunReport {
+        RunReport {
+            run_id: "r1".into(),
+            period: "2022-01".into(),
+            succeeded: ok,
+            started_at: "2022-02-05T06:00:00Z".parse().unwrap(),
+            finished_at: "2022-02-05T06:01:00Z".parse().unwrap(),
+            stage_seconds: vec![("extract".into(), 1.5)],
+            rows_extracted: vec![("ssd_person".into(), 10)],
+            measures_computed: 25,
+            data_quality: vec![("ssd_person".into(), "exact_duplicate_dropped".into(), 2)],
+            mart_tables: vec![("metric_values".into(), 100)],
+        }
+    }
+
+    #[test]
+    fn metrics_in_the_textfile_format() {
+        let t = prometheus_text(&report(true), None);
+        assert!(t.contains("scrutiny_last_success_timestamp_seconds 1644040860\n"), "{t}");
+        assert!(t.contains("scrutiny_stage_duration_seconds{stage=\"extract\"} 1.5\n"));
+        assert!(t.contains("scrutiny_rows_extracted{table=\"ssd_person\"} 10\n"));
+        assert!(t.contains("scrutiny_data_quality_rows{table=\"ssd_person\",rule=\"exact_duplicate_dropped\"} 2\n"));
+        let failed = prometheus_text(&report(false), Some(1.0e9));
+        assert!(
+            failed.contains("scrutiny_last_success_timestamp_seconds 1000000000\n")
+                && failed.contains("scrutiny_last_run_success 0\n")
+        );
+    }
+
+    #[test]
+    fn lineage_events_name_inputs_and_outputs() {
+        let e = lineage_event("COMPLETE", "scrutiny", &report(true), "sqlserver://db:1433/ssd", "file:///mart", None);
+        assert_eq!(e["eventType"], "COMPLETE");
+        assert_eq!(e["inputs"][0]["name"], "ssd_person");
+        assert_eq!(e["inputs"][0]["inputFacets"]["inputStatistics"]["rowCount"], 10);
+        assert_eq!(e["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"], 100);
+        let s = lineage_event("START", "scrutiny", &report(true), "x", "y", None);
+        assert_eq!(s["run"]["runId"], e["run"]["runId"]);
+    }
+}
