@@ -637,11 +637,11 @@ fn landing_checksums(landing_root: &Path) -> BTreeMap<String, (u64, String)> {
 }
 
 #[test]
-fn extraction_through_sql_server_plaintext_and_strict_tls_matches_the_file_source() {
+fn extraction_through_sql_server_plaintext_strict_and_required_tls_matches_the_file_source() {
     let c = Council::new(&repo().join("sql"));
     assert!(c.run("2022-01").status.success());
     let from_files = mart_rows(&c.current());
-    for (tls, encrypt) in [(false, "off"), (true, "strict")] {
+    for (tls, encrypt) in [(false, "off"), (true, "strict"), (false, "required")] {
         let standin = StandIn::serve(&c.path().join("ssd"), tls, Default::default());
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&c.path().join("ssd"), &dir.path().join("ssd"));

@@ -4,6 +4,7 @@
 //! and queried with DataFusion after a light rewrite of T-SQL (CONVERT, SQL Server types).
 
 pub mod db;
+pub mod prelogin_tls;
 pub mod rpc;
 pub mod server;
 pub mod tds;

@@ -56,31 +56,49 @@ pub struct Server {
     db: Arc<Db>,
     options: Options,
     faults: Arc<FaultState>,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Strict TLS.
+    acceptor: tokio_rustls::TlsAcceptor,
+    /// TLS negotiated in PRELOGIN.
+    prelogin_acceptor: tokio_rustls::TlsAcceptor,
     pub stats: Arc<Stats>,
 }
 
-fn acceptor() -> Result<tokio_rustls::TlsAcceptor, String> {
+/// TLS acceptors for strict mode (TLS 1.3, ALPN tds/8.0) and for TLS negotiated in PRELOGIN.
+/// The latter is TLS 1.2, as SQL Server speaks it: in TLS 1.3 the client's last handshake
+/// message leaves after the client considers the handshake done, unframed, which the PRELOGIN
+/// framing cannot carry.
+fn acceptor(tls12_only: bool) -> Result<tokio_rustls::TlsAcceptor, String> {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
         .map_err(|e| e.to_string())?;
     let der = rustls::pki_types::CertificateDer::from(cert.cert.der().to_vec());
     let key =
         rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).map_err(|e| e.to_string())?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let versions: &[&rustls::SupportedProtocolVersion] =
+        if tls12_only { &[&rustls::version::TLS12] } else { rustls::DEFAULT_VERSIONS };
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(|e| e.to_string())?
         .with_no_client_auth()
         .with_single_cert(vec![der], key)
         .map_err(|e| e.to_string())?;
     config.alpn_protocols = vec![b"tds/8.0".to_vec()];
+    // Tickets would follow the handshake while it is still framed in PRELOGIN packets on our
+    // side but no longer on the client's.
+    config.send_tls13_tickets = 0;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 impl Server {
     pub fn new(db: Db, options: Options) -> Result<Self, String> {
-        let tls = if options.tls { Some(acceptor()?) } else { None };
-        Ok(Self { db: Arc::new(db), options, faults: Arc::default(), tls, stats: Arc::default() })
+        Ok(Self {
+            db: Arc::new(db),
+            options,
+            faults: Arc::default(),
+            acceptor: acceptor(false)?,
+            prelogin_acceptor: acceptor(true)?,
+            stats: Arc::default(),
+        })
     }
 
     /// Listens on `addr` (port 0 picks one) and serves until the task is dropped.
@@ -95,12 +113,13 @@ impl Server {
                 me.stats.connections.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(async move {
                     let _ = tcp.set_nodelay(true);
-                    let result = match &me.tls {
-                        Some(acc) => match acc.accept(tcp).await {
-                            Ok(s) => me.session(s).await,
+                    let result = if me.options.tls {
+                        match me.acceptor.accept(tcp).await {
+                            Ok(s) => me.session(s, true).await,
                             Err(e) => Err(e),
-                        },
-                        None => me.session(tcp).await,
+                        }
+                    } else {
+                        me.negotiated(tcp).await
                     };
                     if let Err(e) = result {
                         tracing::debug!(%peer, error = %e, "connection ended");
@@ -111,24 +130,69 @@ impl Server {
         Ok((local, handle))
     }
 
-    async fn session<S: AsyncRead + AsyncWrite + Unpin>(&self, mut s: S) -> std::io::Result<()> {
+    /// Plaintext TCP: encryption as the client asks in PRELOGIN. Not supported: plaintext
+    /// throughout. Off: only the login is encrypted. On or required: TLS for the whole session.
+    async fn negotiated(&self, mut tcp: tokio::net::TcpStream) -> std::io::Result<()> {
+        let Some((kind, body)) = tds::read_message(&mut tcp).await? else { return Ok(()) };
+        if kind != tds::PRELOGIN {
+            return Ok(());
+        }
+        let asked = tds::prelogin_encryption(&body).unwrap_or(0x02);
+        let answer = match asked {
+            0x02 => 0x02,
+            0x00 => 0x00,
+            _ => 0x01,
+        };
         let mut out = Replier::new(4096);
-        // PRELOGIN
+        out.buf().extend(tds::prelogin_reply(answer));
+        out.finish(&mut tcp).await?;
+        if answer == 0x02 {
+            return self.login_and_serve(tcp, None).await;
+        }
+        let mut tls = self.prelogin_acceptor.accept(crate::prelogin_tls::PreloginWrapped::new(tcp)).await?;
+        tls.get_mut().0.handshake_done = true;
+        if answer == 0x01 {
+            return self.login_and_serve(tls, None).await;
+        }
+        // Login-only encryption: read LOGIN7 over TLS, then plaintext from the reply on.
+        let Some((kind, body)) = tds::read_message(&mut tls).await? else { return Ok(()) };
+        if kind != tds::LOGIN7 {
+            return Ok(());
+        }
+        let tcp = tls.into_inner().0.inner;
+        self.login_and_serve(tcp, Some(body)).await
+    }
+
+    /// Over strict TLS: PRELOGIN inside the TLS session, then the login.
+    async fn session<S: AsyncRead + AsyncWrite + Unpin>(&self, mut s: S, _strict: bool) -> std::io::Result<()> {
+        let mut out = Replier::new(4096);
         let Some((kind, body)) = tds::read_message(&mut s).await? else { return Ok(()) };
         if kind != tds::PRELOGIN {
             return Ok(());
         }
         let asked = tds::prelogin_encryption(&body).unwrap_or(0x02);
-        // Strict TLS is already in place; otherwise we speak plaintext only.
-        let answer = if self.tls.is_some() { asked } else { 0x02 };
-        out.buf().extend(tds::prelogin_reply(answer));
+        out.buf().extend(tds::prelogin_reply(asked));
         out.finish(&mut s).await?;
+        self.login_and_serve(s, None).await
+    }
 
-        // LOGIN7
-        let Some((kind, body)) = tds::read_message(&mut s).await? else { return Ok(()) };
-        if kind != tds::LOGIN7 {
-            return Ok(());
-        }
+    /// LOGIN7 (read here unless `login` was already read), then requests until the client goes.
+    async fn login_and_serve<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        mut s: S,
+        login: Option<Vec<u8>>,
+    ) -> std::io::Result<()> {
+        let mut out = Replier::new(4096);
+        let body = match login {
+            Some(b) => b,
+            None => {
+                let Some((kind, body)) = tds::read_message(&mut s).await? else { return Ok(()) };
+                if kind != tds::LOGIN7 {
+                    return Ok(());
+                }
+                body
+            }
+        };
         let Some(login) = tds::parse_login(&body) else { return Ok(()) };
         if self.faults_refuse_login() {
             tds::error(

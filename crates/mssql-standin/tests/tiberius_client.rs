@@ -39,17 +39,21 @@ async fn start(tls: bool, faults: Faults) -> (std::net::SocketAddr, tempfile::Te
 }
 
 async fn connect(addr: std::net::SocketAddr, tls: bool, password: &str) -> tiberius::Result<Client<Compat<TcpStream>>> {
+    connect_with(addr, if tls { EncryptionLevel::Strict } else { EncryptionLevel::NotSupported }, password).await
+}
+
+async fn connect_with(
+    addr: std::net::SocketAddr,
+    level: EncryptionLevel,
+    password: &str,
+) -> tiberius::Result<Client<Compat<TcpStream>>> {
     let mut config = Config::new();
     config.host("127.0.0.1");
     config.port(addr.port());
     config.database("ssd");
     config.authentication(AuthMethod::sql_server("scrutiny", password));
-    if tls {
-        config.encryption(EncryptionLevel::Strict);
-        config.trust_cert();
-    } else {
-        config.encryption(EncryptionLevel::NotSupported);
-    }
+    config.encryption(level);
+    config.trust_cert();
     let tcp = TcpStream::connect(addr).await?;
     tcp.set_nodelay(true)?;
     Client::connect(config, tcp.compat_write()).await
@@ -182,4 +186,20 @@ async fn injected_faults() {
         Ok(s) => s.into_first_result().await.is_err(),
     };
     assert!(failed, "the dropped connection is an error, not a short result");
+}
+
+#[tokio::test]
+async fn tls_negotiated_in_prelogin_required_and_login_only() {
+    let (addr, _dir) = start(false, Faults::default()).await;
+    for level in [EncryptionLevel::Required, EncryptionLevel::On, EncryptionLevel::Off] {
+        let mut client = connect_with(addr, level, "s3cret").await.unwrap_or_else(|e| panic!("{level:?}: {e}"));
+        let rows = client
+            .simple_query("SELECT nv FROM dbo.all_types ORDER BY id")
+            .await
+            .unwrap()
+            .into_first_result()
+            .await
+            .unwrap();
+        assert_eq!(rows[0].get::<&str, _>(0), Some("Zoë Ødegård"), "{level:?}");
+    }
 }
