@@ -1,0 +1,54 @@
+-- Visit timeliness per plan type, period and child (kpis.md section 5). The children are those
+-- with a plan of that type open at the as-at date; `plan_start` is the latest start among their
+-- open plans of that type; the clock starts at the later of `plan_start` and their latest visit
+-- of that type (matched on person id) on or before the as-at date whose seen flag is Y. A child
+-- is timely when working_days(clock, as-at) is within the plan type's threshold (vars
+-- cin_visit_threshold_wd, cp_visit_threshold_wd). `org_unit` is the allocated worker's team's.
+WITH open_plans AS (
+    SELECT 'CIN' AS plan_type, p.period, p.period_end, c.cinp_person_id AS person_id, MAX(c.cinp_cin_plan_start_date) AS plan_start
+    FROM reporting_periods AS p
+    JOIN stg_cin_plans AS c
+        ON c.cinp_cin_plan_start_date <= p.period_end
+       AND (c.cinp_cin_plan_end_date IS NULL OR c.cinp_cin_plan_end_date > p.period_end)
+    WHERE c.cinp_person_id IS NOT NULL
+    GROUP BY p.period, p.period_end, c.cinp_person_id
+    UNION ALL
+    SELECT 'CP' AS plan_type, p.period, p.period_end, c.cppl_person_id AS person_id, MAX(c.cppl_cp_plan_start_date) AS plan_start
+    FROM reporting_periods AS p
+    JOIN stg_cp_plans AS c
+        ON c.cppl_cp_plan_start_date <= p.period_end
+       AND (c.cppl_cp_plan_end_date IS NULL OR c.cppl_cp_plan_end_date > p.period_end)
+    WHERE c.cppl_person_id IS NOT NULL
+    GROUP BY p.period, p.period_end, c.cppl_person_id
+),
+seen_visits AS (
+    SELECT 'CIN' AS plan_type, cinv_person_id AS person_id, cinv_cin_visit_date AS visit_date
+    FROM stg_cin_visits
+    WHERE is_seen
+    UNION ALL
+    SELECT 'CP' AS plan_type, cppv_person_id AS person_id, cppv_cp_visit_date AS visit_date
+    FROM stg_cp_visits
+    WHERE is_seen
+),
+last_seen AS (
+    SELECT o.plan_type, o.period, o.person_id, MAX(v.visit_date) AS seen_on
+    FROM open_plans AS o
+    JOIN seen_visits AS v
+        ON v.plan_type = o.plan_type
+       AND v.person_id = o.person_id
+       AND v.visit_date <= o.period_end
+    GROUP BY o.plan_type, o.period, o.person_id
+)
+SELECT
+    o.plan_type,
+    o.period,
+    o.person_id,
+    COALESCE(u.org_unit, 'UNKNOWN') AS org_unit,
+    working_days(greatest(o.plan_start, COALESCE(s.seen_on, o.plan_start)), o.period_end)
+        <= CASE o.plan_type
+               WHEN 'CIN' THEN {{ var('cin_visit_threshold_wd') }}
+               ELSE {{ var('cp_visit_threshold_wd') }}
+           END AS is_timely
+FROM open_plans AS o
+LEFT JOIN last_seen AS s ON s.plan_type = o.plan_type AND s.period = o.period AND s.person_id = o.person_id
+LEFT JOIN int_org_unit_at_period_end AS u ON u.period = o.period AND u.person_id = o.person_id
