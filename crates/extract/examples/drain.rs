@@ -9,7 +9,14 @@ use scrutiny_extract::contract::TABLES;
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel, QueryItem};
 use tokio_util::compat::TokioAsyncWriteCompatExt;
 
-async fn drain(host: String, port: u16, database: String, user: String, password: String, sql: String) -> Result<u64, Box<dyn std::error::Error + Send + Sync>> {
+async fn drain(
+    host: String,
+    port: u16,
+    database: String,
+    user: String,
+    password: String,
+    sql: String,
+) -> Result<u64, Box<dyn std::error::Error + Send + Sync>> {
     let mut c = Config::new();
     c.host(&host);
     c.port(port);
@@ -43,14 +50,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             .replace("{{ table }}", &format!("[ssd_development].[{}]", t.name))
             .split("{{ col('")
             .enumerate()
-            .map(|(i, part)| if i == 0 { part.to_string() } else { let (c, rest) = part.split_once("') }}").unwrap_or((part, "")); format!("[{c}]{rest}") })
+            .map(|(i, part)| {
+                if i == 0 {
+                    part.to_string()
+                } else {
+                    let (c, rest) = part.split_once("') }}").unwrap_or((part, ""));
+                    format!("[{c}]{rest}")
+                }
+            })
             .collect::<String>();
         queries.push(sql);
     }
     let queue = std::sync::Arc::new(std::sync::Mutex::new(queries.into_iter()));
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..4 {
-        let (queue, host, database, user, password) = (queue.clone(), host.clone(), database.clone(), user.clone(), password.clone());
+        let (queue, host, database, user, password) =
+            (queue.clone(), host.clone(), database.clone(), user.clone(), password.clone());
         set.spawn(async move {
             let mut n = 0u64;
             loop {

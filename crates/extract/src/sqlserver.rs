@@ -33,12 +33,15 @@ const TRANSIENT: [u32; 9] = [1205, 40613, 40501, 40197, 49918, 49919, 49920, 109
 enum Failure {
     /// Retry the table on a fresh connection.
     Transient(String),
+    /// The database does not allow snapshot isolation (error 3952): read without it.
+    NoSnapshot,
     Permanent(ExtractError),
 }
 
 fn classify(e: tiberius::error::Error, server: &str, table: &str) -> Failure {
     use tiberius::error::Error as E;
     match &e {
+        E::Server(t) if t.code() == 3952 => Failure::NoSnapshot,
         E::Server(t) if TRANSIENT.contains(&t.code()) => {
             Failure::Transient(format!("{server}: {table}: error {}: {}", t.code(), t.message()))
         }
@@ -127,11 +130,14 @@ async fn stream_table(
     table: &ContractTable,
     query: &str,
     tx: &tokio::sync::mpsc::Sender<RecordBatch>,
+    snapshot: bool,
 ) -> Result<u64, Failure> {
     let server = s.describe();
-    // The count and the rows come from one snapshot, so they must agree.
+    // The count and the rows come from one snapshot, so they must agree. Without snapshot
+    // isolation, REPEATABLE READ holds the counted rows until the read is done.
+    let isolation = if snapshot { "SNAPSHOT" } else { "REPEATABLE READ" };
     let batch = format!(
-        "SET TRANSACTION ISOLATION LEVEL SNAPSHOT;\nBEGIN TRANSACTION;\nSELECT COUNT(*) FROM {}.{};\n{query};\nCOMMIT TRANSACTION;",
+        "SET TRANSACTION ISOLATION LEVEL {isolation};\nBEGIN TRANSACTION;\nSELECT COUNT(*) FROM {}.{};\n{query};\nCOMMIT TRANSACTION;",
         format_args!("[{}]", s.schema),
         format_args!("[{}]", table.name)
     );
@@ -237,6 +243,7 @@ async fn extract_table(
 ) -> Result<(String, scrutiny_core::run::LandedTable), ExtractError> {
     let query = extract_query(s, table)?;
     let mut attempt = 0;
+    let mut snapshot = true;
     loop {
         let result: Result<(String, scrutiny_core::run::LandedTable), Failure> = async {
             if conn.is_none() {
@@ -253,7 +260,7 @@ async fn extract_table(
                 };
                 w.write_table(table, read, |rows| p(table.name, rows))
             });
-            let streamed = stream_table(c, s, table, &query, &tx).await;
+            let streamed = stream_table(c, s, table, &query, &tx, snapshot).await;
             drop(tx);
             let written = written.await.map_err(|e| Failure::Transient(format!("landing writer: {e}")))?;
             match (streamed, written) {
@@ -269,6 +276,22 @@ async fn extract_table(
         match result {
             Ok(t) => return Ok(t),
             Err(Failure::Permanent(e)) => return Err(e),
+            Err(Failure::NoSnapshot) if snapshot => {
+                tracing::warn!(
+                    table = table.name,
+                    "the database does not allow snapshot isolation; reading at REPEATABLE READ"
+                );
+                snapshot = false;
+                // A fresh session: nothing of the refused transaction lingers.
+                *conn = None;
+            }
+            Err(Failure::NoSnapshot) => {
+                return Err(ExtractError::SourceSchema {
+                    server: s.describe(),
+                    table: table.name.into(),
+                    message: "error 3952 without snapshot isolation".into(),
+                });
+            }
             Err(Failure::Transient(why)) => {
                 *conn = None;
                 attempt += 1;

@@ -57,6 +57,7 @@ async fn main() -> std::process::ExitCode {
             fail_logins: a.fail_logins.unwrap_or(0),
             error_once: a.error_once,
             stall: a.stall_secs.map(Duration::from_secs),
+            no_snapshot: false,
         };
         let server = mssql_standin::Server::new(
             db,

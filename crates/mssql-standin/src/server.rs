@@ -24,6 +24,8 @@ pub struct Faults {
     pub error_once: Option<i32>,
     /// Wait this long before answering the first table query.
     pub stall: Option<Duration>,
+    /// Refuse snapshot isolation (error 3952), as a database without ALLOW_SNAPSHOT_ISOLATION.
+    pub no_snapshot: bool,
 }
 
 #[derive(Default)]
@@ -271,6 +273,18 @@ impl Server {
 
     /// Answers one request; `false` when the connection must be dropped.
     async fn answer<S: AsyncWrite + Unpin>(&self, sql: &str, out: &mut Replier, s: &mut S) -> std::io::Result<bool> {
+        if self.options.faults.no_snapshot && sql.to_ascii_uppercase().contains("ISOLATION LEVEL SNAPSHOT") {
+            tds::error(
+                out.buf(),
+                3952,
+                1,
+                16,
+                "Snapshot isolation transaction failed accessing database 'ssd' because snapshot isolation is not allowed in this database. Use ALTER DATABASE to allow snapshot isolation.",
+            );
+            tds::done(out.buf(), tds::DONE_ERROR, 0, 0);
+            out.finish(s).await?;
+            return Ok(true);
+        }
         let outcomes = match self.db.run(sql).await {
             Ok(o) => o,
             Err(e) => {
