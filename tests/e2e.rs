@@ -588,30 +588,20 @@ fn sqlserver_config(dir: &Path, port: u16, encrypt: &str, extra: &str, password:
     p
 }
 
+/// An Int64 column, each value printed (`Some(3)`, `None`).
+fn ints(batches: &[RecordBatch], col: &str) -> Vec<String> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let a = b.column_by_name(col).unwrap().as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            a.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn mart_rows(mart: &Path) -> Vec<(String, String, String, String, String)> {
     let mv = read(&mart.join("metric_values.parquet"));
-    let num: Vec<String> = mv
-        .iter()
-        .flat_map(|b| {
-            b.column_by_name("numerator")
-                .unwrap()
-                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                .iter()
-                .map(|v| format!("{v:?}"))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let den: Vec<String> = mv
-        .iter()
-        .flat_map(|b| {
-            b.column_by_name("denominator")
-                .unwrap()
-                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                .iter()
-                .map(|v| format!("{v:?}"))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let (num, den) = (ints(&mv, "numerator"), ints(&mv, "denominator"));
     let (ids, periods, units, cats) =
         (strings(&mv, "metric_id"), strings(&mv, "period"), strings(&mv, "org_unit"), strings(&mv, "category"));
     (0..ids.len())
