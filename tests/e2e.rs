@@ -110,7 +110,7 @@ fn a_run_publishes_every_measure_for_eighteen_periods() {
     let org_units = strings(&mv, "org_unit");
     let categories = strings(&mv, "category");
     let metrics = read(&c.current().join("metrics.parquet"));
-    let all_ids = strings(&metrics, "metric_id");
+    let all_ids = strings(&metrics, "id");
     assert_eq!(all_ids.len(), 25, "every measure of kpis.md");
     for id in SECTION_2_TO_4 {
         assert!(all_ids.iter().any(|m| m == id), "{id}");

@@ -147,7 +147,7 @@ fn metrics_batch(c: &Computed, sql_dir: &Path) -> RecordBatch {
     };
     let files: Vec<String> = m.iter().map(|x| rel(&x.file)).collect();
     batch(vec![
-        ("metric_id", DataType::Utf8, false, text(m.iter().map(|x| x.meta.id.as_str()))),
+        ("id", DataType::Utf8, false, text(m.iter().map(|x| x.meta.id.as_str()))),
         ("title", DataType::Utf8, false, text(m.iter().map(|x| x.meta.title.as_str()))),
         ("area", DataType::Utf8, false, text(m.iter().map(|x| x.meta.area.as_str()))),
         ("unit", DataType::Utf8, false, text(m.iter().map(|x| x.meta.unit.as_str()))),
