@@ -956,3 +956,24 @@ fn landing_dir(root: &Path) -> PathBuf {
         .find(|p| p.join("manifest.json").is_file())
         .expect("a landing")
 }
+
+#[test]
+fn the_summary_suppresses_small_numbers_when_asked_and_names_the_largest_movements() {
+    let c = Council::new(&repo().join("sql"));
+    let cfg = c.path().join("scrutiny.yaml");
+    let yaml = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("    outbox: ./var/outbox\n", "    outbox: ./var/outbox\n    suppress_small_numbers: true\n");
+    std::fs::write(&cfg, yaml).unwrap();
+    assert!(c.run("2022-01").status.success());
+    let eml = std::fs::read_dir(c.path().join("var/outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .next()
+        .unwrap();
+    // Quoted-printable folds long lines: unfold before looking.
+    let body = eml.replace("=\r\n", "").replace("=\n", "");
+    assert!(body.contains("are shown as c"), "{body}");
+    assert!(body.contains("What changed most against January 2021"), "{body}");
+    assert!(body.contains(" on January 2021 (now "), "{body}");
+}

@@ -243,6 +243,8 @@ struct EmailFile {
     outbox: Option<PathBuf>,
     smtp: Option<SmtpSettings>,
     power_bi_url: Option<String>,
+    #[serde(default)]
+    suppress_small_numbers: bool,
 }
 
 // ---- the settings as used ------------------------------------------------------------------
@@ -326,6 +328,8 @@ pub struct EmailSettings {
     pub failure_to: Vec<String>,
     pub transport: EmailTransport,
     pub power_bi_url: Option<String>,
+    /// Counts of 1 to 5, and rates built on them, shown as `c` (for copies sent outside the team).
+    pub suppress_small_numbers: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -753,7 +757,14 @@ impl Settings {
                 }
             };
             let failure_to = if e.failure_to.is_empty() { e.to.clone() } else { e.failure_to };
-            Some(EmailSettings { from: e.from, to: e.to, failure_to, transport, power_bi_url: e.power_bi_url })
+            Some(EmailSettings {
+                from: e.from,
+                to: e.to,
+                failure_to,
+                transport,
+                power_bi_url: e.power_bi_url,
+                suppress_small_numbers: e.suppress_small_numbers,
+            })
         });
 
         match (source, storage, reference, measures, monitoring) {

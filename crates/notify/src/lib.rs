@@ -55,6 +55,7 @@ struct MeasureLine {
     title: String,
     value: String,
     prev: String,
+    last_year: String,
     change: String,
     target: Option<String>,
     status: String,
@@ -98,7 +99,60 @@ pub fn subject(period: Period) -> String {
     format!("Children's services scrutiny: {}", period.label())
 }
 
-fn areas(computed: &Computed, values: &[MetricValue], period: Period) -> Vec<Area> {
+/// A figure as the email shows it: `c` in place of a count from 1 to 5, or of a rate whose
+/// numerator is one, when small numbers are suppressed.
+pub fn shown(value: Option<f64>, numerator: Option<i64>, unit: Unit, suppress: bool) -> String {
+    let small = |n: i64| (1..=5).contains(&n);
+    let hidden = suppress
+        && match unit {
+            Unit::Count => value.is_some_and(|v| small(v.round() as i64)),
+            Unit::Rate => numerator.is_some_and(small),
+        };
+    if hidden { "c".into() } else { format_value(value, unit) }
+}
+
+/// The row of a measure `months` periods before `r`.
+fn earlier<'a>(values: &'a [MetricValue], r: &MetricValue, months: u32) -> Option<&'a MetricValue> {
+    let p = r.period.parse::<Period>().ok()?.minus_months(months).to_string();
+    values
+        .iter()
+        .find(|v| v.metric_id == r.metric_id && v.org_unit == r.org_unit && v.category == r.category && v.period == p)
+}
+
+/// A few sentences on the largest movements against the same month last year.
+pub fn narrative(computed: &Computed, values: &[MetricValue], period: Period, suppress: bool) -> Vec<String> {
+    let p = period.to_string();
+    let last_year = period.minus_months(12).label();
+    let mut moves: Vec<(f64, String)> = Vec::new();
+    for m in &computed.measures {
+        let Some(r) = values
+            .iter()
+            .find(|v| v.metric_id == m.meta.id && v.period == p && v.org_unit == "ALL" && v.category.is_none())
+        else {
+            continue;
+        };
+        let Some(change) = r.change_vs_last_year else { continue };
+        let before = earlier(values, r, 12);
+        let hidden = |v: &MetricValue| shown(v.value, v.numerator, m.meta.unit, suppress) == "c";
+        if change.abs() < 0.005 || hidden(r) || before.is_some_and(hidden) {
+            continue;
+        }
+        let verb = if change > 0.0 { "rose" } else { "fell" };
+        moves.push((
+            change.abs(),
+            format!(
+                "{} {verb} {:.0}% on {last_year} (now {}).",
+                m.meta.title,
+                change.abs() * 100.0,
+                format_value(r.value, m.meta.unit)
+            ),
+        ));
+    }
+    moves.sort_by(|a, b| b.0.total_cmp(&a.0));
+    moves.into_iter().take(3).map(|(_, s)| s).collect()
+}
+
+fn areas(computed: &Computed, values: &[MetricValue], period: Period, suppress: bool) -> Vec<Area> {
     let p = period.to_string();
     let mut out: Vec<Area> = Vec::new();
     for m in &computed.measures {
@@ -122,7 +176,7 @@ fn areas(computed: &Computed, values: &[MetricValue], period: Period) -> Vec<Are
                             if v.org_unit == "ALL" { c } else { format!("{} {c}", v.org_unit) }
                         },
                     ),
-                value: format_value(v.value, m.meta.unit),
+                value: shown(v.value, v.numerator, m.meta.unit, suppress),
             })
             .collect();
         let total = if headline.is_none() && m.meta.unit == Unit::Count && !rows.is_empty() {
@@ -133,8 +187,18 @@ fn areas(computed: &Computed, values: &[MetricValue], period: Period) -> Vec<Are
         let line = MeasureLine {
             id: m.meta.id.clone(),
             title: m.meta.title.clone(),
-            value: format_value(total, m.meta.unit),
-            prev: format_value(headline.and_then(|h| h.value_prev_month), m.meta.unit),
+            value: match headline {
+                Some(h) => shown(h.value, h.numerator, m.meta.unit, suppress),
+                None => shown(total, None, m.meta.unit, suppress),
+            },
+            prev: headline.and_then(|h| earlier(values, h, 1)).map_or_else(
+                || format_value(None, m.meta.unit),
+                |r| shown(r.value, r.numerator, m.meta.unit, suppress),
+            ),
+            last_year: headline.and_then(|h| earlier(values, h, 12)).map_or_else(
+                || format_value(None, m.meta.unit),
+                |r| shown(r.value, r.numerator, m.meta.unit, suppress),
+            ),
             change: format_change(headline.and_then(|h| h.change_vs_last_year)),
             target: m.meta.target.map(|t| format_value(Some(t), m.meta.unit)),
             status: headline.and_then(|h| h.status.clone()).unwrap_or_default().replace('_', " "),
@@ -184,7 +248,10 @@ pub fn summary_message(
         run_id => run.run_id,
         duration => fmt_duration(run.duration),
         rows_read => format_count(run.rows_read as f64),
-        areas => areas(computed, values, run.period),
+        areas => areas(computed, values, run.period, email.suppress_small_numbers),
+        narrative => narrative(computed, values, run.period, email.suppress_small_numbers),
+        suppressed => email.suppress_small_numbers,
+        last_year_label => run.period.minus_months(12).label(),
         quality => quality,
         mart => run.mart.display().to_string(),
         power_bi_url => email.power_bi_url,
@@ -272,6 +339,16 @@ mod tests {
         assert_eq!(format_value(None, Unit::Rate), "n/a");
         assert_eq!(format_change(Some(0.138)), "+13.8%");
         assert_eq!(format_change(Some(-0.278)), "-27.8%");
+    }
+
+    #[test]
+    fn small_numbers_are_suppressed_only_when_asked() {
+        assert_eq!(shown(Some(3.0), Some(3), Unit::Count, true), "c");
+        assert_eq!(shown(Some(0.0), Some(0), Unit::Count, true), "0", "zero is not suppressed");
+        assert_eq!(shown(Some(6.0), Some(6), Unit::Count, true), "6");
+        assert_eq!(shown(Some(0.5), Some(5), Unit::Rate, true), "c", "a rate on a suppressed numerator");
+        assert_eq!(shown(Some(0.5), Some(50), Unit::Rate, true), "50.0%");
+        assert_eq!(shown(Some(3.0), Some(3), Unit::Count, false), "3");
     }
 
     #[test]
