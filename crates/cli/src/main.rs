@@ -64,6 +64,14 @@ enum Command {
         #[arg(long)]
         period: Option<Period>,
     },
+    /// Email: send the messages kept after failed deliveries.
+    Notify {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Send what is waiting.
+        #[arg(long)]
+        resend: bool,
+    },
     /// Write a synthetic SSD dataset (every source-contract table) as CSV files.
     Synth {
         #[arg(long)]
@@ -162,6 +170,13 @@ async fn main() -> ExitCode {
             interruptible(async { pipeline::run(&config, opts).await.map(|_| ()) }).await
         }
         Command::Extract { config, period } => interruptible(pipeline::extract_only(&config, period)).await,
+        Command::Notify { config, resend } => {
+            if resend {
+                pipeline::resend(&config).await
+            } else {
+                Err(pipeline::Failure::new("notify", exit::CONFIG, "say what to do: --resend"))
+            }
+        }
         Command::Synth { out, seed, period, scale } => synth(out, seed, period, scale),
         Command::Demo => interruptible(demo::run()).await,
         Command::Test { pattern, sql, junit } => workflow::test(&sql, pattern.as_deref(), junit.as_deref()).await,

@@ -187,15 +187,35 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
         tracing::error!(stage = f.stage, code = f.code, "run failed");
         if let Some(email) = &settings.email {
             match scrutiny_notify::failure_message(email, period, &run_id, f.stage, &f.message) {
-                Ok(msg) => match scrutiny_notify::deliver(email, &msg, &format!("{run_id}-failure")).await {
-                    Ok(to) => tracing::info!(delivered = %to, "failure alert sent"),
-                    Err(e) => tracing::error!(error = %e, "the failure alert could not be sent"),
-                },
+                Ok(msg) => {
+                    match scrutiny_notify::deliver(email, &msg, &format!("{run_id}-failure"), &pending_mail(&settings))
+                        .await
+                    {
+                        Ok(to) => tracing::info!(delivered = %to, "failure alert sent"),
+                        Err(e) => tracing::error!(error = %e, "the failure alert could not be sent"),
+                    }
+                }
                 Err(e) => tracing::error!(error = %e, "the failure alert could not be built"),
             }
         }
     }
     result
+}
+
+/// Where messages that could not be sent wait for the next run.
+pub fn pending_mail(settings: &Settings) -> std::path::PathBuf {
+    settings.storage.mart.join(".pending-mail")
+}
+
+/// `scrutiny notify --resend`: sends the messages kept by failed deliveries.
+pub async fn resend(config: &Path) -> Result<(), Failure> {
+    let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
+    let Some(email) = &settings.email else { return Err(config_failure("notify", "no notify.email in the settings")) };
+    let n = scrutiny_notify::resend_pending(email, &pending_mail(&settings))
+        .await
+        .map_err(|e| Failure::new("notify", exit::TEMPFAIL, e.to_string()))?;
+    println!("sent {n} kept message{}", if n == 1 { "" } else { "s" });
+    Ok(())
 }
 
 fn source_name(settings: &Settings) -> String {
@@ -397,7 +417,13 @@ async fn run_stages(
         };
         let msg = scrutiny_notify::summary_message(e, &summary, &computed, &published.values)
             .map_err(|e| Failure::new("notify", exit::SOFTWARE, e.to_string()))?;
-        let to = scrutiny_notify::deliver(e, &msg, &format!("{run_id}-summary"))
+        let pending = pending_mail(settings);
+        match scrutiny_notify::resend_pending(e, &pending).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sent = n, "messages kept from earlier runs sent"),
+            Err(err) => tracing::warn!(error = %err, "messages kept from earlier runs could not be sent yet"),
+        }
+        let to = scrutiny_notify::deliver(e, &msg, &format!("{run_id}-summary"), &pending)
             .await
             .map_err(|e| Failure::new("notify", exit::TEMPFAIL, format!("{e} (the mart was published)")))?;
         tracing::info!(delivered = %to, "summary sent");

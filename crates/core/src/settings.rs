@@ -351,6 +351,19 @@ pub struct SmtpSettings {
     pub password: Option<Secret>,
     #[serde(default = "default_smtp_timeout")]
     pub timeout_secs: u64,
+    /// Further tries after a failed send, with a doubling wait between them.
+    #[serde(default = "default_smtp_retries")]
+    pub retries: u32,
+    #[serde(default = "default_smtp_backoff")]
+    pub retry_backoff_ms: u64,
+}
+
+fn default_smtp_retries() -> u32 {
+    3
+}
+
+fn default_smtp_backoff() -> u64 {
+    2000
 }
 
 fn default_smtp_port() -> u16 {

@@ -15,7 +15,7 @@ use scrutiny_core::settings::{EmailSettings, EmailTransport, SmtpTls};
 use scrutiny_metrics::values::MetricValue;
 use scrutiny_metrics::{Computed, QualityRow, Unit};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,8 @@ pub enum NotifyError {
     Outbox { path: PathBuf, source: std::io::Error },
     #[error("sending through {host}:{port}: {message}")]
     Smtp { host: String, port: u16, message: String },
+    #[error("{reason}; the message is kept in {} and will be sent by the next run or `scrutiny notify --resend`", path.display())]
+    Queued { reason: Box<NotifyError>, path: PathBuf },
 }
 
 /// Facts about a completed run, for the summary.
@@ -293,8 +295,77 @@ fn build(email: &EmailSettings, to: &[String], subject: String, body: MultiPart)
     b.multipart(body).map_err(|e| NotifyError::Build(e.to_string()))
 }
 
-/// Delivers a message by the configured transport. Returns where it went.
-pub async fn deliver(email: &EmailSettings, message: &Message, name: &str) -> Result<String, NotifyError> {
+fn smtp_transport(
+    s: &scrutiny_core::settings::SmtpSettings,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, NotifyError> {
+    let fail = |message: String| NotifyError::Smtp { host: s.host.clone(), port: s.port, message };
+    let tls = match s.tls {
+        SmtpTls::None => Tls::None,
+        SmtpTls::Starttls => Tls::Required(TlsParameters::new(s.host.clone()).map_err(|e| fail(e.to_string()))?),
+        SmtpTls::Implicit => Tls::Wrapper(TlsParameters::new(s.host.clone()).map_err(|e| fail(e.to_string()))?),
+    };
+    let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
+        .port(s.port)
+        .tls(tls)
+        .timeout(Some(Duration::from_secs(s.timeout_secs)));
+    if let (Some(u), Some(p)) = (&s.username, &s.password) {
+        b = b.credentials(Credentials::new(u.clone(), p.expose().to_string()));
+    }
+    Ok(b.build())
+}
+
+/// Sends raw message bytes, retrying with a doubling wait.
+async fn send_with_retries(
+    s: &scrutiny_core::settings::SmtpSettings,
+    envelope: &lettre::address::Envelope,
+    bytes: &[u8],
+) -> Result<(), NotifyError> {
+    let transport = smtp_transport(s)?;
+    let mut attempt = 0;
+    loop {
+        match transport.send_raw(envelope, bytes).await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt < s.retries => {
+                attempt += 1;
+                let wait = Duration::from_millis(s.retry_backoff_ms.saturating_mul(1 << (attempt - 1).min(10)));
+                tracing::warn!(host = %s.host, attempt, wait_ms = wait.as_millis() as u64, error = %e, "sending failed; retrying");
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => return Err(NotifyError::Smtp { host: s.host.clone(), port: s.port, message: e.to_string() }),
+        }
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct QueuedEnvelope {
+    from: Option<String>,
+    to: Vec<String>,
+}
+
+/// Keeps a message that could not be sent, for the next run or `scrutiny notify --resend`.
+fn queue(pending: &Path, name: &str, envelope: &lettre::address::Envelope, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    scrutiny_core::fs::create_private_dir(pending)?;
+    let env = QueuedEnvelope {
+        from: envelope.from().map(ToString::to_string),
+        to: envelope.to().iter().map(ToString::to_string).collect(),
+    };
+    scrutiny_core::fs::write_private(
+        &pending.join(format!("{name}.envelope.json")),
+        &serde_json::to_vec(&env).expect("serialises"),
+    )?;
+    let path = pending.join(format!("{name}.eml"));
+    scrutiny_core::fs::write_private(&path, bytes)?;
+    Ok(path)
+}
+
+/// Delivers a message by the configured transport and returns where it went. Over SMTP, a
+/// message that still fails after the retries is kept in `pending` and the error says so.
+pub async fn deliver(
+    email: &EmailSettings,
+    message: &Message,
+    name: &str,
+    pending: &Path,
+) -> Result<String, NotifyError> {
     match &email.transport {
         EmailTransport::Outbox(dir) => {
             let path = dir.join(format!("{name}.eml"));
@@ -306,25 +377,54 @@ pub async fn deliver(email: &EmailSettings, message: &Message, name: &str) -> Re
             Ok(path.display().to_string())
         }
         EmailTransport::Smtp(s) => {
-            let fail = |message: String| NotifyError::Smtp { host: s.host.clone(), port: s.port, message };
-            let tls = match s.tls {
-                SmtpTls::None => Tls::None,
-                SmtpTls::Starttls => {
-                    Tls::Required(TlsParameters::new(s.host.clone()).map_err(|e| fail(e.to_string()))?)
+            let bytes = message.formatted();
+            match send_with_retries(s, message.envelope(), &bytes).await {
+                Ok(()) => Ok(format!("{}:{}", s.host, s.port)),
+                Err(e) => {
+                    let kept = queue(pending, name, message.envelope(), &bytes)
+                        .map_err(|source| NotifyError::Outbox { path: pending.to_path_buf(), source })?;
+                    Err(NotifyError::Queued { reason: Box::new(e), path: kept })
                 }
-                SmtpTls::Implicit => Tls::Wrapper(TlsParameters::new(s.host.clone()).map_err(|e| fail(e.to_string()))?),
-            };
-            let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
-                .port(s.port)
-                .tls(tls)
-                .timeout(Some(Duration::from_secs(s.timeout_secs)));
-            if let (Some(u), Some(p)) = (&s.username, &s.password) {
-                b = b.credentials(Credentials::new(u.clone(), p.expose().to_string()));
             }
-            b.build().send(message.clone()).await.map_err(|e| fail(e.to_string()))?;
-            Ok(format!("{}:{}", s.host, s.port))
         }
     }
+}
+
+/// Sends the messages kept by earlier failed deliveries. Returns how many went.
+pub async fn resend_pending(email: &EmailSettings, pending: &Path) -> Result<usize, NotifyError> {
+    let EmailTransport::Smtp(s) = &email.transport else { return Ok(0) };
+    let Ok(entries) = std::fs::read_dir(pending) else { return Ok(0) };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    let mut sent = 0;
+    for eml in files {
+        let env_path = eml.with_extension("envelope.json");
+        let read = |p: &Path| std::fs::read(p).map_err(|source| NotifyError::Outbox { path: p.to_path_buf(), source });
+        let env: QueuedEnvelope =
+            serde_json::from_slice(&read(&env_path)?).map_err(|e| NotifyError::Build(e.to_string()))?;
+        let from = env
+            .from
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: lettre::address::AddressError| NotifyError::Build(e.to_string()))?;
+        let to = env
+            .to
+            .iter()
+            .map(|a| a.parse())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e: lettre::address::AddressError| NotifyError::Build(e.to_string()))?;
+        let envelope = lettre::address::Envelope::new(from, to).map_err(|e| NotifyError::Build(e.to_string()))?;
+        send_with_retries(s, &envelope, &read(&eml)?).await?;
+        let _ = std::fs::remove_file(&eml);
+        let _ = std::fs::remove_file(&env_path);
+        sent += 1;
+    }
+    Ok(sent)
 }
 
 #[cfg(test)]
