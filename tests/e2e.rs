@@ -978,6 +978,25 @@ fn the_summary_suppresses_small_numbers_when_asked_and_names_the_largest_movemen
     assert!(body.contains(" on January 2021 (now "), "{body}");
 }
 
+#[test]
+fn the_summary_embeds_an_eighteen_month_sparkline_per_measure_with_alt_text() {
+    let c = Council::new(&repo().join("sql"));
+    assert!(c.run("2022-01").status.success());
+    let eml = std::fs::read_dir(c.path().join("var/outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .next()
+        .unwrap();
+    let body = eml.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    assert!(body.contains("multipart/related") && body.contains("multipart/alternative"), "{body}");
+    for id in ["referrals_new", "cla_count", "cin_visit_timeliness"] {
+        assert!(body.contains(&format!("src=\"cid:spark-{id}\"")), "{id}: no img");
+        assert!(body.contains(&format!("Content-ID: <spark-{id}>")), "{id}: no inline part");
+    }
+    assert!(body.contains("alt=\"Number of New Referrals over the last 18 months: from "), "alt text");
+    assert!(body.matches("Content-Type: image/png").count() >= 20);
+}
+
 /// A real SMTP server on loopback: Python's `smtpd` DebuggingServer, which prints each message.
 struct SmtpServer {
     child: std::process::Child,

@@ -5,6 +5,7 @@
 //! counts. No person-level field is ever passed to a template.
 
 pub mod observe;
+pub mod sparkline;
 
 use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
@@ -62,6 +63,9 @@ struct MeasureLine {
     target: Option<String>,
     status: String,
     breakdown: Vec<Breakdown>,
+    /// The inline sparkline's content id, when there is one.
+    spark: Option<String>,
+    spark_alt: String,
 }
 
 #[derive(Serialize)]
@@ -205,6 +209,8 @@ fn areas(computed: &Computed, values: &[MetricValue], period: Period, suppress: 
             target: m.meta.target.map(|t| format_value(Some(t), m.meta.unit)),
             status: headline.and_then(|h| h.status.clone()).unwrap_or_default().replace('_', " "),
             breakdown,
+            spark: None,
+            spark_alt: String::new(),
         };
         match out.iter_mut().find(|a| a.name == m.meta.area) {
             Some(a) => a.measures.push(line),
@@ -244,13 +250,50 @@ pub fn summary_message(
         .iter()
         .map(|q| minijinja::context! { table_name => q.table_name, rule => q.rule.replace('_', " "), rows_affected => format_count(q.rows_affected as f64), rows_seen => format_count(q.rows_seen as f64) })
         .collect();
+    let mut areas = areas(computed, values, run.period, email.suppress_small_numbers);
+    // An 18-month sparkline per measure, embedded inline and described in words for screen
+    // readers and for mail clients that block images.
+    let trend = &computed.periods;
+    let mut images: Vec<(String, Vec<u8>)> = Vec::new();
+    for line in areas.iter_mut().flat_map(|a| a.measures.iter_mut()) {
+        let Some(m) = computed.measures.iter().find(|m| m.meta.id == line.id) else { continue };
+        let series: Vec<Option<f64>> = trend
+            .iter()
+            .map(|p| {
+                let p = p.to_string();
+                values
+                    .iter()
+                    .find(|v| v.metric_id == line.id && v.period == p && v.org_unit == "ALL" && v.category.is_none())
+                    .and_then(|v| v.value)
+            })
+            .collect();
+        let hidden = email.suppress_small_numbers
+            && m.meta.unit == Unit::Count
+            && series.iter().flatten().any(|v| (1.0..=5.0).contains(v));
+        if hidden {
+            continue;
+        }
+        if let Some(png) = sparkline::sparkline(&series) {
+            let cid = format!("spark-{}", line.id);
+            let known: Vec<f64> = series.iter().flatten().copied().collect();
+            line.spark_alt = format!(
+                "{} over the last {} months: from {} to {}",
+                m.meta.title,
+                trend.len(),
+                format_value(known.first().copied(), m.meta.unit),
+                format_value(known.last().copied(), m.meta.unit)
+            );
+            line.spark = Some(cid.clone());
+            images.push((cid, png));
+        }
+    }
     let ctx = minijinja::context! {
         period_label => run.period.label(),
         as_at => run.source_as_at.format("%d/%m/%Y %H:%M UTC").to_string(),
         run_id => run.run_id,
         duration => fmt_duration(run.duration),
         rows_read => format_count(run.rows_read as f64),
-        areas => areas(computed, values, run.period, email.suppress_small_numbers),
+        areas => areas,
         narrative => narrative(computed, values, run.period, email.suppress_small_numbers),
         suppressed => email.suppress_small_numbers,
         last_year_label => run.period.minus_months(12).label(),
@@ -260,7 +303,14 @@ pub fn summary_message(
     };
     let text = render("summary.txt", include_str!("../templates/summary.txt"), ctx.clone())?;
     let html = render("summary.html", include_str!("../templates/summary.html"), ctx)?;
-    build(email, &email.to, subject(run.period), MultiPart::alternative_plain_html(text, html))
+    let mut related = MultiPart::related().multipart(MultiPart::alternative_plain_html(text, html));
+    for (cid, png) in images {
+        related = related.singlepart(
+            lettre::message::Attachment::new_inline(cid)
+                .body(png, ContentType::parse("image/png").expect("a valid content type")),
+        );
+    }
+    build(email, &email.to, subject(run.period), related)
 }
 
 /// The alert for a failed run: which stage failed and why.
