@@ -1080,3 +1080,36 @@ fn mail_that_cannot_be_sent_waits_and_is_resent_while_the_mart_is_published() {
     );
     assert_eq!(subjects.iter().filter(|l| l.ends_with("run FAILED at notify")).count(), 1, "{received}");
 }
+
+#[test]
+fn officers_commentary_for_the_period_is_included_and_a_wrong_area_is_named() {
+    let c = Council::new(&repo().join("sql"));
+    std::fs::create_dir_all(c.path().join("commentary")).unwrap();
+    std::fs::write(
+        c.path().join("commentary/2022-01.yaml"),
+        "telling_us:\n  Referrals: We have seen a small dip in referrals in December.\nquestions:\n  Referrals: Are partners making the right referrals at the right time?\n",
+    )
+    .unwrap();
+    let cfg = c.path().join("scrutiny.yaml");
+    let yaml = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("    outbox: ./var/outbox\n", "    outbox: ./var/outbox\n    commentary_dir: ./commentary\n");
+    std::fs::write(&cfg, yaml).unwrap();
+    assert!(c.run("2022-01").status.success());
+    let eml = std::fs::read_dir(c.path().join("var/outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .next()
+        .unwrap();
+    let body = eml.replace("=\r\n", "").replace("=\n", "");
+    assert!(
+        body.contains("What is the data telling us?") && body.contains("small dip in referrals in December"),
+        "{body}"
+    );
+    assert!(body.contains("Are partners making the right referrals"), "{body}");
+
+    std::fs::write(c.path().join("commentary/2022-01.yaml"), "telling_us:\n  Refferals: typo\n").unwrap();
+    let out = c.run("2022-01");
+    assert_eq!(out.status.code(), Some(78), "{}", text(&out));
+    assert!(text(&out).contains("no area `Refferals`"), "{}", text(&out));
+}

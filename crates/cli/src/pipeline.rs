@@ -415,8 +415,14 @@ async fn run_stages(
             rows_read,
             mart: published.current.clone(),
         };
-        let msg = scrutiny_notify::summary_message(e, &summary, &computed, &published.values)
-            .map_err(|e| Failure::new("notify", exit::SOFTWARE, e.to_string()))?;
+        let msg = scrutiny_notify::summary_message(e, &summary, &computed, &published.values).map_err(|e| {
+            let code = if matches!(e, scrutiny_notify::NotifyError::Commentary { .. }) {
+                exit::CONFIG
+            } else {
+                exit::SOFTWARE
+            };
+            Failure::new("notify", code, format!("{e} (the mart was published)"))
+        })?;
         let pending = pending_mail(settings);
         match scrutiny_notify::resend_pending(e, &pending).await {
             Ok(0) => {}

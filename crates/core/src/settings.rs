@@ -245,6 +245,7 @@ struct EmailFile {
     power_bi_url: Option<String>,
     #[serde(default)]
     suppress_small_numbers: bool,
+    commentary_dir: Option<PathBuf>,
 }
 
 // ---- the settings as used ------------------------------------------------------------------
@@ -330,6 +331,8 @@ pub struct EmailSettings {
     pub power_bi_url: Option<String>,
     /// Counts of 1 to 5, and rates built on them, shown as `c` (for copies sent outside the team).
     pub suppress_small_numbers: bool,
+    /// Officers' commentary: `<dir>/<YYYY-MM>.yaml`, included when present.
+    pub commentary_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -777,6 +780,7 @@ impl Settings {
                 transport,
                 power_bi_url: e.power_bi_url,
                 suppress_small_numbers: e.suppress_small_numbers,
+                commentary_dir: e.commentary_dir.map(|p| l.path(p)),
             })
         });
 

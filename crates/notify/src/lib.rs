@@ -25,6 +25,8 @@ pub enum NotifyError {
     Address { address: String, message: String },
     #[error("building the email: {0}")]
     Build(String),
+    #[error("officers' commentary {}: {message}", path.display())]
+    Commentary { path: PathBuf, message: String },
     #[error("template `{template}`: {message}")]
     Template { template: &'static str, message: String },
     #[error("writing {path}: {source}")]
@@ -72,6 +74,31 @@ struct MeasureLine {
 struct Area {
     name: String,
     measures: Vec<MeasureLine>,
+    /// "What is the data telling us?"
+    telling_us: Option<String>,
+    /// "What questions is the data raising for us?"
+    questions: Option<String>,
+}
+
+/// Officers' commentary for a period, by area, as the seed report has it.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commentary {
+    /// Area -> "What is the data telling us?"
+    #[serde(default)]
+    pub telling_us: std::collections::BTreeMap<String, String>,
+    /// Area -> "What questions is the data raising for us?"
+    #[serde(default)]
+    pub questions: std::collections::BTreeMap<String, String>,
+}
+
+impl Commentary {
+    /// `<dir>/<period>.yaml`, or none when there is no such file.
+    pub fn load(dir: &Path, period: Period) -> Result<Self, NotifyError> {
+        let path = dir.join(format!("{period}.yaml"));
+        let Ok(text) = std::fs::read_to_string(&path) else { return Ok(Self::default()) };
+        serde_yaml::from_str(&text).map_err(|e| NotifyError::Commentary { path, message: e.to_string() })
+    }
 }
 
 /// A figure as people read it: counts as whole numbers, rates as percentages.
@@ -214,7 +241,9 @@ fn areas(computed: &Computed, values: &[MetricValue], period: Period, suppress: 
         };
         match out.iter_mut().find(|a| a.name == m.meta.area) {
             Some(a) => a.measures.push(line),
-            None => out.push(Area { name: m.meta.area.clone(), measures: vec![line] }),
+            None => {
+                out.push(Area { name: m.meta.area.clone(), measures: vec![line], telling_us: None, questions: None })
+            }
         }
     }
     out
@@ -251,6 +280,19 @@ pub fn summary_message(
         .map(|q| minijinja::context! { table_name => q.table_name, rule => q.rule.replace('_', " "), rows_affected => format_count(q.rows_affected as f64), rows_seen => format_count(q.rows_seen as f64) })
         .collect();
     let mut areas = areas(computed, values, run.period, email.suppress_small_numbers);
+    if let Some(dir) = &email.commentary_dir {
+        let mut c = Commentary::load(dir, run.period)?;
+        for a in &mut areas {
+            a.telling_us = c.telling_us.remove(&a.name);
+            a.questions = c.questions.remove(&a.name);
+        }
+        if let Some(area) = c.telling_us.keys().chain(c.questions.keys()).next() {
+            return Err(NotifyError::Commentary {
+                path: dir.join(format!("{}.yaml", run.period)),
+                message: format!("no area `{area}` in the report"),
+            });
+        }
+    }
     // An 18-month sparkline per measure, embedded inline and described in words for screen
     // readers and for mail clients that block images.
     let trend = &computed.periods;
