@@ -48,6 +48,24 @@ impl Council {
     fn current(&self) -> PathBuf {
         self.path().join("var/mart/current")
     }
+
+    /// Rewrites part of the settings file.
+    fn edit_config(&self, from: &str, to: &str) {
+        let cfg = self.path().join("scrutiny.yaml");
+        let yaml = std::fs::read_to_string(&cfg).unwrap();
+        assert!(yaml.contains(from), "`{from}` is not in the settings");
+        std::fs::write(&cfg, yaml.replace(from, to)).unwrap();
+    }
+
+    /// The first message in the outbox, quoted-printable line folds undone.
+    fn summary_email(&self) -> String {
+        let eml = std::fs::read_dir(self.path().join("var/outbox"))
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .next()
+            .unwrap();
+        eml.replace("=\r\n", "").replace("=\n", "")
+    }
 }
 
 fn read(path: &Path) -> Vec<RecordBatch> {
@@ -873,12 +891,10 @@ fn a_run_that_died_after_landing_resumes_to_the_same_mart() {
 #[test]
 fn metrics_and_lineage_after_a_run_and_retention_keeps_current() {
     let c = Council::new(&repo().join("sql"));
-    let cfg = c.path().join("scrutiny.yaml");
-    let yaml = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("  mart: ./var/mart\n", "  mart: ./var/mart\n  keep_versions: 2\n")
-        + "monitoring:\n  prometheus_textfile: ./scrutiny.prom\n  openlineage_file: ./lineage.jsonl\n";
-    std::fs::write(&cfg, yaml).unwrap();
+    c.edit_config(
+        "  mart: ./var/mart\n",
+        "  mart: ./var/mart\n  keep_versions: 2\nmonitoring:\n  prometheus_textfile: ./scrutiny.prom\n  openlineage_file: ./lineage.jsonl\n",
+    );
     for _ in 0..3 {
         let out = c.run("2022-01");
         assert!(out.status.success(), "{}", text(&out));
@@ -960,19 +976,9 @@ fn landing_dir(root: &Path) -> PathBuf {
 #[test]
 fn the_summary_suppresses_small_numbers_when_asked_and_names_the_largest_movements() {
     let c = Council::new(&repo().join("sql"));
-    let cfg = c.path().join("scrutiny.yaml");
-    let yaml = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("    outbox: ./var/outbox\n", "    outbox: ./var/outbox\n    suppress_small_numbers: true\n");
-    std::fs::write(&cfg, yaml).unwrap();
+    c.edit_config("    outbox: ./var/outbox\n", "    outbox: ./var/outbox\n    suppress_small_numbers: true\n");
     assert!(c.run("2022-01").status.success());
-    let eml = std::fs::read_dir(c.path().join("var/outbox"))
-        .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .next()
-        .unwrap();
-    // Quoted-printable folds long lines: unfold before looking.
-    let body = eml.replace("=\r\n", "").replace("=\n", "");
+    let body = c.summary_email();
     assert!(body.contains("are shown as c"), "{body}");
     assert!(body.contains("What changed most against January 2021"), "{body}");
     assert!(body.contains(" on January 2021 (now "), "{body}");
@@ -982,12 +988,7 @@ fn the_summary_suppresses_small_numbers_when_asked_and_names_the_largest_movemen
 fn the_summary_embeds_an_eighteen_month_sparkline_per_measure_with_alt_text() {
     let c = Council::new(&repo().join("sql"));
     assert!(c.run("2022-01").status.success());
-    let eml = std::fs::read_dir(c.path().join("var/outbox"))
-        .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .next()
-        .unwrap();
-    let body = eml.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    let body = c.summary_email().replace("=3D", "=");
     assert!(body.contains("multipart/related") && body.contains("multipart/alternative"), "{body}");
     for id in ["referrals_new", "cla_count", "cin_visit_timeliness"] {
         assert!(body.contains(&format!("src=\"cid:spark-{id}\"")), "{id}: no img");
@@ -1032,12 +1033,10 @@ impl Drop for SmtpServer {
 fn mail_that_cannot_be_sent_waits_and_is_resent_while_the_mart_is_published() {
     let c = Council::new(&repo().join("sql"));
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let cfg = c.path().join("scrutiny.yaml");
-    let yaml = std::fs::read_to_string(&cfg).unwrap().replace(
+    c.edit_config(
         "    outbox: ./var/outbox\n",
         &format!("    smtp:\n      host: 127.0.0.1\n      port: {port}\n      tls: none\n      retries: 1\n      retry_backoff_ms: 10\n"),
     );
-    std::fs::write(&cfg, yaml).unwrap();
 
     // The SMTP server is down: the mart is published, the run exits 75, the message waits.
     let out = c.run("2022-01");
@@ -1090,18 +1089,9 @@ fn officers_commentary_for_the_period_is_included_and_a_wrong_area_is_named() {
         "telling_us:\n  Referrals: We have seen a small dip in referrals in December.\nquestions:\n  Referrals: Are partners making the right referrals at the right time?\n",
     )
     .unwrap();
-    let cfg = c.path().join("scrutiny.yaml");
-    let yaml = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("    outbox: ./var/outbox\n", "    outbox: ./var/outbox\n    commentary_dir: ./commentary\n");
-    std::fs::write(&cfg, yaml).unwrap();
+    c.edit_config("    outbox: ./var/outbox\n", "    outbox: ./var/outbox\n    commentary_dir: ./commentary\n");
     assert!(c.run("2022-01").status.success());
-    let eml = std::fs::read_dir(c.path().join("var/outbox"))
-        .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .next()
-        .unwrap();
-    let body = eml.replace("=\r\n", "").replace("=\n", "");
+    let body = c.summary_email();
     assert!(
         body.contains("What is the data telling us?") && body.contains("small dip in referrals in December"),
         "{body}"
