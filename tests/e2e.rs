@@ -976,7 +976,7 @@ fn landing_dir(root: &Path) -> PathBuf {
 #[test]
 fn the_summary_suppresses_small_numbers_when_asked_and_names_the_largest_movements() {
     let c = Council::new(&repo().join("sql"));
-    c.edit_config("    outbox: ./var/outbox\n", "    outbox: ./var/outbox\n    suppress_small_numbers: true\n");
+    c.edit_config("notify:\n", "report:\n  suppress_small_numbers: true\nnotify:\n");
     assert!(c.run("2022-01").status.success());
     let body = c.summary_email();
     assert!(body.contains("are shown as c"), "{body}");
@@ -1089,7 +1089,7 @@ fn officers_commentary_for_the_period_is_included_and_a_wrong_area_is_named() {
         "telling_us:\n  Referrals: We have seen a small dip in referrals in December.\nquestions:\n  Referrals: Are partners making the right referrals at the right time?\n",
     )
     .unwrap();
-    c.edit_config("    outbox: ./var/outbox\n", "    outbox: ./var/outbox\n    commentary_dir: ./commentary\n");
+    c.edit_config("notify:\n", "report:\n  commentary_dir: ./commentary\nnotify:\n");
     assert!(c.run("2022-01").status.success());
     let body = c.summary_email();
     assert!(

@@ -45,9 +45,10 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
 
     let config = root.join("scrutiny.yaml");
     let yaml = format!(
-        "# Written by `scrutiny demo`.\nsource:\n  sqlserver:\n    host: 127.0.0.1\n    port: {}\n    database: ssd\n    schema: ssd_development\n    user: scrutiny\n    password_file: ./sql-password\n    encrypt: strict\n    trust_server_certificate: true\nstorage:\n  landing: ./landing\n  mart: ./mart\nreference:\n  team_org_units: ./ssd/team_org_units.csv\nmeasures:\n  sql_dir: {}\nnotify:\n  email:\n    from: scrutiny@example.org\n    to: [performance-team@example.org]\n    outbox: ./outbox\n",
+        "# Written by `scrutiny demo`.\nsource:\n  sqlserver:\n    host: 127.0.0.1\n    port: {}\n    database: ssd\n    schema: ssd_development\n    user: scrutiny\n    password_file: ./sql-password\n    encrypt: strict\n    trust_server_certificate: true\nstorage:\n  landing: ./landing\n  mart: ./mart\nreference:\n  team_org_units: ./ssd/team_org_units.csv\nmeasures:\n  sql_dir: {}\nreport:\n  commentary_dir: {}\nnotify:\n  email:\n    from: scrutiny@example.org\n    to: [performance-team@example.org]\n    outbox: ./outbox\n",
         addr.port(),
-        sql_dir.display()
+        sql_dir.display(),
+        sql_dir.join("../config/commentary").display()
     );
     std::fs::write(&config, yaml).map_err(fail)?;
     println!("Running {} with {} ...", period.label(), config.display());
@@ -76,6 +77,7 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
     }
     println!();
     println!("Mart:    {}", outcome.published.current.display());
+    println!("Report:  {}", outcome.published.current.join("report.html").display());
     if let Some(e) = &outcome.email {
         println!("Email:   {e}");
     }

@@ -67,6 +67,12 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
             ));
         }
     }
+    if let Some(dir) = &settings.report.commentary_dir {
+        let mut areas: Vec<&str> = project.measures.iter().map(|m| m.meta.area.as_str()).collect();
+        areas.sort_unstable();
+        areas.dedup();
+        scrutiny_notify::content::check_commentary(dir, period, &areas).map_err(|e| config_failure("configure", e))?;
+    }
     let r = &settings.reference;
     let mut holidays = match &r.bank_holidays {
         Some(p) => WorkingDayCalendar::from_csv_file(p),
@@ -100,6 +106,47 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
         run_id: run_id.to_string(),
     };
     Ok(Prepared { project, inputs })
+}
+
+/// The facts the report's header and footer and the summary email state.
+fn run_summary(facts: &RunFacts, elapsed: std::time::Duration, mart: &Path) -> scrutiny_notify::RunSummary {
+    scrutiny_notify::RunSummary {
+        run_id: facts.run_id.clone(),
+        period: facts.period,
+        source_as_at: facts.source_as_at,
+        duration: elapsed,
+        rows_read: facts.rows_read,
+        mart: mart.to_path_buf(),
+    }
+}
+
+/// Publishes the mart with its report (`report.html`), made from the same merged values, and
+/// returns what the report says, for the summary email.
+pub fn publish_with_report(
+    settings: &Settings,
+    root: &Path,
+    computed: &Computed,
+    facts: &RunFacts,
+    recompute_snapshots: bool,
+    elapsed: std::time::Duration,
+) -> Result<(Published, scrutiny_notify::Content), Failure> {
+    let content = std::cell::RefCell::new(None);
+    let report = |values: &[scrutiny_metrics::values::MetricValue]| {
+        let failed = |e: scrutiny_notify::NotifyError| scrutiny_mart::MartError::Document {
+            name: "report.html".into(),
+            message: e.to_string(),
+        };
+        let c = scrutiny_notify::content(computed, values, facts.period, &settings.report).map_err(failed)?;
+        let html = scrutiny_notify::report_html(&run_summary(facts, elapsed, &root.join(scrutiny_mart::CURRENT)), &c)
+            .map_err(failed)?;
+        *content.borrow_mut() = Some(c);
+        Ok(vec![("report.html".to_string(), html.into_bytes())])
+    };
+    let published =
+        scrutiny_mart::publish(root, computed, facts, &settings.measures.sql_dir, recompute_snapshots, &report)
+            .map_err(|e| Failure::new("publish", exit::SOFTWARE, e.to_string()))?;
+    let content = content.into_inner().expect("the report was made while publishing");
+    Ok((published, content))
 }
 
 fn extract_failure(errors: Vec<ExtractError>) -> Failure {
@@ -379,16 +426,9 @@ async fn run_stages(
         rows_read,
         tables_read: landing.manifest.tables.len() as u64,
     };
-    let published = tokio::task::block_in_place(|| {
-        scrutiny_mart::publish(
-            &settings.storage.mart,
-            &computed,
-            &facts,
-            &settings.measures.sql_dir,
-            recompute_snapshots,
-        )
-    })
-    .map_err(|e| Failure::new("publish", exit::SOFTWARE, e.to_string()))?;
+    let (published, content) = tokio::task::block_in_place(|| {
+        publish_with_report(settings, &settings.storage.mart, &computed, &facts, recompute_snapshots, clock.elapsed())
+    })?;
     mark(record, "publish");
     report.stage_seconds.push(("publish".into(), t.elapsed().as_secs_f64()));
     report.mart_tables = vec![("metric_values".into(), published.values.len() as u64)];
@@ -407,22 +447,9 @@ async fn run_stages(
     let t = Instant::now();
     let mut email = None;
     if let Some(e) = &settings.email {
-        let summary = scrutiny_notify::RunSummary {
-            run_id: run_id.to_string(),
-            period,
-            source_as_at: facts.source_as_at,
-            duration: clock.elapsed(),
-            rows_read,
-            mart: published.current.clone(),
-        };
-        let msg = scrutiny_notify::summary_message(e, &summary, &computed, &published.values).map_err(|e| {
-            let code = if matches!(e, scrutiny_notify::NotifyError::Commentary { .. }) {
-                exit::CONFIG
-            } else {
-                exit::SOFTWARE
-            };
-            Failure::new("notify", code, format!("{e} (the mart was published)"))
-        })?;
+        let summary = run_summary(&facts, clock.elapsed(), &published.current);
+        let msg = scrutiny_notify::summary_message(e, &summary, &content)
+            .map_err(|e| Failure::new("notify", exit::SOFTWARE, format!("{e} (the mart was published)")))?;
         let pending = pending_mail(settings);
         match scrutiny_notify::resend_pending(e, &pending).await {
             Ok(0) => {}

@@ -173,8 +173,8 @@ pub async fn compute(
         tables_read: landing.manifest.tables.len() as u64,
     };
     let root = if publish { settings.storage.mart.clone() } else { out.to_path_buf() };
-    let published = scrutiny_mart::publish(&root, &computed, &facts, &settings.measures.sql_dir, false)
-        .map_err(|e| Failure::new("publish", exit::SOFTWARE, e.to_string()))?;
+    let (published, _) =
+        crate::pipeline::publish_with_report(&settings, &root, &computed, &facts, false, clock.elapsed())?;
     let p = period.to_string();
     println!("{:<44} {:<28} {:>10} {:>12}", "measure", "org unit / category", "value", "num / den");
     for v in published.values.iter().filter(|v| v.period == p && v.run_id == run_id) {

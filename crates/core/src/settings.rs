@@ -242,10 +242,19 @@ struct EmailFile {
     failure_to: Vec<String>,
     outbox: Option<PathBuf>,
     smtp: Option<SmtpSettings>,
-    power_bi_url: Option<String>,
+}
+
+/// What the report and the summary email show, whoever reads them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSettings {
+    /// A link to the council's Power BI report.
+    pub power_bi_url: Option<String>,
+    /// Counts of 1 to 5, and rates built on them, shown as `c` (for copies sent outside the team).
     #[serde(default)]
-    suppress_small_numbers: bool,
-    commentary_dir: Option<PathBuf>,
+    pub suppress_small_numbers: bool,
+    /// Officers' commentary: `<dir>/<YYYY-MM>.yaml`, included when present.
+    pub commentary_dir: Option<PathBuf>,
 }
 
 // ---- the settings as used ------------------------------------------------------------------
@@ -259,6 +268,7 @@ pub struct Settings {
     pub reference: ReferenceSettings,
     pub measures: MeasureSettings,
     pub email: Option<EmailSettings>,
+    pub report: ReportSettings,
     pub monitoring: MonitoringSettings,
 }
 
@@ -328,11 +338,6 @@ pub struct EmailSettings {
     /// Who hears about failed runs (default: `to`).
     pub failure_to: Vec<String>,
     pub transport: EmailTransport,
-    pub power_bi_url: Option<String>,
-    /// Counts of 1 to 5, and rates built on them, shown as `c` (for copies sent outside the team).
-    pub suppress_small_numbers: bool,
-    /// Officers' commentary: `<dir>/<YYYY-MM>.yaml`, included when present.
-    pub commentary_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -359,6 +364,8 @@ pub struct SmtpSettings {
     pub retries: u32,
     #[serde(default = "default_smtp_backoff")]
     pub retry_backoff_ms: u64,
+    /// A PEM file of CA certificates to trust besides the public roots (a council's own CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_smtp_retries() -> u32 {
@@ -570,7 +577,7 @@ impl Settings {
                 }],
             });
         };
-        const SECTIONS: [&str; 6] = ["source", "storage", "reference", "measures", "notify", "monitoring"];
+        const SECTIONS: [&str; 7] = ["source", "storage", "reference", "measures", "report", "notify", "monitoring"];
         for key in top.keys() {
             let k = key.as_str().unwrap_or("?");
             if !SECTIONS.contains(&k) {
@@ -599,6 +606,17 @@ impl Settings {
             Some(MeasuresFile::default())
         };
         let notify = l.section::<NotifyFile>(&root, "notify");
+        let report = if root.get("report").is_some() {
+            l.section::<ReportSettings>(&root, "report").map(|mut r| {
+                r.commentary_dir = r.commentary_dir.map(|p| l.path(p));
+                if r.power_bi_url.as_ref().is_some_and(|u| !u.starts_with("https://") && !u.starts_with("http://")) {
+                    l.problem(&["report", "power_bi_url"], "an https:// link");
+                }
+                r
+            })
+        } else {
+            Some(ReportSettings::default())
+        };
         let monitoring = if root.get("monitoring").is_some() {
             l.section::<MonitoringSettings>(&root, "monitoring").map(|mut m| {
                 m.prometheus_textfile = m.prometheus_textfile.map(|p| l.path(p));
@@ -761,6 +779,17 @@ impl Settings {
                     if s.password.is_some() && s.username.is_none() {
                         l.problem(&["notify", "email", "smtp", "username"], "a password needs a username");
                     }
+                    if s.username.is_some() && s.tls == SmtpTls::None {
+                        l.problem(
+                            &["notify", "email", "smtp", "tls"],
+                            "a username and password never cross an unencrypted connection: use `starttls` or `implicit`",
+                        );
+                    }
+                    let mut s = s;
+                    s.ca_file = s.ca_file.map(|p| l.path(p));
+                    if let Some(p) = s.ca_file.as_ref().filter(|p| !p.is_file()) {
+                        l.problem(&["notify", "email", "smtp", "ca_file"], format!("no such file: {}", p.display()));
+                    }
                     EmailTransport::Smtp(s)
                 }
                 (Some(_), Some(_)) => {
@@ -778,17 +807,23 @@ impl Settings {
                 to: e.to,
                 failure_to,
                 transport,
-                power_bi_url: e.power_bi_url,
-                suppress_small_numbers: e.suppress_small_numbers,
-                commentary_dir: e.commentary_dir.map(|p| l.path(p)),
             })
         });
 
-        match (source, storage, reference, measures, monitoring) {
-            (Some(source), Some(storage), Some(reference), Some(measures), Some(monitoring))
+        match (source, storage, reference, measures, report, monitoring) {
+            (Some(source), Some(storage), Some(reference), Some(measures), Some(report), Some(monitoring))
                 if l.problems.is_empty() =>
             {
-                Ok(Settings { file: file.to_path_buf(), source, storage, reference, measures, email, monitoring })
+                Ok(Settings {
+                    file: file.to_path_buf(),
+                    source,
+                    storage,
+                    reference,
+                    measures,
+                    email,
+                    report,
+                    monitoring,
+                })
             }
             _ => Err(ConfigError { problems: l.problems }),
         }

@@ -28,7 +28,13 @@ pub enum MartError {
     Parquet { path: PathBuf, message: String },
     #[error("the previous mart {path} cannot be read: {message}")]
     Previous { path: PathBuf, message: String },
+    #[error("{name} of the new mart: {message}")]
+    Document { name: String, message: String },
 }
+
+/// A file published with the tables (the report), made from the merged values; a closure
+/// because the values exist only once the previous mart is merged in.
+pub type Documents<'a> = &'a dyn Fn(&[MetricValue]) -> Result<Vec<(String, Vec<u8>)>, MartError>;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MartError + '_ {
     move |source| MartError::Io { path: path.to_path_buf(), source }
@@ -295,14 +301,15 @@ fn runs_batch(previous: &[RecordBatch], run: &RunFacts, finished: DateTime<Utc>)
     Ok(batch(RUN_COLUMNS.iter().zip(types).zip(arrays).map(|((n, t), a)| (*n, t, false, a)).collect()))
 }
 
-/// Builds the new mart version from this run's results and the published history, then
-/// switches `current` to it.
+/// Builds the new mart version from this run's results and the published history, with the
+/// `documents` made from them, then switches `current` to it.
 pub fn publish(
     root: &Path,
     computed: &Computed,
     run: &RunFacts,
     sql_dir: &Path,
     recompute_snapshots: bool,
+    documents: Documents<'_>,
 ) -> Result<Published, MartError> {
     create_private_dir(&root.join(VERSIONS)).map_err(io(root))?;
     let previous = read_metric_values(root)?;
@@ -330,6 +337,11 @@ pub fn publish(
         let runs = runs_batch(&previous_runs, run, Utc::now())
             .map_err(|message| MartError::Previous { path: root.join(CURRENT).join("runs.parquet"), message })?;
         write_batch(&partial.join("runs.parquet"), &runs)?;
+        for (name, bytes) in documents(&merged)? {
+            let path = partial.join(&name);
+            let mut f = create_private_file(&path).map_err(io(&path))?;
+            std::io::Write::write_all(&mut f, &bytes).and_then(|()| f.sync_all()).map_err(io(&path))?;
+        }
         std::fs::rename(&partial, &version_dir).map_err(io(&version_dir))?;
         switch_current(root, &run.run_id)
     })();

@@ -1,0 +1,387 @@
+//! What the summary email and the report say: the figures of a period, grouped by the report's
+//! areas, formatted as people read them, suppressed when asked, with the officers' commentary.
+//!
+//! Only aggregate figures are read here (measure values and data-quality counts), so nothing
+//! person-level can reach a template.
+
+use crate::NotifyError;
+use scrutiny_core::Period;
+use scrutiny_core::settings::ReportSettings;
+use scrutiny_metrics::values::MetricValue;
+use scrutiny_metrics::{Computed, Unit};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A figure as people read it: counts as whole numbers, rates as percentages.
+pub fn format_value(v: Option<f64>, unit: Unit) -> String {
+    match (v, unit) {
+        (None, _) => "n/a".into(),
+        (Some(x), Unit::Count) => format_count(x),
+        (Some(x), Unit::Rate) => format!("{:.1}%", x * 100.0),
+    }
+}
+
+pub(crate) fn format_count(x: f64) -> String {
+    let n = x.round() as i64;
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+pub(crate) fn format_change(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{:+.1}%", x * 100.0))
+}
+
+/// A figure as shown: `c` in place of a count from 1 to 5, or of a rate whose numerator is
+/// one, when small numbers are suppressed.
+pub fn shown(value: Option<f64>, numerator: Option<i64>, unit: Unit, suppress: bool) -> String {
+    if suppress && is_small(value, numerator, unit) { "c".into() } else { format_value(value, unit) }
+}
+
+fn is_small(value: Option<f64>, numerator: Option<i64>, unit: Unit) -> bool {
+    let small = |n: i64| (1..=5).contains(&n);
+    match unit {
+        Unit::Count => value.is_some_and(|v| small(v.round() as i64)),
+        Unit::Rate => numerator.is_some_and(small),
+    }
+}
+
+/// Officers' commentary for a period, by area, as the seed report has it.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commentary {
+    /// Area -> "What is the data telling us?"
+    #[serde(default)]
+    pub telling_us: BTreeMap<String, String>,
+    /// Area -> "What questions is the data raising for us?"
+    #[serde(default)]
+    pub questions: BTreeMap<String, String>,
+}
+
+impl Commentary {
+    /// `<dir>/<period>.yaml`, or none when there is no such file.
+    pub fn load(dir: &Path, period: Period) -> Result<Self, NotifyError> {
+        let path = dir.join(format!("{period}.yaml"));
+        let Ok(text) = std::fs::read_to_string(&path) else { return Ok(Self::default()) };
+        serde_yaml::from_str(&text).map_err(|e| NotifyError::Commentary { path, message: e.to_string() })
+    }
+}
+
+/// Refuses commentary on an area the report does not have (a typo would otherwise vanish).
+pub fn check_commentary(dir: &Path, period: Period, areas: &[&str]) -> Result<(), NotifyError> {
+    let c = Commentary::load(dir, period)?;
+    if let Some(area) = c.telling_us.keys().chain(c.questions.keys()).find(|a| !areas.contains(&a.as_str())) {
+        return Err(NotifyError::Commentary {
+            path: dir.join(format!("{period}.yaml")),
+            message: format!("no area `{area}` in the report (areas: {})", areas.join(", ")),
+        });
+    }
+    Ok(())
+}
+
+/// One row of a breakdown: an org unit, or a category of the measure.
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakdownRow {
+    pub name: String,
+    pub value: String,
+    pub prev: String,
+}
+
+/// A measure's breakdown rows of one kind: by locality, by service, by accommodation type.
+#[derive(Debug, Clone, Serialize)]
+pub struct Breakdown {
+    pub heading: String,
+    pub rows: Vec<BreakdownRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MeasureLine {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub is_rate: bool,
+    pub value: String,
+    pub prev: String,
+    pub last_year: String,
+    pub change: String,
+    pub target: Option<String>,
+    /// `on target` / `off target` where there is a target.
+    pub status: String,
+    pub breakdowns: Vec<Breakdown>,
+    /// The headline's value over the trend periods, oldest first; empty when suppression
+    /// would hide any point of it.
+    #[serde(skip)]
+    pub series: Vec<Option<f64>>,
+    #[serde(skip)]
+    pub unit: Option<Unit>,
+    #[serde(skip)]
+    pub target_value: Option<f64>,
+    /// The chart described in words, for screen readers and blocked images.
+    pub trend_alt: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Area {
+    pub name: String,
+    pub measures: Vec<MeasureLine>,
+    /// "What is the data telling us?"
+    pub telling_us: Option<String>,
+    /// "What questions is the data raising for us?"
+    pub questions: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityLine {
+    pub table_name: String,
+    pub rule: String,
+    pub rows_affected: String,
+    pub rows_seen: String,
+}
+
+/// Everything the email and the report show of one period.
+#[derive(Debug, Clone, Serialize)]
+pub struct Content {
+    pub period_label: String,
+    pub last_year_label: String,
+    /// The trend's periods as chart labels (`Jan 22`), oldest first.
+    pub trend_labels: Vec<String>,
+    pub areas: Vec<Area>,
+    pub narrative: Vec<String>,
+    pub quality: Vec<QualityLine>,
+    pub suppressed: bool,
+    pub power_bi_url: Option<String>,
+}
+
+/// The row of a measure `months` periods before `r`.
+fn earlier<'a>(values: &'a [MetricValue], r: &MetricValue, months: u32) -> Option<&'a MetricValue> {
+    let p = r.period.parse::<Period>().ok()?.minus_months(months).to_string();
+    values
+        .iter()
+        .find(|v| v.metric_id == r.metric_id && v.org_unit == r.org_unit && v.category == r.category && v.period == p)
+}
+
+fn headline<'a>(values: &'a [MetricValue], id: &str, period: &str) -> Option<&'a MetricValue> {
+    values.iter().find(|v| v.metric_id == id && v.period == period && v.org_unit == "ALL" && v.category.is_none())
+}
+
+/// A few sentences on the largest movements against the same month last year.
+pub fn narrative(computed: &Computed, values: &[MetricValue], period: Period, suppress: bool) -> Vec<String> {
+    let p = period.to_string();
+    let last_year = period.minus_months(12).label();
+    let mut moves: Vec<(f64, String)> = Vec::new();
+    for m in &computed.measures {
+        let Some(r) = headline(values, &m.meta.id, &p) else { continue };
+        let Some(change) = r.change_vs_last_year else { continue };
+        let before = earlier(values, r, 12);
+        let hidden = |v: &MetricValue| suppress && is_small(v.value, v.numerator, m.meta.unit);
+        if change.abs() < 0.005 || hidden(r) || before.is_some_and(hidden) {
+            continue;
+        }
+        let verb = if change > 0.0 { "rose" } else { "fell" };
+        moves.push((
+            change.abs(),
+            format!(
+                "{} {verb} {:.0}% on {last_year} (now {}).",
+                m.meta.title,
+                change.abs() * 100.0,
+                format_value(r.value, m.meta.unit)
+            ),
+        ));
+    }
+    moves.sort_by(|a, b| b.0.total_cmp(&a.0));
+    moves.into_iter().take(3).map(|(_, s)| s).collect()
+}
+
+fn breakdowns(
+    computed: &Computed,
+    m: &scrutiny_metrics::Measure,
+    rows: &[&MetricValue],
+    values: &[MetricValue],
+    suppress: bool,
+) -> Vec<Breakdown> {
+    let unit = m.meta.unit;
+    let row = |name: String, v: &MetricValue| BreakdownRow {
+        name,
+        value: shown(v.value, v.numerator, unit, suppress),
+        prev: earlier(values, v, 1)
+            .map_or_else(|| format_value(None, unit), |r| shown(r.value, r.numerator, unit, suppress)),
+    };
+    let mut out = Vec::new();
+    // By org unit, in the team map's order, one table per kind.
+    for (kind, heading) in [("locality", "By locality"), ("service", "By service"), ("unknown", "Team not known")] {
+        let mut units: Vec<_> = computed.org_units.iter().filter(|o| o.kind == kind).collect();
+        units.sort_by_key(|o| o.sort_order);
+        let lines: Vec<BreakdownRow> = units
+            .iter()
+            .filter_map(|o| rows.iter().find(|v| v.org_unit == o.org_unit && v.category.is_none()))
+            .map(|v| row(v.org_unit.clone(), v))
+            .collect();
+        if !lines.is_empty() {
+            out.push(Breakdown { heading: heading.into(), rows: lines });
+        }
+    }
+    // By category, labelled and ordered by the measure's code set.
+    let mut cats: Vec<(u32, BreakdownRow)> = rows
+        .iter()
+        .filter(|v| v.org_unit == "ALL")
+        .filter_map(|v| {
+            let c = v.category.as_ref()?;
+            let coded = m.meta.categories.as_ref().and_then(|set| {
+                computed
+                    .code_sets
+                    .iter()
+                    .find(|r| &r[0] == set && &r[1] == c)
+                    .map(|r| (r[3].parse().unwrap_or(u32::MAX), r[2].clone()))
+            });
+            let (order, label) = coded.unwrap_or((u32::MAX, c.clone()));
+            Some((order, row(label, v)))
+        })
+        .collect();
+    cats.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
+    if !cats.is_empty() {
+        let heading = match &m.meta.categories {
+            Some(set) if set.contains("accommodation") => "By type of accommodation".to_string(),
+            _ => "By category".to_string(),
+        };
+        out.push(Breakdown { heading, rows: cats.into_iter().map(|(_, r)| r).collect() });
+    }
+    out
+}
+
+/// The period's figures, formatted, grouped by area in the report's order, with commentary.
+pub fn content(
+    computed: &Computed,
+    values: &[MetricValue],
+    period: Period,
+    settings: &ReportSettings,
+) -> Result<Content, NotifyError> {
+    let suppress = settings.suppress_small_numbers;
+    let p = period.to_string();
+    let mut areas: Vec<Area> = Vec::new();
+    for m in &computed.measures {
+        let unit = m.meta.unit;
+        let rows: Vec<&MetricValue> = values.iter().filter(|v| v.metric_id == m.meta.id && v.period == p).collect();
+        let head = headline(values, &m.meta.id, &p);
+        // A measure reported only by category (unsuitable accommodation) has no ALL row: its
+        // headline is the sum of its categories, as the seed report's total.
+        let (value, numerator) = match head {
+            Some(h) => (h.value, h.numerator),
+            None if unit == Unit::Count && !rows.is_empty() => {
+                let total = rows.iter().filter(|v| v.org_unit == "ALL").filter_map(|v| v.value).sum::<f64>();
+                (Some(total), Some(total.round() as i64))
+            }
+            None => (None, None),
+        };
+        let at = |months: u32| {
+            head.and_then(|h| earlier(values, h, months))
+                .map_or_else(|| format_value(None, unit), |r| shown(r.value, r.numerator, unit, suppress))
+        };
+        let series: Vec<Option<f64>> = computed
+            .periods
+            .iter()
+            .map(|q| headline(values, &m.meta.id, &q.to_string()).and_then(|v| v.value))
+            .collect();
+        let series_rows: Vec<&MetricValue> =
+            computed.periods.iter().filter_map(|q| headline(values, &m.meta.id, &q.to_string())).collect();
+        let hide_series = suppress && series_rows.iter().any(|v| is_small(v.value, v.numerator, unit));
+        let known: Vec<f64> = series.iter().flatten().copied().collect();
+        let trend_alt = if known.len() >= 2 && !hide_series {
+            format!(
+                "{} over the last {} months: from {} in {} to {} in {}",
+                m.meta.title,
+                computed.periods.len(),
+                format_value(known.first().copied(), unit),
+                series.iter().position(Option::is_some).map(|i| computed.periods[i].label()).unwrap_or_default(),
+                format_value(known.last().copied(), unit),
+                series.iter().rposition(Option::is_some).map(|i| computed.periods[i].label()).unwrap_or_default(),
+            )
+        } else {
+            String::new()
+        };
+        let line = MeasureLine {
+            id: m.meta.id.clone(),
+            title: m.meta.title.clone(),
+            description: m.meta.description.clone(),
+            is_rate: unit == Unit::Rate,
+            value: shown(value, numerator, unit, suppress),
+            prev: at(1),
+            last_year: at(12),
+            change: format_change(head.and_then(|h| h.change_vs_last_year)),
+            target: m.meta.target.map(|t| format_value(Some(t), unit)),
+            status: head.and_then(|h| h.status.clone()).unwrap_or_default().replace('_', " "),
+            breakdowns: breakdowns(computed, m, &rows, values, suppress),
+            series: if hide_series || known.len() < 2 { Vec::new() } else { series },
+            unit: Some(unit),
+            target_value: m.meta.target,
+            trend_alt,
+        };
+        match areas.iter_mut().find(|a| a.name == m.meta.area) {
+            Some(a) => a.measures.push(line),
+            None => {
+                areas.push(Area { name: m.meta.area.clone(), measures: vec![line], telling_us: None, questions: None })
+            }
+        }
+    }
+    if let Some(dir) = &settings.commentary_dir {
+        let known: Vec<&str> = areas.iter().map(|a| a.name.as_str()).collect();
+        check_commentary(dir, period, &known)?;
+        let mut c = Commentary::load(dir, period)?;
+        for a in &mut areas {
+            a.telling_us = c.telling_us.remove(&a.name);
+            a.questions = c.questions.remove(&a.name);
+        }
+    }
+    let quality = computed
+        .quality
+        .iter()
+        .filter(|q| q.rows_affected > 0)
+        .map(|q| QualityLine {
+            table_name: q.table_name.clone(),
+            rule: q.rule.replace('_', " "),
+            rows_affected: format_count(q.rows_affected as f64),
+            rows_seen: format_count(q.rows_seen as f64),
+        })
+        .collect();
+    Ok(Content {
+        period_label: period.label(),
+        last_year_label: period.minus_months(12).label(),
+        trend_labels: computed.periods.iter().map(|q| q.start().format("%b %y").to_string()).collect(),
+        areas,
+        narrative: narrative(computed, values, period, suppress),
+        quality,
+        suppressed: suppress,
+        power_bi_url: settings.power_bi_url.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_as_the_report_writes_them() {
+        assert_eq!(format_value(Some(503.0), Unit::Count), "503");
+        assert_eq!(format_value(Some(75_123.0), Unit::Count), "75,123");
+        assert_eq!(format_value(Some(0.2187), Unit::Rate), "21.9%");
+        assert_eq!(format_value(None, Unit::Rate), "n/a");
+        assert_eq!(format_change(Some(0.138)), "+13.8%");
+        assert_eq!(format_change(Some(-0.278)), "-27.8%");
+    }
+
+    #[test]
+    fn small_numbers_are_suppressed_only_when_asked() {
+        assert_eq!(shown(Some(3.0), Some(3), Unit::Count, true), "c");
+        assert_eq!(shown(Some(0.0), Some(0), Unit::Count, true), "0", "zero is not suppressed");
+        assert_eq!(shown(Some(6.0), Some(6), Unit::Count, true), "6");
+        assert_eq!(shown(Some(0.5), Some(5), Unit::Rate, true), "c", "a rate on a suppressed numerator");
+        assert_eq!(shown(Some(0.5), Some(50), Unit::Rate, true), "50.0%");
+        assert_eq!(shown(Some(3.0), Some(3), Unit::Count, false), "3");
+    }
+}
