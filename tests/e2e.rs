@@ -985,102 +985,6 @@ fn the_summary_suppresses_small_numbers_when_asked_and_names_the_largest_movemen
 }
 
 #[test]
-fn the_summary_embeds_an_eighteen_month_sparkline_per_measure_with_alt_text() {
-    let c = Council::new(&repo().join("sql"));
-    assert!(c.run("2022-01").status.success());
-    let body = c.summary_email().replace("=3D", "=");
-    assert!(body.contains("multipart/related") && body.contains("multipart/alternative"), "{body}");
-    for id in ["referrals_new", "cla_count", "cin_visit_timeliness"] {
-        assert!(body.contains(&format!("src=\"cid:spark-{id}\"")), "{id}: no img");
-        assert!(body.contains(&format!("Content-ID: <spark-{id}>")), "{id}: no inline part");
-    }
-    assert!(body.contains("alt=\"Number of New Referrals over the last 18 months: from "), "alt text");
-    assert!(body.matches("Content-Type: image/png").count() >= 20);
-}
-
-/// A real SMTP server on loopback: Python's `smtpd` DebuggingServer, which prints each message.
-struct SmtpServer {
-    child: std::process::Child,
-}
-
-impl SmtpServer {
-    fn start(port: u16, log: &Path) -> Self {
-        let out = std::fs::File::create(log).unwrap();
-        let child = Command::new("python3")
-            .args(["-W", "ignore", "-u", "-m", "smtpd", "-n", "-c", "DebuggingServer", &format!("127.0.0.1:{port}")])
-            .stdout(out)
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("python3 with the smtpd module (Python 3.11) runs the test SMTP server");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { child };
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!("the test SMTP server did not start on port {port}");
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[test]
-fn mail_that_cannot_be_sent_waits_and_is_resent_while_the_mart_is_published() {
-    let c = Council::new(&repo().join("sql"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    c.edit_config(
-        "    outbox: ./var/outbox\n",
-        &format!("    smtp:\n      host: 127.0.0.1\n      port: {port}\n      tls: none\n      retries: 1\n      retry_backoff_ms: 10\n"),
-    );
-
-    // The SMTP server is down: the mart is published, the run exits 75, the message waits.
-    let out = c.run("2022-01");
-    assert_eq!(out.status.code(), Some(75), "{}", text(&out));
-    assert!(c.current().join("metric_values.parquet").is_file(), "the mart is published anyway");
-    assert!(text(&out).contains("will be sent by the next run"), "{}", text(&out));
-    let pending = c.path().join("var/mart/.pending-mail");
-    // The summary, and the alert that the notify stage failed.
-    assert_eq!(
-        std::fs::read_dir(&pending)
-            .unwrap()
-            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "eml"))
-            .count(),
-        2
-    );
-
-    // Once it is up, `scrutiny notify --resend` sends what waits.
-    let log = c.path().join("smtp.log");
-    let server = SmtpServer::start(port, &log);
-    let out = scrutiny(&["notify", "--config", "scrutiny.yaml", "--resend"], c.path());
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("sent 2 kept messages"), "{}", text(&out));
-    assert_eq!(std::fs::read_dir(&pending).unwrap().count(), 0);
-    // The next run sends its own summary straight away.
-    let out = c.run("2022-01");
-    assert!(out.status.success(), "{}", text(&out));
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    drop(server);
-    let received = std::fs::read_to_string(&log).unwrap();
-    // The server prints each line as a Python bytes literal: b"...".
-    let subjects: Vec<&str> = received
-        .lines()
-        .map(|l| l.trim_start_matches("b\"").trim_end_matches('"'))
-        .filter(|l| l.starts_with("Subject: "))
-        .collect();
-    assert_eq!(
-        subjects.iter().filter(|l| **l == "Subject: Children's services scrutiny: January 2022").count(),
-        2,
-        "{received}"
-    );
-    assert_eq!(subjects.iter().filter(|l| l.ends_with("run FAILED at notify")).count(), 1, "{received}");
-}
-
-#[test]
 fn officers_commentary_for_the_period_is_included_and_a_wrong_area_is_named() {
     let c = Council::new(&repo().join("sql"));
     std::fs::create_dir_all(c.path().join("commentary")).unwrap();
@@ -1103,3 +1007,5 @@ fn officers_commentary_for_the_period_is_included_and_a_wrong_area_is_named() {
     assert_eq!(out.status.code(), Some(78), "{}", text(&out));
     assert!(text(&out).contains("no area `Refferals`"), "{}", text(&out));
 }
+
+mod email;

@@ -20,7 +20,7 @@ Exit codes:
   73  the storage directory cannot be written (the lock could not be created)
   75  temporary failure: the email could not be sent (the mart was published), another run
       holds the lock (named in the message), or the run was stopped by SIGTERM or Ctrl-C
-      (nothing was published)
+      (`current` stays the last mart published in full)
   78  bad configuration (settings, reference files or SQL definitions)";
 
 #[derive(Parser)]
@@ -205,8 +205,13 @@ async fn main() -> ExitCode {
 async fn interruptible(
     run: impl std::future::Future<Output = Result<(), pipeline::Failure>>,
 ) -> Result<(), pipeline::Failure> {
-    let stopped =
-        |how: &str| pipeline::Failure::new("run", exit::TEMPFAIL, format!("stopped by {how}: nothing was published"));
+    let stopped = |how: &str| {
+        pipeline::Failure::new(
+            "run",
+            exit::TEMPFAIL,
+            format!("stopped by {how} before the run finished; the mart's `current` is the last one published in full"),
+        )
+    };
     #[cfg(unix)]
     {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -345,7 +345,8 @@ pub fn content(
         .map(|q| QualityLine {
             table_name: q.table_name.clone(),
             rule: q.rule.replace('_', " "),
-            rows_affected: format_count(q.rows_affected as f64),
+            // Rows about children, so as small as a count of children they are suppressed too.
+            rows_affected: shown(Some(q.rows_affected as f64), Some(q.rows_affected), Unit::Count, suppress),
             rows_seen: format_count(q.rows_seen as f64),
         })
         .collect();

@@ -47,16 +47,21 @@ async fn send_with_retries(
     let transport = smtp_transport(s)?;
     let mut attempt = 0;
     loop {
-        match transport.send_raw(envelope, bytes).await {
-            Ok(_) => return Ok(()),
-            Err(e) if attempt < s.retries && !e.is_permanent() => {
-                attempt += 1;
-                let wait = Duration::from_millis(s.retry_backoff_ms.saturating_mul(1 << (attempt - 1).min(10)));
-                tracing::warn!(host = %s.host, attempt, wait_ms = wait.as_millis() as u64, error = %describe(&e), "sending failed; retrying");
-                tokio::time::sleep(wait).await;
-            }
-            Err(e) => return Err(NotifyError::Smtp { host: s.host.clone(), port: s.port, message: describe(&e) }),
+        // lettre bounds the connect only; a relay that accepts and then says nothing would
+        // hold the run for ever, so each try as a whole gets the timeout.
+        let limit = Duration::from_secs(s.timeout_secs);
+        let (permanent, message) = match tokio::time::timeout(limit, transport.send_raw(envelope, bytes)).await {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(e)) => (e.is_permanent(), describe(&e)),
+            Err(_) => (false, format!("no answer within {} s", s.timeout_secs)),
+        };
+        if permanent || attempt >= s.retries {
+            return Err(NotifyError::Smtp { host: s.host.clone(), port: s.port, message });
         }
+        attempt += 1;
+        let wait = Duration::from_millis(s.retry_backoff_ms.saturating_mul(1 << (attempt - 1).min(10)));
+        tracing::warn!(host = %s.host, attempt, wait_ms = wait.as_millis() as u64, error = %message, "sending failed; retrying");
+        tokio::time::sleep(wait).await;
     }
 }
 
