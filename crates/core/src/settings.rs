@@ -963,6 +963,40 @@ notify:
     }
 
     #[test]
+    fn smtp_credentials_never_cross_plaintext_and_the_ca_file_must_exist() {
+        let dir = repo_like();
+        let smtp = EXAMPLE.replace(
+            "    outbox: ./var/outbox      # write .eml files instead of sending",
+            "    smtp:\n      host: mail.example.org\n      tls: none\n      username: scrutiny\n      password: x\n      ca_file: ./council-ca.pem",
+        );
+        let p = problems(&dir, &smtp);
+        assert!(p.iter().any(|m| m.contains("`notify.email.smtp.tls`") && m.contains("unencrypted")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`notify.email.smtp.ca_file`") && m.contains("council-ca.pem")), "{p:?}");
+        std::fs::write(dir.path().join("council-ca.pem"), "").unwrap();
+        let s = load(&dir, &smtp.replace("tls: none", "tls: implicit")).unwrap();
+        let Some(EmailSettings { transport: EmailTransport::Smtp(smtp), .. }) = s.email else { panic!("smtp") };
+        assert_eq!(smtp.ca_file, Some(dir.path().join("./council-ca.pem")));
+    }
+
+    #[test]
+    fn the_report_section_is_shared_by_the_email_and_the_report() {
+        let dir = repo_like();
+        let s = load(&dir, EXAMPLE).unwrap();
+        assert!(!s.report.suppress_small_numbers, "off by default");
+        let text = format!(
+            "{EXAMPLE}report:\n  suppress_small_numbers: true\n  commentary_dir: ./commentary\n  power_bi_url: https://app.powerbi.com/x\n"
+        );
+        let s = load(&dir, &text).unwrap();
+        assert!(s.report.suppress_small_numbers);
+        assert_eq!(s.report.commentary_dir, Some(dir.path().join("./commentary")));
+        let p = problems(&dir, &text.replace("https://app", "app").replace("./var/mart", "./var/mart\n  keep: 3"));
+        assert!(p.iter().any(|m| m.contains("`report.power_bi_url`")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`storage.keep`")), "both problems at once: {p:?}");
+        let p = problems(&dir, &text.replace("suppress_small_numbers", "suppress_small"));
+        assert!(p.iter().any(|m| m.contains("`report.suppress_small`: unknown field")), "{p:?}");
+    }
+
+    #[test]
     fn the_sqlserver_source_as_documented() {
         let dir = repo_like();
         // SAFETY: no other test reads this variable.
