@@ -347,7 +347,7 @@ fn headlines(mart: &Path) -> Vec<(String, String)> {
             let s = (value.round() as i64).to_string();
             let mut grouped = String::new();
             for (i, ch) in s.chars().enumerate() {
-                if i > 0 && (s.len() - i) % 3 == 0 {
+                if i > 0 && (s.len() - i).is_multiple_of(3) {
                     grouped.push(',');
                 }
                 grouped.push(ch);

@@ -289,10 +289,10 @@ async fn monitor_start(settings: &Settings, report: &scrutiny_notify::observe::R
 
 async fn send_event(m: &scrutiny_core::settings::MonitoringSettings, event: &serde_json::Value) {
     use scrutiny_notify::observe;
-    if let Some(f) = &m.openlineage_file {
-        if let Err(e) = observe::append_event(f, event) {
-            tracing::warn!(file = %f.display(), error = %e, "the lineage event could not be written");
-        }
+    if let Some(f) = &m.openlineage_file
+        && let Err(e) = observe::append_event(f, event)
+    {
+        tracing::warn!(file = %f.display(), error = %e, "the lineage event could not be written");
     }
     if let Some(url) = &m.openlineage_url {
         match observe::http("POST", url, "application/json", &event.to_string()).await {
@@ -315,10 +315,10 @@ async fn monitor_end(settings: &Settings, report: &scrutiny_notify::observe::Run
             Err(e) => tracing::warn!(file = %f.display(), error = %e, "the metrics file could not be written"),
         }
     }
-    if let Some(url) = &m.pushgateway_url {
-        if let Err(e) = observe::push(url, &text).await {
-            tracing::warn!(%url, error = %e, "the metrics could not be pushed");
-        }
+    if let Some(url) = &m.pushgateway_url
+        && let Err(e) = observe::push(url, &text).await
+    {
+        tracing::warn!(%url, error = %e, "the metrics could not be pushed");
     }
     let kind = if failure.is_some() { "FAIL" } else { "COMPLETE" };
     let error = failure.map(|f| format!("{} failed: {}", f.stage, f.message));

@@ -424,10 +424,10 @@ impl Loader<'_> {
                 let mut path = vec![key.to_string()];
                 path.extend(e.path().to_string().split('.').filter(|p| !p.is_empty() && *p != "?").map(str::to_string));
                 // serde names an unknown field in the message, not in the path.
-                if let Some(field) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-                    if path.last().map(String::as_str) != Some(field) {
-                        path.push(field.to_string());
-                    }
+                if let Some(field) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next())
+                    && path.last().map(String::as_str) != Some(field)
+                {
+                    path.push(field.to_string());
                 }
                 let refs: Vec<&str> = path.iter().map(String::as_str).collect();
                 self.problem(&refs, inner);
@@ -458,11 +458,11 @@ fn locate(text: &str, path: &[&str]) -> Option<usize> {
             continue;
         }
         let indent = line.len() - trimmed.len();
-        if let Some(pi) = indent_of_parent {
-            if indent <= pi {
-                // Left the parent's block without finding the next key.
-                return found;
-            }
+        if let Some(pi) = indent_of_parent
+            && indent <= pi
+        {
+            // Left the parent's block without finding the next key.
+            return found;
         }
         let key = trimmed.trim_start_matches("- ").split(':').next().unwrap_or("").trim();
         if depth < path.len() && key == path[depth] && trimmed.contains(':') {
@@ -672,10 +672,10 @@ impl Settings {
                     l.problem(&["source", "sqlserver", "parallel_connections"], "must be between 1 and 32");
                 }
                 let ca_file = q.ca_file.map(|p| l.path(p));
-                if let Some(p) = &ca_file {
-                    if !p.is_file() {
-                        l.problem(&["source", "sqlserver", "ca_file"], format!("no such file: {}", p.display()));
-                    }
+                if let Some(p) = &ca_file
+                    && !p.is_file()
+                {
+                    l.problem(&["source", "sqlserver", "ca_file"], format!("no such file: {}", p.display()));
                 }
                 password.map(|password| {
                     SourceSettings::SqlServer(Box::new(SqlServerSettings {
@@ -724,16 +724,16 @@ impl Settings {
                 l.problem(&["reference", "team_org_units"], format!("no such file: {}", team_org_units.display()));
             }
             let bank_holidays = r.bank_holidays.map(|p| l.path(p));
-            if let Some(p) = &bank_holidays {
-                if !p.is_file() {
-                    l.problem(&["reference", "bank_holidays"], format!("no such file: {}", p.display()));
-                }
+            if let Some(p) = &bank_holidays
+                && !p.is_file()
+            {
+                l.problem(&["reference", "bank_holidays"], format!("no such file: {}", p.display()));
             }
             let code_map = r.code_map.map(|p| l.path(p));
-            if let Some(p) = &code_map {
-                if !p.is_file() {
-                    l.problem(&["reference", "code_map"], format!("no such file: {}", p.display()));
-                }
+            if let Some(p) = &code_map
+                && !p.is_file()
+            {
+                l.problem(&["reference", "code_map"], format!("no such file: {}", p.display()));
             }
             ReferenceSettings { team_org_units, bank_holidays, code_map, closure_days: r.closure_days }
         });

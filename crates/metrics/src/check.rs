@@ -76,10 +76,10 @@ pub async fn check(project: &Project, vars: &BTreeMap<String, Value>) -> CheckRe
         }
     };
     for m in &project.models {
-        if let Ok(sql) = render(&m.sql, vars, &m.file, 1) {
-            if let Err(e) = single_query(&ctx, &sql, &m.file, 1) {
-                report.problems.push(e);
-            }
+        if let Ok(sql) = render(&m.sql, vars, &m.file, 1)
+            && let Err(e) = single_query(&ctx, &sql, &m.file, 1)
+        {
+            report.problems.push(e);
         }
     }
     match order_models(&ctx, &project.models, vars) {

@@ -233,7 +233,7 @@ impl CodeBook {
         }
         let upper = v.to_ascii_uppercase();
         let codes = self.known.get(set).map(Vec::as_slice).unwrap_or(&[]);
-        if codes.iter().any(|c| *c == upper) {
+        if codes.contains(&upper) {
             return Normalised::Code(upper);
         }
         let prefixed = codes

@@ -173,7 +173,7 @@ pub fn statement(body: &[u8]) -> Result<String, String> {
     let mut values: Vec<(String, String)> =
         it.enumerate().map(|(k, (name, v))| (if name.is_empty() { format!("@P{}", k + 1) } else { name }, v)).collect();
     // Longest names first, so @P10 is not replaced as @P1 followed by 0.
-    values.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    values.sort_by_key(|v| std::cmp::Reverse(v.0.len()));
     for (name, v) in values {
         sql = sql.replace(&name, &v);
     }

@@ -302,23 +302,23 @@ impl Server {
                 Outcome::Done => tds::done(out.buf(), more, 0, 0),
                 Outcome::Rows(mut rs) => {
                     if rs.reads_table {
-                        if let Some(t) = self.options.faults.stall {
-                            if !self.faults.stalled.swap(true, Ordering::SeqCst) {
-                                tokio::time::sleep(t).await;
-                            }
+                        if let Some(t) = self.options.faults.stall
+                            && !self.faults.stalled.swap(true, Ordering::SeqCst)
+                        {
+                            tokio::time::sleep(t).await;
                         }
-                        if let Some(number) = self.options.faults.error_once {
-                            if !self.faults.errored.swap(true, Ordering::SeqCst) {
-                                let msg = match number {
+                        if let Some(number) = self.options.faults.error_once
+                            && !self.faults.errored.swap(true, Ordering::SeqCst)
+                        {
+                            let msg = match number {
                                     1205 => "Transaction (Process ID 51) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.".to_string(),
                                     40613 => "Database 'ssd' on server 'mssql-standin' is not currently available. Please retry the connection later.".to_string(),
                                     n => format!("Injected error {n}."),
                                 };
-                                tds::error(out.buf(), number, 1, 13, &msg);
-                                tds::done(out.buf(), tds::DONE_ERROR, 0xC1, 0);
-                                out.finish(s).await?;
-                                return Ok(true);
-                            }
+                            tds::error(out.buf(), number, 1, 13, &msg);
+                            tds::done(out.buf(), tds::DONE_ERROR, 0xC1, 0);
+                            out.finish(s).await?;
+                            return Ok(true);
                         }
                     }
                     // COLMETADATA
