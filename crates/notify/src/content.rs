@@ -171,29 +171,37 @@ fn headline<'a>(values: &'a [MetricValue], id: &str, period: &str) -> Option<&'a
     values.iter().find(|v| v.metric_id == id && v.period == period && v.org_unit == "ALL" && v.category.is_none())
 }
 
-/// A few sentences on the largest movements against the same month last year.
+/// The change on last year as people read it: a count's relative change (`+13.8%`), a rate's
+/// difference in percentage points (`-1.1 pts`), since "-1.7%" of a rate reads as points.
+pub(crate) fn format_change_of(unit: Unit, now: Option<f64>, last_year: Option<f64>, relative: Option<f64>) -> String {
+    match (unit, now, last_year) {
+        (Unit::Rate, Some(a), Some(b)) => format!("{:+.1} pts", (a - b) * 100.0),
+        (Unit::Rate, _, _) => "n/a".into(),
+        (Unit::Count, _, _) => format_change(relative),
+    }
+}
+
+/// A few sentences on the largest movements against the same month last year, largest
+/// relative change first: "Number of ICPCs rose 16% on January 2021 (56 to 65)."
 pub fn narrative(computed: &Computed, values: &[MetricValue], period: Period, suppress: bool) -> Vec<String> {
     let p = period.to_string();
     let last_year = period.minus_months(12).label();
     let mut moves: Vec<(f64, String)> = Vec::new();
     for m in &computed.measures {
+        let unit = m.meta.unit;
         let Some(r) = headline(values, &m.meta.id, &p) else { continue };
-        let Some(change) = r.change_vs_last_year else { continue };
-        let before = earlier(values, r, 12);
-        let hidden = |v: &MetricValue| suppress && is_small(v.value, v.numerator, m.meta.unit);
-        if change.abs() < 0.005 || hidden(r) || before.is_some_and(hidden) {
+        let (Some(change), Some(before)) = (r.change_vs_last_year, earlier(values, r, 12)) else { continue };
+        let hidden = |v: &MetricValue| suppress && is_small(v.value, v.numerator, unit);
+        if change.abs() < 0.005 || hidden(r) || hidden(before) {
             continue;
         }
         let verb = if change > 0.0 { "rose" } else { "fell" };
-        moves.push((
-            change.abs(),
-            format!(
-                "{} {verb} {:.0}% on {last_year} (now {}).",
-                m.meta.title,
-                change.abs() * 100.0,
-                format_value(r.value, m.meta.unit)
-            ),
-        ));
+        let by = match (unit, r.value, before.value) {
+            (Unit::Rate, Some(a), Some(b)) => format!("{:.1} points", (a - b).abs() * 100.0),
+            _ => format!("{:.0}%", change.abs() * 100.0),
+        };
+        let (from, to) = (format_value(before.value, unit), format_value(r.value, unit));
+        moves.push((change.abs(), format!("{} {verb} {by} on {last_year} ({from} to {to}).", m.meta.title)));
     }
     moves.sort_by(|a, b| b.0.total_cmp(&a.0));
     moves.into_iter().take(3).map(|(_, s)| s).collect()
@@ -313,7 +321,12 @@ pub fn content(
             value: shown(value, numerator, unit, suppress),
             prev: at(1),
             last_year: at(12),
-            change: format_change(head.and_then(|h| h.change_vs_last_year)),
+            change: format_change_of(
+                unit,
+                head.and_then(|h| h.value),
+                head.and_then(|h| earlier(values, h, 12)).and_then(|r| r.value),
+                head.and_then(|h| h.change_vs_last_year),
+            ),
             target: m.meta.target.map(|t| format_value(Some(t), unit)),
             status: head.and_then(|h| h.status.clone()).unwrap_or_default().replace('_', " "),
             breakdowns: breakdowns(computed, m, &rows, values, suppress),
@@ -374,6 +387,9 @@ mod tests {
         assert_eq!(format_value(None, Unit::Rate), "n/a");
         assert_eq!(format_change(Some(0.138)), "+13.8%");
         assert_eq!(format_change(Some(-0.278)), "-27.8%");
+        assert_eq!(format_change_of(Unit::Count, Some(503.0), Some(442.0), Some(0.138)), "+13.8%");
+        assert_eq!(format_change_of(Unit::Rate, Some(0.697), Some(0.708), Some(-0.0155)), "-1.1 pts");
+        assert_eq!(format_change_of(Unit::Rate, Some(0.697), None, None), "n/a");
     }
 
     #[test]
