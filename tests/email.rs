@@ -144,20 +144,27 @@ impl Council {
     }
 }
 
-const AUTH: &str = "      username: scrutiny\n      password: ${SCRUTINY_SMTP_PASSWORD}\n      ca_file: ./ca.pem\n";
-
-#[test]
-fn starttls_with_auth_delivers_the_summary_and_the_failure_alert_goes_to_its_own_recipients() {
+/// A council sending over `tls` (`starttls` or `implicit`) with AUTH to a server that knows
+/// `server_password`, trusting the server's certificate through `ca_file` only.
+fn tls_council(tls: &str, server_password: &str, settings: &str) -> (Council, SmtpServer) {
     let c = Council::new(&repo().join("sql"));
     test_ca(c.path());
     let port = free_port();
-    let auth = format!("scrutiny:{SMTP_PASSWORD}");
-    let server = SmtpServer::start(
+    let auth = format!("scrutiny:{server_password}");
+    let server =
+        SmtpServer::start(port, c.path(), &["--tls", tls, "--cert", "cert.pem", "--key", "key.pem", "--auth", &auth]);
+    c.use_smtp(
         port,
-        c.path(),
-        &["--tls", "starttls", "--cert", "cert.pem", "--key", "key.pem", "--auth", &auth],
+        &format!(
+            "      tls: {tls}\n      username: scrutiny\n      password: ${{SCRUTINY_SMTP_PASSWORD}}\n      ca_file: ./ca.pem\n{settings}"
+        ),
     );
-    c.use_smtp(port, &format!("      tls: starttls\n{AUTH}"));
+    (c, server)
+}
+
+#[test]
+fn starttls_with_auth_delivers_the_summary_and_the_failure_alert_goes_to_its_own_recipients() {
+    let (c, server) = tls_council("starttls", SMTP_PASSWORD, "");
 
     let out = c.run_with_password();
     assert!(out.status.success(), "{}", text(&out));
@@ -183,16 +190,7 @@ fn starttls_with_auth_delivers_the_summary_and_the_failure_alert_goes_to_its_own
 
 #[test]
 fn implicit_tls_with_auth_delivers_the_summary() {
-    let c = Council::new(&repo().join("sql"));
-    test_ca(c.path());
-    let port = free_port();
-    let auth = format!("scrutiny:{SMTP_PASSWORD}");
-    let server = SmtpServer::start(
-        port,
-        c.path(),
-        &["--tls", "implicit", "--cert", "cert.pem", "--key", "key.pem", "--auth", &auth],
-    );
-    c.use_smtp(port, &format!("      tls: implicit\n{AUTH}"));
+    let (c, server) = tls_council("implicit", SMTP_PASSWORD, "");
     let out = c.run_with_password();
     assert!(out.status.success(), "{}", text(&out));
     let messages = server.messages();
@@ -203,15 +201,7 @@ fn implicit_tls_with_auth_delivers_the_summary() {
 
 #[test]
 fn a_wrong_smtp_password_is_not_retried_and_the_message_waits_with_exit_75() {
-    let c = Council::new(&repo().join("sql"));
-    test_ca(c.path());
-    let port = free_port();
-    let server = SmtpServer::start(
-        port,
-        c.path(),
-        &["--tls", "starttls", "--cert", "cert.pem", "--key", "key.pem", "--auth", "scrutiny:another-password"],
-    );
-    c.use_smtp(port, &format!("      tls: starttls\n      retries: 3\n{AUTH}"));
+    let (c, server) = tls_council("starttls", "another-password", "      retries: 3\n");
     let out = c.run_with_password();
     assert_eq!(out.status.code(), Some(75), "{}", text(&out));
     assert!(!text(&out).contains(SMTP_PASSWORD), "{}", text(&out));
