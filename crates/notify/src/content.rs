@@ -236,7 +236,7 @@ fn breakdowns(
         }
     }
     // By category, labelled and ordered by the measure's code set.
-    let mut cats: Vec<(u32, BreakdownRow)> = rows
+    let mut cats: Vec<(u32, BreakdownRow, Option<f64>, Option<f64>)> = rows
         .iter()
         .filter(|v| v.org_unit == "ALL")
         .filter_map(|v| {
@@ -249,10 +249,17 @@ fn breakdowns(
                     .map(|r| (r[3].parse().unwrap_or(u32::MAX), r[2].clone()))
             });
             let (order, label) = coded.unwrap_or((u32::MAX, c.clone()));
-            Some((order, row(label, v)))
+            Some((order, row(label, v), v.value, earlier(values, v, 1).and_then(|r| r.value)))
         })
         .collect();
     cats.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
+    if suppress && unit == Unit::Count {
+        let now: Vec<Option<f64>> = cats.iter().map(|c| c.2).collect();
+        hide_complement(cats.iter_mut().map(|c| &mut c.1.value).collect(), &now);
+        let prev: Vec<Option<f64>> = cats.iter().map(|c| c.3).collect();
+        hide_complement(cats.iter_mut().map(|c| &mut c.1.prev).collect(), &prev);
+    }
+    let cats: Vec<(u32, BreakdownRow)> = cats.into_iter().map(|(o, r, _, _)| (o, r)).collect();
     if !cats.is_empty() {
         let heading = match &m.meta.categories {
             Some(set) if set.contains("accommodation") => "By type of accommodation".to_string(),
@@ -261,6 +268,20 @@ fn breakdowns(
         out.push(Breakdown { heading, rows: cats.into_iter().map(|(_, r)| r).collect() });
     }
     out
+}
+
+/// Complementary suppression for counts that add up to a shown total: one hidden cell could be
+/// worked out from the total and the others, so the smallest other non-zero cell is hidden too.
+fn hide_complement(mut cells: Vec<&mut String>, values: &[Option<f64>]) {
+    if cells.iter().filter(|c| c.as_str() == "c").count() != 1 {
+        return;
+    }
+    let next = (0..cells.len())
+        .filter(|&i| cells[i].as_str() != "c" && values[i].is_some_and(|v| v > 0.0))
+        .min_by(|&a, &b| values[a].unwrap_or(0.0).total_cmp(&values[b].unwrap_or(0.0)));
+    if let Some(i) = next {
+        *cells[i] = "c".into();
+    }
 }
 
 /// The period's figures, formatted, grouped by area in the report's order, with commentary.
@@ -390,6 +411,20 @@ mod tests {
         assert_eq!(format_change_of(Unit::Count, Some(503.0), Some(442.0), Some(0.138)), "+13.8%");
         assert_eq!(format_change_of(Unit::Rate, Some(0.697), Some(0.708), Some(-0.0155)), "-1.1 pts");
         assert_eq!(format_change_of(Unit::Rate, Some(0.697), None, None), "n/a");
+    }
+
+    #[test]
+    fn one_hidden_cell_of_a_total_takes_the_next_smallest_with_it() {
+        let mut cells: Vec<String> = ["c", "12", "0", "7", "30"].map(String::from).to_vec();
+        let values = [Some(3.0), Some(12.0), Some(0.0), Some(7.0), Some(30.0)];
+        hide_complement(cells.iter_mut().collect(), &values);
+        assert_eq!(cells, ["c", "12", "0", "c", "30"], "7 is hidden, not the zero");
+        let mut two: Vec<String> = ["c", "c", "9"].map(String::from).to_vec();
+        hide_complement(two.iter_mut().collect(), &[Some(2.0), Some(4.0), Some(9.0)]);
+        assert_eq!(two, ["c", "c", "9"], "two hidden cells cannot be told apart");
+        let mut none: Vec<String> = ["8", "9"].map(String::from).to_vec();
+        hide_complement(none.iter_mut().collect(), &[Some(8.0), Some(9.0)]);
+        assert_eq!(none, ["8", "9"]);
     }
 
     #[test]
