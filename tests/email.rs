@@ -489,7 +489,7 @@ fn the_report_is_published_with_the_mart_and_a_failed_run_keeps_the_old_one() {
     let html = unescape(&report);
     assert!(html.contains("href=\"https://app.powerbi.com/groups/council/reports/scrutiny\""));
     for (title, value) in headlines(&c.current()) {
-        assert!(html.contains(&format!("<h3>{title}</h3>")), "{title}");
+        assert!(html.contains(&format!("\">{title}</h3>")), "{title}");
         assert!(html.contains(&format!("\">{value}</p>")), "{title}: {value}");
     }
 

@@ -105,8 +105,8 @@ pub struct Breakdown {
 pub struct MeasureLine {
     pub id: String,
     pub title: String,
+    /// What the measure counts, from its definition's metadata.
     pub description: String,
-    pub is_rate: bool,
     pub value: String,
     pub prev: String,
     pub last_year: String,
@@ -120,7 +120,7 @@ pub struct MeasureLine {
     #[serde(skip)]
     pub series: Vec<Option<f64>>,
     #[serde(skip)]
-    pub unit: Option<Unit>,
+    pub unit: Unit,
     #[serde(skip)]
     pub target_value: Option<f64>,
     /// The chart described in words, for screen readers and blocked images.
@@ -338,7 +338,6 @@ pub fn content(
             id: m.meta.id.clone(),
             title: m.meta.title.clone(),
             description: m.meta.description.clone(),
-            is_rate: unit == Unit::Rate,
             value: shown(value, numerator, unit, suppress),
             prev: at(1),
             last_year: at(12),
@@ -352,7 +351,7 @@ pub fn content(
             status: head.and_then(|h| h.status.clone()).unwrap_or_default().replace('_', " "),
             breakdowns: breakdowns(computed, m, &rows, values, suppress),
             series: if hide_series || known.len() < 2 { Vec::new() } else { series },
-            unit: Some(unit),
+            unit,
             target_value: m.meta.target,
             trend_alt,
         };
