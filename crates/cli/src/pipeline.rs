@@ -71,7 +71,7 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
         let mut areas: Vec<&str> = project.measures.iter().map(|m| m.meta.area.as_str()).collect();
         areas.sort_unstable();
         areas.dedup();
-        scrutiny_notify::content::check_commentary(dir, period, &areas).map_err(|e| config_failure("configure", e))?;
+        scrutiny_notify::Commentary::load_checked(dir, period, &areas).map_err(|e| config_failure("configure", e))?;
     }
     let r = &settings.reference;
     let mut holidays = match &r.bank_holidays {

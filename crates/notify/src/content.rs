@@ -72,18 +72,19 @@ impl Commentary {
         let Ok(text) = std::fs::read_to_string(&path) else { return Ok(Self::default()) };
         serde_yaml::from_str(&text).map_err(|e| NotifyError::Commentary { path, message: e.to_string() })
     }
-}
 
-/// Refuses commentary on an area the report does not have (a typo would otherwise vanish).
-pub fn check_commentary(dir: &Path, period: Period, areas: &[&str]) -> Result<(), NotifyError> {
-    let c = Commentary::load(dir, period)?;
-    if let Some(area) = c.telling_us.keys().chain(c.questions.keys()).find(|a| !areas.contains(&a.as_str())) {
-        return Err(NotifyError::Commentary {
-            path: dir.join(format!("{period}.yaml")),
-            message: format!("no area `{area}` in the report (areas: {})", areas.join(", ")),
-        });
+    /// `load`, refusing commentary on an area the report does not have (a typo would
+    /// otherwise vanish).
+    pub fn load_checked(dir: &Path, period: Period, areas: &[&str]) -> Result<Self, NotifyError> {
+        let c = Self::load(dir, period)?;
+        if let Some(area) = c.telling_us.keys().chain(c.questions.keys()).find(|a| !areas.contains(&a.as_str())) {
+            return Err(NotifyError::Commentary {
+                path: dir.join(format!("{period}.yaml")),
+                message: format!("no area `{area}` in the report (areas: {})", areas.join(", ")),
+            });
+        }
+        Ok(c)
     }
-    Ok(())
 }
 
 /// One row of a breakdown: an org unit, or a category of the measure.
@@ -312,14 +313,10 @@ pub fn content(
             head.and_then(|h| earlier(values, h, months))
                 .map_or_else(|| format_value(None, unit), |r| shown(r.value, r.numerator, unit, suppress))
         };
-        let series: Vec<Option<f64>> = computed
-            .periods
-            .iter()
-            .map(|q| headline(values, &m.meta.id, &q.to_string()).and_then(|v| v.value))
-            .collect();
-        let series_rows: Vec<&MetricValue> =
-            computed.periods.iter().filter_map(|q| headline(values, &m.meta.id, &q.to_string())).collect();
-        let hide_series = suppress && series_rows.iter().any(|v| is_small(v.value, v.numerator, unit));
+        let trend: Vec<Option<&MetricValue>> =
+            computed.periods.iter().map(|q| headline(values, &m.meta.id, &q.to_string())).collect();
+        let series: Vec<Option<f64>> = trend.iter().map(|v| v.and_then(|v| v.value)).collect();
+        let hide_series = suppress && trend.iter().flatten().any(|v| is_small(v.value, v.numerator, unit));
         let known: Vec<f64> = series.iter().flatten().copied().collect();
         let trend_alt = if known.len() >= 2 && !hide_series {
             format!(
@@ -364,8 +361,7 @@ pub fn content(
     }
     if let Some(dir) = &settings.commentary_dir {
         let known: Vec<&str> = areas.iter().map(|a| a.name.as_str()).collect();
-        check_commentary(dir, period, &known)?;
-        let mut c = Commentary::load(dir, period)?;
+        let mut c = Commentary::load_checked(dir, period, &known)?;
         for a in &mut areas {
             a.telling_us = c.telling_us.remove(&a.name);
             a.questions = c.questions.remove(&a.name);
