@@ -33,6 +33,28 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     f.sync_all()
 }
 
+/// Makes a directory's entries durable: after a rename into it, a power loss cannot leave the
+/// name pointing at nothing.
+pub fn sync_dir(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+/// Renames `from` to `to` and syncs the directory that holds `to`, so the new name survives a
+/// power loss.
+pub fn durable_rename(from: &Path, to: &Path) -> io::Result<()> {
+    fs::rename(from, to)?;
+    sync_dir(to.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+}
+
+/// Whether an error means the storage is full or refuses writes (exit 73), not a bug.
+pub fn is_storage_error(e: &io::Error) -> bool {
+    use io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::StorageFull | K::QuotaExceeded | K::FileTooLarge | K::PermissionDenied | K::ReadOnlyFilesystem
+    )
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! manifests, and the exit codes the binary documents.
 
 pub mod calendar;
+pub mod fault;
 pub mod fs;
 pub mod lock;
 pub mod period;
@@ -20,6 +21,8 @@ pub const BANK_HOLIDAYS_CSV: &str = include_str!("../../../config/reference/bank
 /// Exit codes, sysexits style. Operators and schedulers rely on them.
 pub mod exit {
     pub const OK: u8 = 0;
+    /// `scrutiny test`: a measure test failed.
+    pub const TESTS_FAILED: u8 = 1;
     /// A data check failed: the source data is missing a table or column, or is malformed.
     pub const DATA: u8 = 65;
     /// The source is unavailable.

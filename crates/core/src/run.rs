@@ -50,6 +50,9 @@ pub struct LandedTable {
     /// Rows whose dates carried a time of day, dropped when typed to dates.
     #[serde(default)]
     pub rows_with_times: u64,
+    /// Rows left out by `on_bad_row: quarantine`, listed in the landing's `rejects.csv`.
+    #[serde(default)]
+    pub rows_rejected: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -185,6 +185,26 @@ impl SqlServerSettings {
 #[serde(deny_unknown_fields)]
 struct FilesSourceFile {
     path: PathBuf,
+    #[serde(default)]
+    on_bad_row: OnBadRow,
+    #[serde(default = "default_max_rejects")]
+    max_rejects: u64,
+}
+
+fn default_max_rejects() -> u64 {
+    100
+}
+
+/// What a row of the file source that cannot be read does to the run.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnBadRow {
+    /// The run fails (exit 65), naming the file, line and column.
+    #[default]
+    Fail,
+    /// The row is left out and listed in the landing's `rejects.csv` (where and why, never its
+    /// values); the run fails only past `max_rejects`.
+    Quarantine,
 }
 
 #[derive(Debug, Deserialize)]
@@ -196,6 +216,49 @@ struct StorageFile {
     keep_versions: usize,
     #[serde(default = "default_retention_days")]
     retention_days: u32,
+    lock_ttl_secs: Option<u64>,
+}
+
+/// How the compute stage uses memory.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ComputeFile {
+    memory_limit: Option<String>,
+    spill_dir: Option<PathBuf>,
+}
+
+/// A name SQL Server accepts as an identifier: 1 to 128 characters, none of them a control
+/// character. Anything else it may hold (`]`, `;`, `--`) is made harmless by bracket quoting.
+pub fn check_identifier(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if n == 0 || n > 128 {
+        return Err(format!("an identifier has 1 to 128 characters, not {n}"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("an identifier cannot hold control characters".into());
+    }
+    Ok(())
+}
+
+/// Reads a size such as `1.5GiB`, `512MiB`, `2G` or `1073741824` (bytes).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number.parse().map_err(|_| format!("`{text}` is not a size (say `1.5GiB` or `512MiB`)"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0_f64.powi(4),
+        u => return Err(format!("`{text}`: unknown unit `{u}` (use KiB, MiB, GiB)")),
+    };
+    let bytes = n * scale;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
+        return Err(format!("`{text}` is not a size (say `1.5GiB` or `512MiB`)"));
+    }
+    Ok(bytes as u64)
 }
 
 fn default_retention_days() -> u32 {
@@ -270,12 +333,13 @@ pub struct Settings {
     pub email: Option<EmailSettings>,
     pub report: ReportSettings,
     pub monitoring: MonitoringSettings,
+    pub compute: ComputeSettings,
 }
 
 #[derive(Debug, Clone)]
 pub enum SourceSettings {
     /// A directory of `<table>.csv` / `<table>.parquet` files.
-    Files { path: PathBuf },
+    Files { path: PathBuf, on_bad_row: OnBadRow, max_rejects: u64 },
     /// The council's SQL Server.
     SqlServer(Box<SqlServerSettings>),
 }
@@ -288,6 +352,17 @@ pub struct StorageSettings {
     pub keep_versions: usize,
     /// Landings older than this are removed after a successful publish.
     pub retention_days: u32,
+    /// A lease on the run lock, for filesystems whose locks do not reach other hosts.
+    pub lock_ttl: Option<std::time::Duration>,
+}
+
+/// Memory for the compute stage.
+#[derive(Debug, Clone, Default)]
+pub struct ComputeSettings {
+    /// Bytes DataFusion may hold before it spills to disk; `None`: no limit.
+    pub memory_limit: Option<u64>,
+    /// Where spill files go (default: the system's temporary directory).
+    pub spill_dir: Option<PathBuf>,
 }
 
 /// Where the operator's tools hear about runs.
@@ -577,7 +652,8 @@ impl Settings {
                 }],
             });
         };
-        const SECTIONS: [&str; 7] = ["source", "storage", "reference", "measures", "report", "notify", "monitoring"];
+        const SECTIONS: [&str; 8] =
+            ["source", "storage", "reference", "measures", "compute", "report", "notify", "monitoring"];
         for key in top.keys() {
             let k = key.as_str().unwrap_or("?");
             if !SECTIONS.contains(&k) {
@@ -622,8 +698,8 @@ impl Settings {
                 m.prometheus_textfile = m.prometheus_textfile.map(|p| l.path(p));
                 m.openlineage_file = m.openlineage_file.map(|p| l.path(p));
                 for (key, url) in [("pushgateway_url", &m.pushgateway_url), ("openlineage_url", &m.openlineage_url)] {
-                    if url.as_ref().is_some_and(|u| !u.starts_with("http://")) {
-                        l.problem(&["monitoring", key], "an http:// URL (the endpoint inside the cluster)");
+                    if url.as_ref().is_some_and(|u| !u.starts_with("http://") && !u.starts_with("https://")) {
+                        l.problem(&["monitoring", key], "an http:// or https:// URL");
                     }
                 }
                 m
@@ -639,7 +715,12 @@ impl Settings {
             .map(|p| l.path(PathBuf::from(p)))
             .unwrap_or_else(|| l.path(PathBuf::from("sql")));
         let source = source.and_then(|s| match (s.files, s.sqlserver) {
-            (Some(f), None) => Some(SourceSettings::Files { path: l.path(f.path) }),
+            (Some(f), None) => {
+                if f.max_rejects == 0 && f.on_bad_row == OnBadRow::Quarantine {
+                    l.problem(&["source", "files", "max_rejects"], "quarantine needs room for at least one row");
+                }
+                Some(SourceSettings::Files { path: l.path(f.path), on_bad_row: f.on_bad_row, max_rejects: f.max_rejects })
+            }
             (None, Some(q)) => {
                 let password = match (q.password, q.password_file) {
                     (Some(p), None) => Some(p),
@@ -670,6 +751,20 @@ impl Settings {
                 };
                 if q.parallel_connections == 0 || q.parallel_connections > 32 {
                     l.problem(&["source", "sqlserver", "parallel_connections"], "must be between 1 and 32");
+                }
+                // Names that reach T-SQL are bracket-quoted; what no quoting makes sensible is refused.
+                let mut idents: Vec<(Vec<String>, &str)> = vec![(vec!["schema".into()], q.schema.as_str())];
+                for (table, renames) in &q.column_renames {
+                    for (column, source) in renames {
+                        idents.push((vec!["column_renames".into(), table.clone(), column.clone()], source.as_str()));
+                    }
+                }
+                for (key, name) in idents {
+                    if let Err(why) = check_identifier(name) {
+                        let mut path = vec!["source", "sqlserver"];
+                        path.extend(key.iter().map(String::as_str));
+                        l.problem(&path, why);
+                    }
                 }
                 let ca_file = q.ca_file.map(|p| l.path(p));
                 if let Some(p) = &ca_file
@@ -715,7 +810,16 @@ impl Settings {
             if landing == mart {
                 l.problem(&["storage", "mart"], "the mart and the landing must be different directories");
             }
-            StorageSettings { landing, mart, keep_versions: s.keep_versions, retention_days: s.retention_days }
+            if s.lock_ttl_secs.is_some_and(|t| !(10..=86_400).contains(&t)) {
+                l.problem(&["storage", "lock_ttl_secs"], "must be between 10 and 86400 seconds");
+            }
+            StorageSettings {
+                landing,
+                mart,
+                keep_versions: s.keep_versions,
+                retention_days: s.retention_days,
+                lock_ttl: s.lock_ttl_secs.map(std::time::Duration::from_secs),
+            }
         });
 
         let reference = reference.map(|r| {
@@ -810,9 +914,35 @@ impl Settings {
             })
         });
 
-        match (source, storage, reference, measures, report, monitoring) {
-            (Some(source), Some(storage), Some(reference), Some(measures), Some(report), Some(monitoring))
-                if l.problems.is_empty() =>
+        let compute = if root.get("compute").is_some() {
+            l.section::<ComputeFile>(&root, "compute").map(|c| {
+                let memory_limit = c.memory_limit.and_then(|m| match parse_size(&m) {
+                    Ok(bytes) if bytes >= 64 * 1024 * 1024 => Some(bytes),
+                    Ok(_) => {
+                        l.problem(&["compute", "memory_limit"], "at least 64MiB");
+                        None
+                    }
+                    Err(e) => {
+                        l.problem(&["compute", "memory_limit"], e);
+                        None
+                    }
+                });
+                ComputeSettings { memory_limit, spill_dir: c.spill_dir.map(|p| l.path(p)) }
+            })
+        } else {
+            Some(ComputeSettings::default())
+        };
+
+        match (source, storage, reference, measures, report, monitoring, compute) {
+            (
+                Some(source),
+                Some(storage),
+                Some(reference),
+                Some(measures),
+                Some(report),
+                Some(monitoring),
+                Some(compute),
+            ) if l.problems.is_empty() =>
             {
                 Ok(Settings {
                     file: file.to_path_buf(),
@@ -823,6 +953,7 @@ impl Settings {
                     email,
                     report,
                     monitoring,
+                    compute,
                 })
             }
             _ => Err(ConfigError { problems: l.problems }),
@@ -871,7 +1002,8 @@ notify:
     fn the_documented_example_works_as_written() {
         let dir = repo_like();
         let s = load(&dir, EXAMPLE).unwrap();
-        let SourceSettings::Files { path } = &s.source else { panic!("not files") };
+        let SourceSettings::Files { path, on_bad_row, max_rejects } = &s.source else { panic!("not files") };
+        assert_eq!((*on_bad_row, *max_rejects), (OnBadRow::Fail, 100), "fail on a bad row by default");
         assert_eq!(path, &dir.path().join("data/ssd"));
         assert_eq!(s.storage.landing, dir.path().join("var/landing"));
         assert_eq!(s.measures.trend_months, 18);
@@ -889,6 +1021,96 @@ notify:
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(p[0].contains("scrutiny.yaml:4"), "{p:?}");
         assert!(p[0].contains("unknown field `pth`"), "{p:?}");
+    }
+
+    /// The settings in deploy/cronjob.yaml's ConfigMap use only keys the loader knows: the only
+    /// problems allowed are files and variables that exist in the cluster, not here.
+    #[test]
+    fn the_cronjob_example_settings_are_valid() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/cronjob.yaml")).unwrap();
+        let settings = text
+            .split("\n---")
+            .filter_map(|doc| serde_yaml::from_str::<Value>(doc).ok())
+            .find_map(|doc| doc.get("data")?.get("scrutiny.yaml")?.as_str().map(str::to_string))
+            .expect("a ConfigMap with scrutiny.yaml");
+        assert!(settings.contains("memory_limit: 1.5GiB"), "the example sets the memory limit");
+        // SAFETY: no other test reads this variable.
+        unsafe { std::env::set_var("SCRUTINY_SMTP_PASSWORD", "x") };
+        let problems = match Settings::from_yaml(&settings, Path::new("/etc/scrutiny/scrutiny.yaml")) {
+            Ok(s) => {
+                assert_eq!(s.compute.memory_limit, Some(1_610_612_736));
+                return;
+            }
+            Err(e) => e.problems,
+        };
+        for p in &problems {
+            assert!(
+                p.message.contains("no such file") || p.message.contains("cannot read") || p.message.contains("has no `metrics`"),
+                "the example has a mistake: {p}"
+            );
+        }
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("1.5GiB").unwrap(), 1_610_612_736);
+        assert_eq!(parse_size("512MiB").unwrap(), 536_870_912);
+        assert_eq!(parse_size("2G").unwrap(), 2 * 1024 * 1024 * 1024);
+        assert_eq!(parse_size("1048576").unwrap(), 1_048_576);
+        for bad in ["", "lots", "1.5 parsecs", "-1GiB", "NaNGiB", "1e999"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn compute_memory_quarantine_and_lease_settings() {
+        let dir = repo_like();
+        let text = EXAMPLE.replace("    path: ./data/ssd ", "    path: ./data/ssd\n    on_bad_row: quarantine\n    max_rejects: 5\n ")
+            + "compute:\n  memory_limit: 1.5GiB\n  spill_dir: ./var/spill\n";
+        let text = text.replace("  mart: ./var/mart\n", "  mart: ./var/mart\n  lock_ttl_secs: 900\n");
+        let s = load(&dir, &text).unwrap();
+        assert_eq!(s.compute.memory_limit, Some(1_610_612_736));
+        assert_eq!(s.compute.spill_dir, Some(dir.path().join("var/spill")));
+        assert_eq!(s.storage.lock_ttl, Some(std::time::Duration::from_secs(900)));
+        let SourceSettings::Files { on_bad_row, max_rejects, .. } = &s.source else { panic!("not files") };
+        assert_eq!((*on_bad_row, *max_rejects), (OnBadRow::Quarantine, 5));
+
+        let p = problems(
+            &dir,
+            &format!("{EXAMPLE}compute:\n  memory_limit: 10MiB\n").replace("  mart: ./var/mart\n", "  mart: ./var/mart\n  lock_ttl_secs: 1\n"),
+        );
+        assert!(p.iter().any(|m| m.contains("`compute.memory_limit`: at least 64MiB")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`storage.lock_ttl_secs`")), "{p:?}");
+        let p = problems(&dir, &EXAMPLE.replace("    path: ./data/ssd ", "    path: ./data/ssd\n    on_bad_row: skip\n "));
+        assert!(p.iter().any(|m| m.contains("on_bad_row")), "{p:?}");
+    }
+
+    proptest::proptest! {
+        /// Whatever a settings file holds, the loader answers with settings or problems.
+        #[test]
+        fn any_text_gives_settings_or_problems_never_a_panic(text in "\\PC{0,400}") {
+            let dir = repo_like();
+            let _ = load(&dir, &text);
+        }
+
+        /// Mutations of a valid file: keys dropped, values swapped for odd scalars.
+        #[test]
+        fn mangled_settings_never_panic(cut in 0usize..600, junk in proptest::prop_oneof![
+            proptest::strategy::Just("~".to_string()), proptest::strategy::Just("[]".to_string()), proptest::strategy::Just("{a: 1}".to_string()), proptest::strategy::Just("-1".to_string()),
+            proptest::strategy::Just("${X".to_string()), proptest::strategy::Just("1e999".to_string()), proptest::strategy::Just("\"\\u0000\"".to_string()), "\\PC{0,12}"
+        ]) {
+            let dir = repo_like();
+            let full = format!("{EXAMPLE}compute:\n  memory_limit: 1GiB\nmonitoring:\n  pushgateway_url: http://x\n");
+            let cut = cut.min(full.len());
+            let cut = (0..=cut).rev().find(|i| full.is_char_boundary(*i)).unwrap_or(0);
+            let line_end = full[cut..].find('\n').map_or(full.len(), |i| cut + i);
+            let colon = full[..line_end].rfind(':').filter(|c| *c >= full[..line_end].rfind('\n').map_or(0, |n| n));
+            let text = match colon {
+                Some(c) => format!("{} {junk}{}", &full[..=c], &full[line_end..]),
+                None => full[..cut].to_string(),
+            };
+            let _ = load(&dir, &text);
+        }
     }
 
     #[test]
