@@ -27,9 +27,49 @@ pub enum ExtractError {
     SourceUnavailable { server: String, message: String },
     #[error("landing {path} already exists: a landing is written once and never modified")]
     LandingExists { path: PathBuf },
+    #[error("{file}:{line}: {message}")]
+    BadQuery { file: PathBuf, line: u64, message: String },
+    #[error("table `{table}`: no extract query at {path}")]
+    MissingQuery { table: String, path: PathBuf },
+    #[error("{path} cannot be written: {source}")]
+    LandingWrite { path: PathBuf, source: std::io::Error },
+    #[error("landing {path} is incomplete: its manifest lacks {}", missing.join(", "))]
+    IncompleteLanding { path: PathBuf, missing: Vec<String> },
+    #[error("landing file {path} is damaged: {message}")]
+    CorruptLanding { path: PathBuf, message: String },
+    #[error("table `{table}`: the extraction worker panicked ({message}); nothing was landed")]
+    Panicked { table: String, message: String },
+    #[error(
+        "{count} rows could not be read, more than source.files.max_rejects ({max}); the first: {first}"
+    )]
+    TooManyRejects { count: u64, max: u64, first: String },
 }
 
 impl ExtractError {
+    /// The exit code this error ends a run with (sysexits, as the README's table says).
+    pub fn exit_code(&self) -> u8 {
+        use scrutiny_core::exit;
+        match self {
+            Self::SourceRefused { .. }
+            | Self::SourceSchema { .. }
+            | Self::MissingQuery { .. }
+            | Self::BadQuery { .. } => exit::CONFIG,
+            Self::MissingTable { .. }
+            | Self::MissingColumn { .. }
+            | Self::BadLine { .. }
+            | Self::BadDate { .. }
+            | Self::BadType { .. }
+            | Self::IncompleteLanding { .. }
+            | Self::CorruptLanding { .. }
+            | Self::TooManyRejects { .. }
+            | Self::Parquet { .. } => exit::DATA,
+            Self::LandingWrite { .. } | Self::LandingExists { .. } => exit::CANTCREAT,
+            Self::Panicked { .. } | Self::Arrow { .. } => exit::SOFTWARE,
+            Self::Io { source, .. } if scrutiny_core::fs::is_storage_error(source) => exit::CANTCREAT,
+            Self::Io { .. } | Self::SourceUnavailable { .. } => exit::UNAVAILABLE,
+        }
+    }
+
     /// A mistake in the settings (credentials, schema, column names): exit 78.
     pub fn is_config_error(&self) -> bool {
         matches!(self, Self::SourceRefused { .. } | Self::SourceSchema { .. })
@@ -46,6 +86,12 @@ impl ExtractError {
                 | Self::BadType { .. }
         )
     }
+}
+
+/// A write to the landing failed: the disk is full, or the directory is not writable.
+pub(crate) fn write(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ExtractError {
+    let path = path.into();
+    move |source| ExtractError::LandingWrite { path, source }
 }
 
 pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ExtractError {

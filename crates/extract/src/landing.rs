@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
-use scrutiny_core::fs::{create_private_dir, create_private_file, write_private};
+use scrutiny_core::fs::{create_private_dir, create_private_file, durable_rename, sync_dir, write_private};
 use scrutiny_core::run::{LandedColumn, LandedTable, SourceInfo};
 use scrutiny_core::{Manifest, Period};
 use sha2::{Digest, Sha256};
@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::contract::ContractTable;
-use crate::error::{ExtractError, io};
-use crate::files::TableRead;
+use crate::contract::{ContractTable, TABLES};
+use crate::error::{ExtractError, io, write};
+use crate::files::{Reject, TableRead};
 
 /// A completed landing.
 #[derive(Debug, Clone)]
@@ -38,7 +38,33 @@ impl Landing {
             line: e.line() as u64,
             message: e.to_string(),
         })?;
+        let missing: Vec<String> =
+            TABLES.iter().filter(|t| !manifest.tables.contains_key(t.name)).map(|t| t.name.to_string()).collect();
+        if !missing.is_empty() {
+            return Err(ExtractError::IncompleteLanding { path: dir, missing });
+        }
         Ok(Self { dir, manifest })
+    }
+
+    /// Checks every landed file against its manifest entry (size of the hash, then the Parquet
+    /// footer), so a damaged landing is refused by name before any measure reads it.
+    pub fn verify(&self) -> Result<(), ExtractError> {
+        for t in self.manifest.tables.values() {
+            let path = self.dir.join(&t.file);
+            let bad = |message: String| ExtractError::CorruptLanding { path: path.clone(), message };
+            let sha = sha256_file(&path).map_err(|e| bad(e.to_string()))?;
+            if sha != t.sha256 {
+                return Err(bad(format!("its SHA-256 is {sha}, the manifest says {}", t.sha256)));
+            }
+            let f = std::fs::File::open(&path).map_err(|e| bad(e.to_string()))?;
+            let meta = datafusion::parquet::file::reader::SerializedFileReader::new(f)
+                .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
+            let rows = datafusion::parquet::file::reader::FileReader::metadata(&meta).file_metadata().num_rows();
+            if rows as u64 != t.rows {
+                return Err(bad(format!("it holds {rows} rows, the manifest says {}", t.rows)));
+            }
+        }
+        Ok(())
     }
 
     /// The most recent complete landing, if any.
@@ -93,7 +119,7 @@ impl LandingWriter {
         if partial.exists() {
             std::fs::remove_dir_all(&partial).map_err(io(&partial))?;
         }
-        create_private_dir(&partial).map_err(io(&partial))?;
+        create_private_dir(&partial).map_err(write(&partial))?;
         Ok(Self { root: root.to_path_buf(), run_id: run_id.into(), partial, tables: BTreeMap::new(), finished: false })
     }
 
@@ -106,7 +132,7 @@ impl LandingWriter {
     ) -> Result<(String, LandedTable), ExtractError> {
         let file_name = format!("{}.parquet", table.name);
         let path = self.partial.join(&file_name);
-        let file = create_private_file(&path).map_err(io(&path))?;
+        let file = create_private_file(&path).map_err(write(&path))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
             // A row group is held in memory until it is flushed: bound it, so memory does not
@@ -116,7 +142,12 @@ impl LandingWriter {
             .set_created_by(format!("scrutiny {}", env!("CARGO_PKG_VERSION")))
             .build();
         let schema = table.schema();
-        let pq = |source| ExtractError::Parquet { path: path.clone(), source };
+        // The schema is the contract's: a Parquet file that cannot be written is the disk (a
+        // full disk is reported on flush as text, so the cause cannot be matched).
+        let pq = |e: datafusion::parquet::errors::ParquetError| ExtractError::LandingWrite {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        };
         let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(pq)?;
         let mut rows = 0u64;
         for batch in read.batches {
@@ -125,7 +156,9 @@ impl LandingWriter {
             writer.write(&batch).map_err(pq)?;
             progress(rows);
         }
-        writer.close().map_err(pq)?;
+        // Durable before the manifest can name it.
+        let file = writer.into_inner().map_err(pq)?;
+        file.sync_all().map_err(write(&path))?;
         let columns = schema
             .fields()
             .iter()
@@ -137,20 +170,45 @@ impl LandingWriter {
             .collect();
         let sha256 = sha256_file(&path)?;
         let rows_with_times = read.rows_with_times.load(std::sync::atomic::Ordering::Relaxed);
-        Ok((table.name.to_string(), LandedTable { file: file_name, rows, sha256, columns, rows_with_times }))
+        Ok((table.name.to_string(), LandedTable { file: file_name, rows, sha256, columns, rows_with_times, rows_rejected: 0 }))
     }
 
     pub fn add(&mut self, name: String, table: LandedTable) {
         self.tables.insert(name, table);
     }
 
-    /// Writes the manifest and moves the landing into place.
+    /// Lists the rows left out by `on_bad_row: quarantine` in `rejects.csv`: where and why,
+    /// never the rows' values. Counted per table in the manifest.
+    pub fn write_rejects(&mut self, rejects: &[Reject]) -> Result<(), ExtractError> {
+        let path = self.partial.join("rejects.csv");
+        let file = create_private_file(&path).map_err(write(&path))?;
+        let mut w = csv::Writer::from_writer(file);
+        let csv_err = |e: csv::Error| ExtractError::LandingWrite { path: path.clone(), source: std::io::Error::other(e) };
+        w.write_record(["table", "file", "line", "column", "reason"]).map_err(csv_err)?;
+        for r in rejects {
+            w.write_record([r.table.as_str(), &r.file, &r.line.to_string(), r.column.as_deref().unwrap_or(""), &r.reason])
+                .map_err(csv_err)?;
+            if let Some(t) = self.tables.get_mut(&r.table) {
+                t.rows_rejected += 1;
+            }
+        }
+        let file = w.into_inner().map_err(|e| csv_err(e.into_error().into()))?;
+        file.sync_all().map_err(write(&path))
+    }
+
+    /// Writes the manifest and moves the landing into place, durably, only if it holds every
+    /// contract table: a landing with fewer tables is never complete.
     pub fn finish(
         mut self,
         period: Period,
         started_at: DateTime<Utc>,
         source: SourceInfo,
     ) -> Result<Landing, ExtractError> {
+        let missing: Vec<String> =
+            TABLES.iter().filter(|t| !self.tables.contains_key(t.name)).map(|t| t.name.to_string()).collect();
+        if !missing.is_empty() {
+            return Err(ExtractError::IncompleteLanding { path: self.partial.clone(), missing });
+        }
         let manifest = Manifest {
             run_id: self.run_id.clone(),
             period: period.to_string(),
@@ -162,9 +220,10 @@ impl LandingWriter {
         };
         let path = self.partial.join(Manifest::FILE);
         let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
-        write_private(&path, &json).map_err(io(&path))?;
+        write_private(&path, &json).map_err(write(&path))?;
+        sync_dir(&self.partial).map_err(write(&self.partial))?;
         let dir = self.root.join(&self.run_id);
-        std::fs::rename(&self.partial, &dir).map_err(io(&dir))?;
+        durable_rename(&self.partial, &dir).map_err(write(&dir))?;
         self.finished = true;
         Ok(Landing { dir, manifest })
     }

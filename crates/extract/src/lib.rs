@@ -9,7 +9,7 @@ pub mod sqlserver;
 
 pub use contract::{ContractTable, TABLES};
 pub use error::ExtractError;
-pub use files::FileSource;
+pub use files::{FileSource, Reject};
 pub use landing::{Landing, LandingWriter};
 
 use chrono::{DateTime, Utc};
@@ -29,7 +29,7 @@ pub fn extract_files(
     progress: &(dyn Fn(&str, u64) + Sync),
 ) -> Result<Landing, Vec<ExtractError>> {
     source.check(TABLES)?;
-    scrutiny_core::fs::create_private_dir(landing_root).map_err(|e| vec![error::io(landing_root)(e)])?;
+    scrutiny_core::fs::create_private_dir(landing_root).map_err(|e| vec![error::write(landing_root)(e)])?;
     let mut writer = LandingWriter::create(landing_root, run_id).map_err(|e| vec![e])?;
     let queue = Mutex::new(TABLES.iter());
     let results = Mutex::new(Vec::new());
@@ -41,9 +41,15 @@ pub fn extract_files(
                     let Some(table) = queue.lock().expect("queue").next() else {
                         break;
                     };
-                    let result = source
-                        .read_counting(table)
-                        .and_then(|read| writer.write_table(table, read, |rows| progress(table.name, rows)));
+                    // A worker that panics fails the run by name; it never leaves a landing with
+                    // one table fewer.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        scrutiny_core::fault::point(&format!("extract:{}", table.name));
+                        source
+                            .read_counting(table)
+                            .and_then(|read| writer.write_table(table, read, |rows| progress(table.name, rows)))
+                    }))
+                    .unwrap_or_else(|panic| Err(panicked(table.name, &panic)));
                     tracing::debug!(table = table.name, ok = result.is_ok(), "table landed");
                     results.lock().expect("results").push(result);
                 }
@@ -59,6 +65,12 @@ pub fn extract_files(
     }
     if !errors.is_empty() {
         return Err(errors);
+    }
+    if let Some(rejects) = source.is_quarantining().then(|| source.rejects()) {
+        if !rejects.is_empty() {
+            tracing::warn!(rows = rejects.len(), "rows that could not be read were left out (see rejects.csv)");
+        }
+        writer.write_rejects(&rejects).map_err(|e| vec![e])?;
     }
     let info =
         SourceInfo { kind: "files".into(), location: source.dir().display().to_string(), as_at: source.as_at(TABLES) };
@@ -78,7 +90,7 @@ pub async fn extract_sqlserver(
     if !missing.is_empty() {
         return Err(missing);
     }
-    scrutiny_core::fs::create_private_dir(landing_root).map_err(|e| vec![error::io(landing_root)(e)])?;
+    scrutiny_core::fs::create_private_dir(landing_root).map_err(|e| vec![error::write(landing_root)(e)])?;
     let writer = std::sync::Arc::new(LandingWriter::create(landing_root, run_id).map_err(|e| vec![e])?);
     let as_at = Utc::now();
     let landed = sqlserver::extract(std::sync::Arc::new(settings.clone()), writer.clone(), TABLES, progress).await?;
@@ -94,4 +106,15 @@ pub async fn extract_sqlserver(
         as_at,
     };
     writer.finish(period, started_at, info).map_err(|e| vec![e])
+}
+
+/// The error for a worker that panicked, with the panic's message (ours name no values).
+pub(crate) fn panicked(table: &str, panic: &(dyn std::any::Any + Send)) -> ExtractError {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("no message")
+        .to_string();
+    ExtractError::Panicked { table: table.to_string(), message }
 }

@@ -100,23 +100,29 @@ async fn connect(s: &SqlServerSettings) -> Result<Conn, Failure> {
     Client::connect(config(s), tcp.compat_write()).await.map_err(|e| classify(e, &server, "login"))
 }
 
+/// A T-SQL identifier, bracket-quoted with `]` doubled: whatever a settings file says, it is
+/// read as one name and never as SQL.
+pub fn quote_ident(name: &str) -> String {
+    format!("[{}]", name.replace(']', "]]"))
+}
+
 /// The extract query of a table, rendered: `{{ table }}` and `{{ col('x') }}`.
 pub fn extract_query(s: &SqlServerSettings, table: &ContractTable) -> Result<String, ExtractError> {
     let file = s.queries_dir.join(format!("{}.sql", table.name));
-    let text = std::fs::read_to_string(&file).map_err(|source| ExtractError::Io { path: file.clone(), source })?;
+    let text = std::fs::read_to_string(&file)
+        .map_err(|_| ExtractError::MissingQuery { table: table.name.into(), path: file.clone() })?;
     let renames = s.column_renames.get(table.name).cloned().unwrap_or_default();
-    let bracket = |n: &str| format!("[{}]", n.replace(']', "]]"));
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_function("col", move |name: String| -> String {
         match renames.get(&name) {
             Some(r) if r.eq_ignore_ascii_case("null") => "NULL".to_string(),
-            Some(r) => format!("[{}]", r.replace(']', "]]")),
-            None => format!("[{}]", name.replace(']', "]]")),
+            Some(r) => quote_ident(r),
+            None => quote_ident(&name),
         }
     });
-    let table_ref = format!("{}.{}", bracket(&s.schema), bracket(table.name));
-    env.render_str(&text, minijinja::context! { table => table_ref }).map_err(|e| ExtractError::BadLine {
+    let table_ref = format!("{}.{}", quote_ident(&s.schema), quote_ident(table.name));
+    env.render_str(&text, minijinja::context! { table => table_ref }).map_err(|e| ExtractError::BadQuery {
         file,
         line: e.line().unwrap_or(0) as u64,
         message: e.to_string(),
@@ -138,8 +144,8 @@ async fn stream_table(
     let isolation = if snapshot { "SNAPSHOT" } else { "REPEATABLE READ" };
     let batch = format!(
         "SET TRANSACTION ISOLATION LEVEL {isolation};\nBEGIN TRANSACTION;\nSELECT COUNT(*) FROM {}.{};\n{query};\nCOMMIT TRANSACTION;",
-        format_args!("[{}]", s.schema),
-        format_args!("[{}]", table.name)
+        quote_ident(&s.schema),
+        quote_ident(table.name)
     );
     let mut stream = conn.simple_query(batch).await.map_err(|e| classify(e, &server, table.name))?;
     let mut expected: Option<u64> = None;
@@ -262,7 +268,14 @@ async fn extract_table(
             });
             let streamed = stream_table(c, s, table, &query, &tx, snapshot).await;
             drop(tx);
-            let written = written.await.map_err(|e| Failure::Transient(format!("landing writer: {e}")))?;
+            let written = match written.await {
+                Ok(w) => w,
+                // A bug, not a passing fault: retrying would only panic again.
+                Err(e) if e.is_panic() => {
+                    return Err(Failure::Permanent(crate::panicked(table.name, e.into_panic().as_ref())));
+                }
+                Err(e) => return Err(Failure::Transient(format!("landing writer: {e}"))),
+            };
             match (streamed, written) {
                 (Ok(rows), Ok((name, t))) if t.rows == rows => Ok((name, t)),
                 (Ok(_), Ok(_)) => {
@@ -340,7 +353,12 @@ pub async fn extract(
     }
     let (mut ok, mut errors) = (Vec::new(), Vec::new());
     while let Some(joined) = set.join_next().await {
-        for r in joined.unwrap_or_default() {
+        // A worker that panicked fails the run; its tables are never silently left out.
+        let done = joined.unwrap_or_else(|e| {
+            let message = if e.is_panic() { crate::panicked("?", e.into_panic().as_ref()).to_string() } else { e.to_string() };
+            vec![Err(ExtractError::Panicked { table: "(an extraction worker's tables)".into(), message })]
+        });
+        for r in done {
             match r {
                 Ok(t) => ok.push(t),
                 Err(e) => errors.push(e),
@@ -353,4 +371,75 @@ pub async fn extract(
 /// Checks the extract queries render (used by `scrutiny check`-style validation).
 pub fn queries_exist(s: &SqlServerSettings, tables: &[ContractTable]) -> Vec<ExtractError> {
     tables.iter().filter_map(|t| extract_query(s, t).err()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scrutiny_core::settings::{Encrypt, Secret};
+
+    fn settings(schema: &str, renames: &[(&str, &str, &str)]) -> SqlServerSettings {
+        let mut column_renames: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
+            Default::default();
+        for (t, c, s) in renames {
+            column_renames.entry(t.to_string()).or_default().insert(c.to_string(), s.to_string());
+        }
+        SqlServerSettings {
+            host: "db".into(),
+            port: 1433,
+            database: "ssd".into(),
+            schema: schema.into(),
+            user: "u".into(),
+            password: Secret::new("p"),
+            encrypt: Encrypt::Required,
+            trust_server_certificate: false,
+            ca_file: None,
+            read_only_intent: true,
+            connect_timeout_secs: 1,
+            command_timeout_secs: 1,
+            parallel_connections: 1,
+            retries: 0,
+            retry_backoff_ms: 1,
+            column_renames,
+            queries_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql/extract/ssd"),
+        }
+    }
+
+    #[test]
+    fn a_hostile_rename_or_schema_stays_one_bracketed_name() {
+        let s = settings("ssd]; DROP TABLE y; --", &[("ssd_person", "pers_sex", "x]; DROP TABLE y; --")]);
+        let person = crate::TABLES.iter().find(|t| t.name == "ssd_person").unwrap();
+        let q = extract_query(&s, person).unwrap();
+        assert!(q.contains("[x]]; DROP TABLE y; --]"), "{q}");
+        assert!(q.contains("[ssd]]; DROP TABLE y; --].[ssd_person]"), "{q}");
+        // Every `[` opens a name that the parser closes at a single `]`: outside the
+        // brackets, nothing of the hostile text is left.
+        let mut outside = String::new();
+        let mut chars = q.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '[' {
+                loop {
+                    match chars.next() {
+                        Some(']') if chars.peek() == Some(&']') => {
+                            chars.next();
+                        }
+                        Some(']') | None => break,
+                        Some(_) => {}
+                    }
+                }
+            } else {
+                outside.push(c);
+            }
+        }
+        assert!(!outside.contains("DROP"), "outside the brackets: {outside}");
+    }
+
+    #[test]
+    fn a_missing_query_file_is_configuration() {
+        let mut s = settings("ssd", &[]);
+        s.queries_dir = "/nonexistent".into();
+        let e = extract_query(&s, &crate::TABLES[0]).unwrap_err();
+        assert_eq!(e.exit_code(), scrutiny_core::exit::CONFIG, "{e}");
+        assert!(e.to_string().contains("/nonexistent/ssd_person.sql"), "{e}");
+    }
 }

@@ -13,7 +13,7 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use scrutiny_core::Period;
-use scrutiny_core::fs::{create_private_dir, create_private_file};
+use scrutiny_core::fs::{create_private_dir, create_private_file, durable_rename, sync_dir};
 use scrutiny_metrics::Computed;
 use scrutiny_metrics::values::{self, MetricValue};
 use std::collections::HashSet;
@@ -30,6 +30,22 @@ pub enum MartError {
     Previous { path: PathBuf, message: String },
     #[error("{name} of the new mart: {message}")]
     Document { name: String, message: String },
+}
+
+impl MartError {
+    /// The exit code this error ends a run with: a mart that cannot be written is 73, a
+    /// published file that cannot be read is 65 (damaged data, named), anything else a bug.
+    pub fn exit_code(&self) -> u8 {
+        use scrutiny_core::exit;
+        match self {
+            Self::Io { .. } => exit::CANTCREAT,
+            Self::Previous { .. } => exit::DATA,
+            // The tables' schemas are fixed: a Parquet file that cannot be written is the disk.
+            // (Parquet reports a full disk on flush as text, so the cause cannot be matched.)
+            Self::Parquet { .. } => exit::CANTCREAT,
+            Self::Document { .. } => exit::SOFTWARE,
+        }
+    }
 }
 
 /// A file published with the tables (the report), made from the merged values; a closure
@@ -321,11 +337,11 @@ pub fn publish(
         computed.measures.iter().filter(|m| m.meta.snapshot).map(|m| m.meta.id.clone()).collect();
     let merged = merge(previous, computed.values.clone(), &snapshot_ids, recompute_snapshots);
 
-    let version_dir = root.join(VERSIONS).join(&run.run_id);
-    let partial = root.join(VERSIONS).join(format!(".{}.partial", run.run_id));
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial).map_err(io(&partial))?;
-    }
+    // The caller holds the run lock, so any partial version here was left by a killed run.
+    remove_leftovers(root);
+    let version = version_name(root, &run.run_id)?;
+    let version_dir = root.join(VERSIONS).join(&version);
+    let partial = root.join(VERSIONS).join(format!(".{version}.partial"));
     create_private_dir(&partial).map_err(io(&partial))?;
     let result = (|| {
         write_batch(&partial.join("metric_values.parquet"), &values::to_batch(&merged))?;
@@ -342,8 +358,10 @@ pub fn publish(
             let mut f = create_private_file(&path).map_err(io(&path))?;
             std::io::Write::write_all(&mut f, &bytes).and_then(|()| f.sync_all()).map_err(io(&path))?;
         }
-        std::fs::rename(&partial, &version_dir).map_err(io(&version_dir))?;
-        switch_current(root, &run.run_id)
+        sync_dir(&partial).map_err(io(&partial))?;
+        scrutiny_core::fault::point("publish:before-rename");
+        durable_rename(&partial, &version_dir).map_err(io(&version_dir))?;
+        switch_current(root, &version)
     })();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&partial);
@@ -361,8 +379,58 @@ fn switch_current(root: &Path, run_id: &str) -> Result<(), MartError> {
     std::os::unix::fs::symlink(&target, &tmp).map_err(io(&tmp))?;
     #[cfg(not(unix))]
     compile_error!("publishing needs symlinks (Linux, macOS)");
-    std::fs::rename(&tmp, root.join(CURRENT)).map_err(io(&root.join(CURRENT)))
+    scrutiny_core::fault::point("publish:before-switch");
+    durable_rename(&tmp, &root.join(CURRENT)).map_err(io(&root.join(CURRENT)))
 }
+
+/// The directory name this publish gets under `versions/`: the run id, unless a resumed run
+/// published under it already. A version of this run that `current` does not point to was
+/// left by a killed attempt of the same run (resumed with `--resume`) and is replaced; one that
+/// `current` points to is kept, and this publish is `<run id>-r2` (`-r3`, ...).
+fn version_name(root: &Path, run_id: &str) -> Result<String, MartError> {
+    let current = std::fs::read_link(root.join(CURRENT))
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_string()));
+    let mut name = run_id.to_string();
+    for attempt in 2.. {
+        let dir = root.join(VERSIONS).join(&name);
+        if !dir.exists() {
+            break;
+        }
+        if current.as_deref() != Some(name.as_str()) {
+            tracing::info!(version = %dir.display(), "replacing the unpublished version of a killed attempt of this run");
+            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+            break;
+        }
+        name = format!("{run_id}-r{attempt}");
+    }
+    Ok(name)
+}
+
+/// Removes what killed runs left: half-written versions and unswitched links. Only ever
+/// called under the run lock.
+fn remove_leftovers(root: &Path) {
+    let dirs = [root.join(VERSIONS), root.to_path_buf()];
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.filter_map(Result::ok) {
+            let name = e.file_name().to_string_lossy().to_string();
+            let path = e.path();
+            let removed = if name.starts_with('.') && name.ends_with(".partial") {
+                std::fs::remove_dir_all(&path)
+            } else if name.starts_with(".current.") {
+                std::fs::remove_file(&path)
+            } else {
+                continue;
+            };
+            match removed {
+                Ok(()) => tracing::info!(path = %path.display(), "removed what a killed run left"),
+                Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove what a killed run left"),
+            }
+        }
+    }
+}
+
 
 /// Removes published versions beyond the newest `keep`, never the one `current` points to.
 pub fn prune_versions(root: &Path, keep: usize) -> Result<Vec<String>, MartError> {

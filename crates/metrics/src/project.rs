@@ -381,3 +381,40 @@ mod tests {
         assert!(e.message.contains("nope"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod hostile_input {
+    use super::*;
+
+    proptest::proptest! {
+        /// Whatever a measure file holds, its metadata is read or refused with a line: never a
+        /// panic (multi-byte characters around the markers included).
+        #[test]
+        fn any_measure_file_parses_or_is_refused(
+            lead in "[ \\n\\r\\u{feff}]{0,3}",
+            meta in "\\PC{0,120}",
+            close in proptest::prop_oneof![
+                proptest::strategy::Just("---*/".to_string()),
+                proptest::strategy::Just("--*/".to_string()),
+                proptest::strategy::Just("".to_string())
+            ],
+            sql in "\\PC{0,60}",
+        ) {
+            let text = format!("{lead}/*---{meta}{close}{sql}");
+            if let Err(errors) = parse_measure(Path::new("sql/metrics/m.sql"), &text) {
+                assert!(!errors.is_empty());
+            }
+        }
+
+        #[test]
+        fn well_formed_metadata_with_odd_values(
+            id in "[a-z_]{1,10}", unit in "\\PC{0,8}", target in "\\PC{0,8}", title in "\\PC{0,20}",
+        ) {
+            let text = format!(
+                "/*---\nid: {id}\ntitle: \"{}\"\nunit: {unit}\ntarget: {target}\npolarity: up\n---*/\nSELECT 1\n",
+                title.replace(['"', '\\'], "")
+            );
+            let _ = parse_measure(Path::new("sql/metrics/m.sql"), &text);
+        }
+    }
+}

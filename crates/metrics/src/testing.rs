@@ -193,6 +193,7 @@ pub async fn empty_session(
         tables: Vec::new(),
         select: None,
         run_id: "check".into(),
+        memory: Default::default(),
     };
     let ctx = session(&inputs).map_err(|e| e.to_string())?;
     for t in TABLES {
@@ -233,6 +234,7 @@ async fn case_session(
         tables: Vec::new(),
         select: None,
         run_id: "test".into(),
+        memory: Default::default(),
     };
     let ctx = session(&inputs).map_err(|e| e.to_string())?;
     for name in case.given.keys() {
@@ -338,4 +340,53 @@ pub async fn run_tests(project: &Project, dir: &Path, pattern: Option<&str>) -> 
         }
     }
     Ok(results)
+}
+
+#[cfg(test)]
+mod hostile_input {
+    use super::*;
+
+    proptest::proptest! {
+        /// Any YAML test file gives cases or an error, and any rows it gives a batch or an
+        /// error: never a panic.
+        #[test]
+        fn any_test_file_parses_or_is_refused(
+            measure in "[a-z_]{0,12}",
+            period in "\\PC{0,10}",
+            value in proptest::prop_oneof![
+                proptest::strategy::Just("2021-12-31".to_string()),
+                proptest::strategy::Just("~".to_string()),
+                proptest::strategy::Just("[1, 2]".to_string()),
+                proptest::strategy::Just("{a: b}".to_string()),
+                proptest::strategy::Just("99999999999999999999".to_string()),
+                "\\PC{0,16}"
+            ],
+            column in proptest::prop_oneof![
+                proptest::strategy::Just("pers_dob".to_string()),
+                proptest::strategy::Just("pers_person_id".to_string()),
+                "[a-z_]{1,12}"
+            ],
+        ) {
+            let text = format!(
+                "measure: {measure}\ncases:\n  - name: t\n    period: \"{}\"\n    given:\n      ssd_person:\n        - {column}: {value}\n    expect: []\n",
+                period.replace('"', "")
+            );
+            if let Ok(tf) = serde_yaml::from_str::<TestFile>(&text) {
+                for case in &tf.cases {
+                    let _ = case.period.parse::<Period>();
+                    for (name, rows) in &case.given {
+                        if let Some(t) = scrutiny_extract::TABLES.iter().find(|t| t.name == name) {
+                            let _ = batch_for(t, rows);
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Arbitrary text as a test file: parsed or refused.
+        #[test]
+        fn any_text_as_a_test_file(text in "\\PC{0,300}") {
+            let _ = serde_yaml::from_str::<TestFile>(&text);
+        }
+    }
 }
