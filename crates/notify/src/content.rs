@@ -432,3 +432,24 @@ mod tests {
         assert_eq!(shown(Some(3.0), Some(3), Unit::Count, false), "3");
     }
 }
+
+#[cfg(test)]
+mod hostile_input {
+    use super::*;
+
+    proptest::proptest! {
+        /// Any commentary file gives commentary or an error naming the file: never a panic.
+        #[test]
+        fn any_commentary_file_is_read_or_refused(text in "\\PC{0,300}", area in "\\PC{0,20}") {
+            let dir = tempfile::tempdir().unwrap();
+            let period: Period = "2022-01".parse().unwrap();
+            std::fs::write(dir.path().join("2022-01.yaml"), &text).unwrap();
+            if let Err(e) = Commentary::load_checked(dir.path(), period, &["Referrals"]) {
+                assert!(e.to_string().contains("2022-01.yaml"), "{e}");
+            }
+            let structured = format!("telling_us:\n  {}: |\n    {}\n", area.replace(['\n', ':'], " "), text.replace('\n', " "));
+            std::fs::write(dir.path().join("2022-01.yaml"), structured).unwrap();
+            let _ = Commentary::load_checked(dir.path(), period, &["Referrals"]);
+        }
+    }
+}

@@ -109,34 +109,35 @@ pub fn write_textfile(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// A plain HTTP/1.1 request (Pushgateway and OpenLineage endpoints inside the cluster).
-pub async fn http(method: &str, url: &str, content_type: &str, body: &str) -> Result<u16, String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url}: only http:// endpoints are supported"))?;
-    let (hostport, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
-    let addr = if hostport.contains(':') { hostport.to_string() } else { format!("{hostport}:80") };
-    let mut s = tokio::time::timeout(std::time::Duration::from_secs(10), tokio::net::TcpStream::connect(&addr))
-        .await
-        .map_err(|_| format!("{addr}: timed out"))?
-        .map_err(|e| format!("{addr}: {e}"))?;
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
-    let mut resp = Vec::new();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut resp)).await;
-    let head = String::from_utf8_lossy(&resp);
-    head.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("{url}: no HTTP status in the reply"))
+/// Sends `body` to an http:// or https:// endpoint (rustls, the system's and webpki's roots)
+/// and returns the HTTP status. Bounded: 10 s for the whole exchange.
+pub async fn http(method: &'static str, url: &str, content_type: &'static str, body: String) -> Result<u16, String> {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(10)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let sent = match method {
+            "PUT" => agent.put(&url).header("Content-Type", content_type).send(body.as_bytes()),
+            "POST" => agent.post(&url).header("Content-Type", content_type).send(body.as_bytes()),
+            other => return Err(format!("{other}: not a method scrutiny sends")),
+        };
+        // The error names the host, never a credential (none is sent).
+        sent.map(|r| r.status().as_u16()).map_err(|e| format!("{url}: {e}"))
+    })
+    .await
+    .map_err(|e| format!("{e}"))?
 }
 
-/// Pushes the metrics to a Pushgateway as job `scrutiny`.
-pub async fn push(gateway: &str, text: &str) -> Result<(), String> {
+/// Pushes the metrics to a Pushgateway as job `scrutiny`. A successful run replaces the group
+/// (PUT); a failed one adds to it (POST, push-add), so the last success time pushed by an
+/// earlier run survives a failure.
+pub async fn push(gateway: &str, text: &str, replace: bool) -> Result<(), String> {
     let url = format!("{}/metrics/job/scrutiny", gateway.trim_end_matches('/'));
-    match http("PUT", &url, "text/plain; version=0.0.4", text).await? {
+    let method = if replace { "PUT" } else { "POST" };
+    match http(method, &url, "text/plain; version=0.0.4", text.to_string()).await? {
         200..=299 => Ok(()),
         code => Err(format!("{url}: HTTP {code}")),
     }
@@ -184,22 +185,10 @@ pub fn lineage_event(
     })
 }
 
-/// OpenLineage wants a UUID per run: derived from the run id, so START and COMPLETE agree.
+/// OpenLineage wants a UUID per run: a name-based (v5) UUID of the run id, so START and
+/// COMPLETE agree and a resumed run keeps its identity.
 fn run_uuid(run_id: &str) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut a = std::collections::hash_map::DefaultHasher::new();
-    run_id.hash(&mut a);
-    let mut b = std::collections::hash_map::DefaultHasher::new();
-    (run_id, 1).hash(&mut b);
-    let (x, y) = (a.finish(), b.finish());
-    format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        x >> 32,
-        (x >> 16) & 0xffff,
-        x & 0xfff,
-        (y >> 48) & 0xfff,
-        y & 0xffff_ffff_ffff
-    )
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("urn:scrutiny:run:{run_id}").as_bytes()).to_string()
 }
 
 /// Appends an event to a JSON-lines file.
@@ -251,5 +240,7 @@ mod tests {
         assert_eq!(e["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"], 100);
         let s = lineage_event("START", "scrutiny", &report(true), "x", "y", None);
         assert_eq!(s["run"]["runId"], e["run"]["runId"]);
+        let id = uuid::Uuid::parse_str(e["run"]["runId"].as_str().unwrap()).unwrap();
+        assert_eq!(id.get_version_num(), 5);
     }
 }
