@@ -14,14 +14,18 @@ use std::process::ExitCode;
 const EXIT_CODES: &str = "\
 Exit codes:
   0   ok
-  65  a data check failed (a table, column or value of the source is missing or malformed)
+  1   `scrutiny test`: a measure test failed
+  65  a data check failed: a table, column or value of the source is missing or malformed,
+      more rows were quarantined than `max_rejects`, or a landed or published file is damaged
+      (named in the message)
   69  the source is unavailable
-  70  internal error (a bug: please report it)
-  73  the storage directory cannot be written (the lock could not be created)
+  70  internal error (a bug: please report it); nothing half-done is published
+  73  the landing or the mart cannot be written (a full disk, permissions: the path is named);
+      the published mart is unchanged and partial files are removed
   75  temporary failure: the email could not be sent (the mart was published), another run
       holds the lock (named in the message), or the run was stopped by SIGTERM or Ctrl-C
       (`current` stays the last mart published in full)
-  78  bad configuration (settings, reference files or SQL definitions)";
+  78  bad configuration (settings, reference files, extract queries or SQL definitions)";
 
 #[derive(Parser)]
 #[command(name = "scrutiny", version, about = "The monthly children's services scrutiny report: extract, land, compute, publish, notify", after_help = EXIT_CODES)]
@@ -160,11 +164,33 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    let result = match cli.command {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("scrutiny: cannot start: {e}");
+            return ExitCode::from(exit::SOFTWARE);
+        }
+    };
+    // A panic is a bug: exit 70, as documented, rather than Rust's 101. Whatever was being
+    // written is a hidden partial that the next run removes; `current` is untouched.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(dispatch(cli.command))))
+        .unwrap_or_else(|_| {
+            Err(pipeline::Failure::new("run", exit::SOFTWARE, "internal error (a panic, above): please report it"))
+        });
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(f) => {
+            eprintln!("scrutiny: {} failed: {}", f.stage, f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> Result<(), pipeline::Failure> {
+    match command {
         Command::Run { config, period, recompute_snapshots, resume } => {
             let opts = pipeline::RunOptions { period, recompute_snapshots, resume };
             interruptible(async { pipeline::run(&config, opts).await.map(|_| ()) }).await
@@ -189,13 +215,6 @@ async fn main() -> ExitCode {
         }
         Command::Explain { id, config, period, landing } => {
             workflow::explain(&config, &id, period, landing.as_deref()).await
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::from(exit::OK),
-        Err(f) => {
-            eprintln!("scrutiny: {} failed: {}", f.stage, f.message);
-            ExitCode::from(f.code)
         }
     }
 }

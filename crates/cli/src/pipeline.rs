@@ -3,7 +3,7 @@
 use chrono::Utc;
 use scrutiny_core::lock::{LockError, RunLock};
 use scrutiny_core::run::RunRecord;
-use scrutiny_core::settings::SourceSettings;
+use scrutiny_core::settings::{OnBadRow, SourceSettings};
 use scrutiny_core::{Period, Settings, WorkingDayCalendar, exit, new_run_id};
 use scrutiny_extract::{ExtractError, FileSource, Landing};
 use scrutiny_mart::{Published, RunFacts};
@@ -104,6 +104,10 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
         tables: Vec::new(),
         select: None,
         run_id: run_id.to_string(),
+        memory: scrutiny_metrics::Memory {
+            limit: settings.compute.memory_limit,
+            spill_dir: settings.compute.spill_dir.clone(),
+        },
     };
     Ok(Prepared { project, inputs })
 }
@@ -144,19 +148,19 @@ pub fn publish_with_report(
     };
     let published =
         scrutiny_mart::publish(root, computed, facts, &settings.measures.sql_dir, recompute_snapshots, &report)
-            .map_err(|e| Failure::new("publish", exit::SOFTWARE, e.to_string()))?;
+            .map_err(|e| Failure::new("publish", e.exit_code(), format!("{e} (the published mart is unchanged)")))?;
     let content = content.into_inner().expect("the report was made while publishing");
     Ok((published, content))
 }
 
 fn extract_failure(errors: Vec<ExtractError>) -> Failure {
-    let code = if errors.iter().all(ExtractError::is_data_error) {
-        exit::DATA
-    } else if errors.iter().any(ExtractError::is_config_error) {
-        exit::CONFIG
-    } else {
-        exit::UNAVAILABLE
-    };
+    // The code that says most about what to do: fix the settings, then a bug, then the disk,
+    // then wait for the source, then fix the data.
+    const PRECEDENCE: [u8; 5] = [exit::CONFIG, exit::SOFTWARE, exit::CANTCREAT, exit::UNAVAILABLE, exit::DATA];
+    let code = PRECEDENCE
+        .into_iter()
+        .find(|c| errors.iter().any(|e| e.exit_code() == *c))
+        .unwrap_or(exit::SOFTWARE);
     let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ");
     Failure::new("extract", code, message)
 }
@@ -212,12 +216,8 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
             (id, period, record)
         }
     };
-    // One run at a time: a second one (a CronJob started twice) is refused, naming the holder.
-    let _lock = RunLock::acquire(&settings.storage.mart, &run_id).map_err(|e| match e {
-        LockError::Held { .. } => Failure::new("lock", exit::TEMPFAIL, e.to_string()),
-        LockError::Io { .. } => Failure::new("lock", exit::CANTCREAT, e.to_string()),
-    })?;
-    tracing::info!(%run_id, %period, resumed = opts.resume.is_some(), "run started");
+    let _lock = lock(&settings.storage.mart, &settings, &run_id)?;
+    tracing::info!(%run_id, %period, host = %scrutiny_core::lock::hostname(), resumed = opts.resume.is_some(), "run started");
     let mut report = scrutiny_notify::observe::RunReport {
         run_id: run_id.clone(),
         period: period.to_string(),
@@ -249,6 +249,15 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
     result
 }
 
+/// One run at a time, for everything that writes the mart (`run`, `compute --publish`,
+/// `notify --resend`): a second one (a CronJob started twice) is refused, naming the holder.
+pub fn lock(mart: &Path, settings: &Settings, run_id: &str) -> Result<RunLock, Failure> {
+    RunLock::acquire(mart, run_id, settings.storage.lock_ttl).map_err(|e| match e {
+        LockError::Held { .. } => Failure::new("lock", exit::TEMPFAIL, e.to_string()),
+        LockError::Io { .. } | LockError::Unsupported { .. } => Failure::new("lock", exit::CANTCREAT, e.to_string()),
+    })
+}
+
 /// Where messages that could not be sent wait for the next run.
 pub fn pending_mail(settings: &Settings) -> std::path::PathBuf {
     settings.storage.mart.join(".pending-mail")
@@ -258,6 +267,8 @@ pub fn pending_mail(settings: &Settings) -> std::path::PathBuf {
 pub async fn resend(config: &Path) -> Result<(), Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
     let Some(email) = &settings.email else { return Err(config_failure("notify", "no notify.email in the settings")) };
+    // A run sending the same kept message at the same time would send it twice.
+    let _lock = lock(&settings.storage.mart, &settings, &format!("resend-{}", Utc::now().format("%Y%m%dT%H%M%SZ")))?;
     let n = scrutiny_notify::resend_pending(email, &pending_mail(&settings))
         .await
         .map_err(|e| Failure::new("notify", exit::TEMPFAIL, e.to_string()))?;
@@ -267,7 +278,7 @@ pub async fn resend(config: &Path) -> Result<(), Failure> {
 
 fn source_name(settings: &Settings) -> String {
     match &settings.source {
-        SourceSettings::Files { path } => format!("file://{}", path.display()),
+        SourceSettings::Files { path, .. } => format!("file://{}", path.display()),
         SourceSettings::SqlServer(q) => format!("sqlserver://{}", q.describe()),
     }
 }
@@ -295,7 +306,7 @@ async fn send_event(m: &scrutiny_core::settings::MonitoringSettings, event: &ser
         tracing::warn!(file = %f.display(), error = %e, "the lineage event could not be written");
     }
     if let Some(url) = &m.openlineage_url {
-        match observe::http("POST", url, "application/json", &event.to_string()).await {
+        match observe::http("POST", url, "application/json", event.to_string()).await {
             Ok(200..=299) => {}
             Ok(code) => tracing::warn!(%url, code, "the lineage endpoint refused the event"),
             Err(e) => tracing::warn!(%url, error = %e, "the lineage event could not be sent"),
@@ -315,8 +326,11 @@ async fn monitor_end(settings: &Settings, report: &scrutiny_notify::observe::Run
             Err(e) => tracing::warn!(file = %f.display(), error = %e, "the metrics file could not be written"),
         }
     }
+    // A failed run adds its metrics to the Pushgateway's group without the last success
+    // time, so the success pushed by an earlier run stays there.
+    let pushed = if report.succeeded { text.clone() } else { observe::prometheus_text(report, None) };
     if let Some(url) = &m.pushgateway_url
-        && let Err(e) = observe::push(url, &text).await
+        && let Err(e) = observe::push(url, &pushed, report.succeeded).await
     {
         tracing::warn!(%url, error = %e, "the metrics could not be pushed");
     }
@@ -377,7 +391,8 @@ async fn run_stages(
     progress.stage("extract");
     let t = Instant::now();
     let landing = if record.done("extract") {
-        let l = Landing::open(root, run_id).map_err(|e| Failure::new("resume", exit::CONFIG, e.to_string()))?;
+        let l = Landing::open(root, run_id).map_err(|e| Failure::new("resume", e.exit_code(), e.to_string()))?;
+        l.verify().map_err(|e| Failure::new("resume", e.exit_code(), e.to_string()))?;
         tracing::info!(landing = %l.dir.display(), "resuming from the landing");
         l
     } else {
@@ -402,6 +417,14 @@ async fn run_stages(
             rows_seen: t.rows as i64,
             rows_affected: t.rows_with_times as i64,
         });
+        if quarantining(settings) {
+            computed.quality.push(scrutiny_metrics::QualityRow {
+                table_name: name.clone(),
+                rule: "unreadable_row_quarantined".into(),
+                rows_seen: (t.rows + t.rows_rejected) as i64,
+                rows_affected: t.rows_rejected as i64,
+            });
+        }
     }
     computed.quality.sort_by(|a, b| (&a.table_name, &a.rule).cmp(&(&b.table_name, &b.rule)));
     mark(record, "compute");
@@ -478,8 +501,11 @@ async fn extract(
     progress: &Progress,
 ) -> Result<Landing, Failure> {
     let landing = match &settings.source {
-        SourceSettings::Files { path } => {
-            let source = FileSource::new(path);
+        SourceSettings::Files { path, on_bad_row, max_rejects } => {
+            let source = match on_bad_row {
+                OnBadRow::Fail => FileSource::new(path),
+                OnBadRow::Quarantine => FileSource::new(path).quarantining(*max_rejects),
+            };
             let report = |table: &str, rows: u64| progress.message(format!("{table}: {rows} rows"));
             tokio::task::block_in_place(|| {
                 scrutiny_extract::extract_files(&source, &settings.storage.landing, run_id, period, started_at, &report)
@@ -497,6 +523,10 @@ async fn extract(
         }
     };
     Ok(landing)
+}
+
+fn quarantining(settings: &Settings) -> bool {
+    matches!(settings.source, SourceSettings::Files { on_bad_row: OnBadRow::Quarantine, .. })
 }
 
 /// `scrutiny extract`: land the source and stop.

@@ -89,7 +89,7 @@ pub async fn test(sql: &Path, pattern: Option<&str>, junit: Option<&Path>) -> Re
             .map_err(|e| Failure::new("test", exit::SOFTWARE, format!("{}: {e}", path.display())))?;
     }
     println!("{} passed, {failed} failed", results.len() - failed);
-    if failed > 0 { Err(Failure::new("test", 1, format!("{failed} measure test(s) failed"))) } else { Ok(()) }
+    if failed > 0 { Err(Failure::new("test", exit::TESTS_FAILED, format!("{failed} measure test(s) failed"))) } else { Ok(()) }
 }
 
 pub async fn docs(
@@ -132,10 +132,13 @@ fn open_landing(settings: &Settings, landing: Option<&str>) -> Result<Landing, F
         Some(id) => Landing::open(root, id).map(Some),
         None => Landing::latest(root),
     }
-    .map_err(|e| Failure::new("compute", exit::DATA, e.to_string()))?;
-    found.ok_or_else(|| {
+    .map_err(|e| Failure::new("compute", e.exit_code(), e.to_string()))?;
+    let landing = found.ok_or_else(|| {
         Failure::new("compute", exit::DATA, format!("no landing in {}: run `scrutiny run` first", root.display()))
-    })
+    })?;
+    // Nothing damaged is computed from: every file must match its manifest entry.
+    landing.verify().map_err(|e| Failure::new("compute", e.exit_code(), e.to_string()))?;
+    Ok(landing)
 }
 
 /// Recomputes measures from an existing landing, into a scratch mart or (with `publish`) the
@@ -163,6 +166,8 @@ pub async fn compute(
     }
     prepared.inputs.select = select;
     prepared.inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
+    let root = if publish { settings.storage.mart.clone() } else { out.to_path_buf() };
+    let _lock = crate::pipeline::lock(&root, &settings, &run_id)?;
     let computed = scrutiny_metrics::compute(&prepared.project, &prepared.inputs).await.map_err(metrics_failure)?;
     let facts = scrutiny_mart::RunFacts {
         run_id: run_id.clone(),
@@ -172,7 +177,6 @@ pub async fn compute(
         rows_read: landing.manifest.tables.values().map(|t| t.rows).sum(),
         tables_read: landing.manifest.tables.len() as u64,
     };
-    let root = if publish { settings.storage.mart.clone() } else { out.to_path_buf() };
     let (published, _) =
         crate::pipeline::publish_with_report(&settings, &root, &computed, &facts, false, clock.elapsed())?;
     let p = period.to_string();
