@@ -922,9 +922,18 @@ fn old_landings_are_removed_after_a_publish_never_this_run_s() {
     std::fs::write(old.join("manifest.json"), "{}").unwrap();
     let recent = c.path().join(format!("var/landing/{}-2021-12-0002", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
     std::fs::create_dir_all(&recent).unwrap();
+    // Partial landings of killed runs: a day old, removed; a fresh one may be an extract at work.
+    let stale_partial = c.path().join("var/landing/.20220105T061500Z-2021-12-0003.partial");
+    let fresh_partial = c.path().join("var/landing/.20220105T061500Z-2021-12-0004.partial");
+    for p in [&stale_partial, &fresh_partial] {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+    std::fs::File::open(&stale_partial).unwrap().set_modified(two_days_ago).unwrap();
     assert!(c.run("2022-01").status.success());
     assert!(!old.exists(), "a landing past the retention period is removed");
     assert!(recent.exists());
+    assert!(!stale_partial.exists() && fresh_partial.exists());
     assert_eq!(
         std::fs::read_dir(c.path().join("var/landing"))
             .unwrap()

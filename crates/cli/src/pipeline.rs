@@ -354,6 +354,15 @@ fn prune_landings(root: &Path, retention_days: u32, keep: &str) -> Vec<String> {
     let mut removed = Vec::new();
     for e in entries.filter_map(Result::ok) {
         let name = e.file_name().to_string_lossy().to_string();
+        // A partial landing was left by a killed run, unless a `scrutiny extract` (which does
+        // not take the mart's lock) is writing it now: a day old, it is not.
+        if name.starts_with('.') && name.ends_with(".partial") {
+            let age = e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+            if age.is_some_and(|a| a > std::time::Duration::from_secs(86_400)) && std::fs::remove_dir_all(e.path()).is_ok() {
+                removed.push(name);
+            }
+            continue;
+        }
         if name == keep || name.starts_with('.') {
             continue;
         }
