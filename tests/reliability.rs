@@ -324,6 +324,27 @@ fn a_panicking_extraction_worker_fails_the_run_with_70_and_lands_nothing() {
     assert!(!c.current().exists());
 }
 
+#[test]
+fn a_panicking_sql_server_worker_fails_the_run_with_70_and_lands_nothing() {
+    let c = Council::new(&repo().join("sql"));
+    let standin = StandIn::serve(&c.path().join("ssd"), false, Default::default());
+    let cfg = sqlserver_config(c.path(), standin.port, "off", "", "s3cret-pw");
+    let out = Command::new(env!("CARGO_BIN_EXE_scrutiny"))
+        .args(["run", "--config", cfg.to_str().unwrap(), "--period", "2022-01"])
+        .current_dir(c.path())
+        .env("SCRUTINY_FAULT", "panic:extract:ssd_cin_episodes")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(70), "{}", text(&out));
+    assert!(text(&out).contains("panicked"), "{}", text(&out));
+    let landings: Vec<String> = std::fs::read_dir(c.path().join("var/landing"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n != ".runs")
+        .collect();
+    assert!(landings.is_empty(), "a worker's tables are never silently left out: {landings:?}");
+}
+
 /// The landing of the only run so far, and its id.
 fn only_landing(c: &Council) -> (PathBuf, String) {
     let dir = landing_dir(&c.path().join("var/landing"));

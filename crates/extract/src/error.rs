@@ -9,8 +9,9 @@ pub enum ExtractError {
     MissingColumn { table: String, file: PathBuf, column: String },
     #[error("{file}:{line}: {message}")]
     BadLine { file: PathBuf, line: u64, message: String },
-    #[error("{file}:{line}: column `{column}`: `{value}` is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)")]
-    BadDate { file: PathBuf, line: u64, column: String, value: String },
+    /// The value is never kept: a malformed date may still be someone's date of birth.
+    #[error("{file}:{line}: column `{column}` is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS; the value is not shown)")]
+    BadDate { file: PathBuf, line: u64, column: String },
     #[error("{file}: column `{column}` has type {found}, which cannot be read as {expected}")]
     BadType { file: PathBuf, column: String, found: String, expected: String },
     #[error("{path}: {source}")]

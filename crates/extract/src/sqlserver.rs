@@ -341,6 +341,7 @@ pub async fn extract(
             loop {
                 let next = queue.lock().expect("queue").next();
                 let Some(table) = next else { break };
+                scrutiny_core::fault::point(&format!("extract:{}", table.name));
                 let r = extract_table(&s, &writer, table, &mut conn, &progress).await;
                 let stop = matches!(&r, Err(ExtractError::SourceRefused { .. }));
                 done.push(r);
