@@ -21,7 +21,7 @@ fn free_port() -> u16 {
 }
 
 /// A CA and a certificate for `localhost` signed by it, as PEM files in `dir`.
-fn test_ca(dir: &Path) {
+pub(crate) fn test_ca(dir: &Path) {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);

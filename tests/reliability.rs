@@ -600,13 +600,16 @@ fn pushgateway() -> Server {
     Server { child, port }
 }
 
-/// An HTTP server that records every request it is sent (tests/support/http_recorder.py).
-fn recorder(log: &Path) -> Server {
+/// An HTTP server that records every request it is sent (tests/support/http_recorder.py);
+/// https with `tls` (a certificate and key).
+fn recorder(log: &Path, tls: Option<(&Path, &Path)>) -> Server {
     let port = free_port();
-    let child = Command::new("python3")
-        .arg(repo().join("tests/support/http_recorder.py"))
-        .arg(port.to_string())
-        .arg(log)
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo().join("tests/support/http_recorder.py")).arg(port.to_string()).arg(log);
+    if let Some((cert, key)) = tls {
+        cmd.arg(cert).arg(key);
+    }
+    let child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -632,7 +635,7 @@ fn a_failed_run_keeps_the_last_success_in_the_pushgateway_and_lineage_is_posted(
     let gateway = pushgateway();
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("lineage.jsonl");
-    let lineage = recorder(&events);
+    let lineage = recorder(&events, None);
     let c = Council::new(&repo().join("sql"));
     c.edit_config(
         "  mart: ./var/mart\n",
@@ -666,4 +669,41 @@ fn a_failed_run_keeps_the_last_success_in_the_pushgateway_and_lineage_is_posted(
         })
         .collect();
     assert_eq!(kinds, ["START", "COMPLETE", "START", "FAIL"]);
+}
+
+#[test]
+fn lineage_is_posted_over_https_verified_against_the_council_s_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    super::email::test_ca(dir.path());
+    let events = dir.path().join("lineage.jsonl");
+    let lineage = recorder(&events, Some((&dir.path().join("cert.pem"), &dir.path().join("key.pem"))));
+    let c = Council::new(&repo().join("sql"));
+    let monitoring = |ca: &str| {
+        format!(
+            "  mart: ./var/mart\nmonitoring:\n  openlineage_url: https://localhost:{}/api/v1/lineage\n{ca}",
+            lineage.port
+        )
+    };
+    // Without the council's CA the certificate is not trusted: the run still succeeds (monitoring
+    // never fails a run) and says why nothing was sent.
+    c.edit_config("  mart: ./var/mart\n", &monitoring(""));
+    let out = c.run("2022-01");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("the lineage event could not be sent"), "{}", text(&out));
+    assert!(!events.exists() || std::fs::read_to_string(&events).unwrap().is_empty());
+
+    std::fs::copy(dir.path().join("ca.pem"), c.path().join("ca.pem")).unwrap();
+    c.edit_config("/api/v1/lineage\n", "/api/v1/lineage\n  ca_file: ./ca.pem\n");
+    let out = c.run("2022-01");
+    assert!(out.status.success(), "{}", text(&out));
+    let kinds: Vec<String> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let r: serde_json::Value = serde_json::from_str(l).unwrap();
+            let e: serde_json::Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+            e["eventType"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["START", "COMPLETE"], "both events arrived over https");
 }

@@ -1,9 +1,13 @@
 """An HTTP server on loopback that records each request it is sent, as a JSON line
 (method, path, body), and answers 200. The end-to-end tests point OpenLineage at it.
 
-    python3 http_recorder.py PORT LOG_FILE
+    python3 http_recorder.py PORT LOG_FILE [CERT_PEM KEY_PEM]
+
+With a certificate and key it speaks https (TLS 1.2+), as an endpoint inside a council's
+network would with a certificate from the council's CA.
 """
 import json
+import ssl
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -26,4 +30,9 @@ class Recorder(BaseHTTPRequestHandler):
         pass
 
 
-ThreadingHTTPServer(("127.0.0.1", PORT), Recorder).serve_forever()
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Recorder)
+if len(sys.argv) > 4:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[3], sys.argv[4])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()

@@ -306,7 +306,7 @@ async fn send_event(m: &scrutiny_core::settings::MonitoringSettings, event: &ser
         tracing::warn!(file = %f.display(), error = %e, "the lineage event could not be written");
     }
     if let Some(url) = &m.openlineage_url {
-        match observe::http("POST", url, "application/json", event.to_string()).await {
+        match observe::http("POST", url, "application/json", event.to_string(), m.ca_file.as_deref()).await {
             Ok(200..=299) => {}
             Ok(code) => tracing::warn!(%url, code, "the lineage endpoint refused the event"),
             Err(e) => tracing::warn!(%url, error = %e, "the lineage event could not be sent"),
@@ -330,7 +330,7 @@ async fn monitor_end(settings: &Settings, report: &scrutiny_notify::observe::Run
     // time, so the success pushed by an earlier run stays there.
     let pushed = if report.succeeded { text.clone() } else { observe::prometheus_text(report, None) };
     if let Some(url) = &m.pushgateway_url
-        && let Err(e) = observe::push(url, &pushed, report.succeeded).await
+        && let Err(e) = observe::push(url, &pushed, report.succeeded, m.ca_file.as_deref()).await
     {
         tracing::warn!(%url, error = %e, "the metrics could not be pushed");
     }

@@ -379,6 +379,8 @@ pub struct MonitoringSettings {
     pub openlineage_url: Option<String>,
     #[serde(default = "default_namespace")]
     pub openlineage_namespace: String,
+    /// A PEM CA that https endpoints are verified against instead of the public roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_namespace() -> String {
@@ -697,6 +699,10 @@ impl Settings {
             l.section::<MonitoringSettings>(&root, "monitoring").map(|mut m| {
                 m.prometheus_textfile = m.prometheus_textfile.map(|p| l.path(p));
                 m.openlineage_file = m.openlineage_file.map(|p| l.path(p));
+                m.ca_file = m.ca_file.map(|p| l.path(p));
+                if let Some(p) = m.ca_file.as_ref().filter(|p| !p.is_file()) {
+                    l.problem(&["monitoring", "ca_file"], format!("no such file: {}", p.display()));
+                }
                 for (key, url) in [("pushgateway_url", &m.pushgateway_url), ("openlineage_url", &m.openlineage_url)] {
                     if url.as_ref().is_some_and(|u| !u.starts_with("http://") && !u.starts_with("https://")) {
                         l.problem(&["monitoring", key], "an http:// or https:// URL");

@@ -109,14 +109,39 @@ pub fn write_textfile(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Sends `body` to an http:// or https:// endpoint (rustls, the system's and webpki's roots)
-/// and returns the HTTP status. Bounded: 10 s for the whole exchange.
-pub async fn http(method: &'static str, url: &str, content_type: &'static str, body: String) -> Result<u16, String> {
+/// Sends `body` to an http:// or https:// endpoint and returns the HTTP status. https is
+/// verified against Mozilla's roots, or against the council's own CA (`ca_file`, PEM) alone.
+/// Bounded: 10 s for the whole exchange.
+pub async fn http(
+    method: &'static str,
+    url: &str,
+    content_type: &'static str,
+    body: String,
+    ca_file: Option<&Path>,
+) -> Result<u16, String> {
     let url = url.to_string();
+    let roots = match ca_file {
+        None => ureq::tls::RootCerts::WebPki,
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let certs = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(format!("{}: {e}", path.display()))),
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            if certs.is_empty() {
+                return Err(format!("{}: no certificate in the file", path.display()));
+            }
+            ureq::tls::RootCerts::new_with_certs(&certs)
+        }
+    };
     tokio::task::spawn_blocking(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(std::time::Duration::from_secs(10)))
             .http_status_as_error(false)
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
             .build()
             .into();
         let sent = match method {
@@ -134,10 +159,10 @@ pub async fn http(method: &'static str, url: &str, content_type: &'static str, b
 /// Pushes the metrics to a Pushgateway as job `scrutiny`. A successful run replaces the group
 /// (PUT); a failed one adds to it (POST, push-add), so the last success time pushed by an
 /// earlier run survives a failure.
-pub async fn push(gateway: &str, text: &str, replace: bool) -> Result<(), String> {
+pub async fn push(gateway: &str, text: &str, replace: bool, ca_file: Option<&Path>) -> Result<(), String> {
     let url = format!("{}/metrics/job/scrutiny", gateway.trim_end_matches('/'));
     let method = if replace { "PUT" } else { "POST" };
-    match http(method, &url, "text/plain; version=0.0.4", text.to_string()).await? {
+    match http(method, &url, "text/plain; version=0.0.4", text.to_string(), ca_file).await? {
         200..=299 => Ok(()),
         code => Err(format!("{url}: HTTP {code}")),
     }
