@@ -304,22 +304,28 @@ fn a_lease_on_a_filesystem_without_locks_is_respected_until_it_expires() {
     assert!(text(&out).contains("lease has expired"), "{}", text(&out));
 }
 
-#[test]
-fn a_panicking_extraction_worker_fails_the_run_with_70_and_lands_nothing() {
-    let c = Council::new(&repo().join("sql"));
+/// `scrutiny run` with a fault injected; its output and what it left under the landing root.
+fn run_with_fault(c: &Council, config: &str, fault: &str) -> (Output, Vec<String>) {
     let out = Command::new(env!("CARGO_BIN_EXE_scrutiny"))
-        .args(["run", "--config", "scrutiny.yaml", "--period", "2022-01"])
+        .args(["run", "--config", config, "--period", "2022-01"])
         .current_dir(c.path())
-        .env("SCRUTINY_FAULT", "panic:extract:ssd_cin_episodes")
+        .env("SCRUTINY_FAULT", fault)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(70), "{}", text(&out));
-    assert!(text(&out).contains("table `ssd_cin_episodes`: the extraction worker panicked"), "{}", text(&out));
-    let landings: Vec<String> = std::fs::read_dir(c.path().join("var/landing"))
+    let landings = std::fs::read_dir(c.path().join("var/landing"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .filter(|n| n != ".runs")
         .collect();
+    (out, landings)
+}
+
+#[test]
+fn a_panicking_extraction_worker_fails_the_run_with_70_and_lands_nothing() {
+    let c = Council::new(&repo().join("sql"));
+    let (out, landings) = run_with_fault(&c, "scrutiny.yaml", "panic:extract:ssd_cin_episodes");
+    assert_eq!(out.status.code(), Some(70), "{}", text(&out));
+    assert!(text(&out).contains("table `ssd_cin_episodes`: the extraction worker panicked"), "{}", text(&out));
     assert!(landings.is_empty(), "no landing, not even a partial one: {landings:?}");
     assert!(!c.current().exists());
 }
@@ -329,19 +335,9 @@ fn a_panicking_sql_server_worker_fails_the_run_with_70_and_lands_nothing() {
     let c = Council::new(&repo().join("sql"));
     let standin = StandIn::serve(&c.path().join("ssd"), false, Default::default());
     let cfg = sqlserver_config(c.path(), standin.port, "off", "", "s3cret-pw");
-    let out = Command::new(env!("CARGO_BIN_EXE_scrutiny"))
-        .args(["run", "--config", cfg.to_str().unwrap(), "--period", "2022-01"])
-        .current_dir(c.path())
-        .env("SCRUTINY_FAULT", "panic:extract:ssd_cin_episodes")
-        .output()
-        .unwrap();
+    let (out, landings) = run_with_fault(&c, cfg.to_str().unwrap(), "panic:extract:ssd_cin_episodes");
     assert_eq!(out.status.code(), Some(70), "{}", text(&out));
     assert!(text(&out).contains("panicked"), "{}", text(&out));
-    let landings: Vec<String> = std::fs::read_dir(c.path().join("var/landing"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|n| n != ".runs")
-        .collect();
     assert!(landings.is_empty(), "a worker's tables are never silently left out: {landings:?}");
 }
 
