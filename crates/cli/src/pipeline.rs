@@ -483,6 +483,7 @@ async fn run_stages(
         let msg = scrutiny_notify::summary_message(e, &summary, &content)
             .map_err(|e| Failure::new("notify", exit::SOFTWARE, format!("{e} (the mart was published)")))?;
         let pending = pending_mail(settings);
+        scrutiny_core::fault::point("notify:before-send");
         match scrutiny_notify::resend_pending(e, &pending).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sent = n, "messages kept from earlier runs sent"),

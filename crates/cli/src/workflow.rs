@@ -132,7 +132,11 @@ fn open_landing(settings: &Settings, landing: Option<&str>) -> Result<Landing, F
         Some(id) => Landing::open(root, id).map(Some),
         None => Landing::latest(root),
     }
-    .map_err(|e| Failure::new("compute", e.exit_code(), e.to_string()))?;
+    .map_err(|e| {
+        // A landing id that names nothing is a mistake in the command, not an unavailable source.
+        let code = if matches!(e, scrutiny_extract::ExtractError::Io { .. }) { exit::CONFIG } else { e.exit_code() };
+        Failure::new("compute", code, e.to_string())
+    })?;
     let landing = found.ok_or_else(|| {
         Failure::new("compute", exit::DATA, format!("no landing in {}: run `scrutiny run` first", root.display()))
     })?;

@@ -63,29 +63,14 @@ impl ExtractError {
             | Self::IncompleteLanding { .. }
             | Self::CorruptLanding { .. }
             | Self::TooManyRejects { .. }
-            | Self::Parquet { .. } => exit::DATA,
+            | Self::Parquet { .. }
+            // Reading or casting a source Parquet file: its values, not the code.
+            | Self::Arrow { .. } => exit::DATA,
             Self::LandingWrite { .. } | Self::LandingExists { .. } => exit::CANTCREAT,
-            Self::Panicked { .. } | Self::Arrow { .. } => exit::SOFTWARE,
+            Self::Panicked { .. } => exit::SOFTWARE,
             Self::Io { source, .. } if scrutiny_core::fs::is_storage_error(source) => exit::CANTCREAT,
             Self::Io { .. } | Self::SourceUnavailable { .. } => exit::UNAVAILABLE,
         }
-    }
-
-    /// A mistake in the settings (credentials, schema, column names): exit 78.
-    pub fn is_config_error(&self) -> bool {
-        matches!(self, Self::SourceRefused { .. } | Self::SourceSchema { .. })
-    }
-
-    /// A problem with the data itself (exit 65) rather than with the machine.
-    pub fn is_data_error(&self) -> bool {
-        matches!(
-            self,
-            Self::MissingTable { .. }
-                | Self::MissingColumn { .. }
-                | Self::BadLine { .. }
-                | Self::BadDate { .. }
-                | Self::BadType { .. }
-        )
     }
 }
 
