@@ -214,7 +214,11 @@ fn a_run_killed_at_any_moment_is_recovered_by_the_next_run_from_another_host() {
         assert!(out.status.success(), "{label}: the next run on {host} failed: {}", text(&out));
         assert!(text(&out).contains(&host), "{label}: the rerun ran as {host}: {}", text(&out));
         assert_consistent(&c, &format!("{label}, then rerun"));
-        assert_eq!(mart_content(&c.current()), expected, "{label}: the mart after the rerun equals an uninterrupted run's");
+        assert_eq!(
+            mart_content(&c.current()),
+            expected,
+            "{label}: the mart after the rerun equals an uninterrupted run's"
+        );
         let leftovers: Vec<String> = std::fs::read_dir(c.path().join("var/mart/versions"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
@@ -235,8 +239,11 @@ fn resume_after_a_kill_continues_from_the_landing() {
     let reference = Council::new(&repo().join("sql"));
     assert!(reference.run("2022-01").status.success());
     let c = Council::new(&repo().join("sql"));
-    let mut run =
-        start(c.path(), &["run", "--config", "scrutiny.yaml", "--period", "2022-01"], Some("stall:publish:before-switch"));
+    let mut run = start(
+        c.path(),
+        &["run", "--config", "scrutiny.yaml", "--period", "2022-01"],
+        Some("stall:publish:before-switch"),
+    );
     assert!(run.wait_for("stalled at publish:before-switch", Duration::from_secs(120)));
     let run_id = run.message_field("run started", "run_id").expect("the run id is logged");
     run.kill();
@@ -262,8 +269,11 @@ fn resume_after_a_kill_continues_from_the_landing() {
 #[test]
 fn a_second_run_at_once_is_refused_with_75_naming_the_holder_and_so_are_publish_and_resend() {
     let c = Council::new(&repo().join("sql"));
-    let mut first =
-        start(c.path(), &["run", "--config", "scrutiny.yaml", "--period", "2022-01"], Some("stall:publish:before-switch"));
+    let mut first = start(
+        c.path(),
+        &["run", "--config", "scrutiny.yaml", "--period", "2022-01"],
+        Some("stall:publish:before-switch"),
+    );
     assert!(first.wait_for("stalled at", Duration::from_secs(120)));
     let run_id = first.message_field("run started", "run_id").unwrap();
     let pid = first.child.id();
@@ -280,7 +290,11 @@ fn a_second_run_at_once_is_refused_with_75_naming_the_holder_and_so_are_publish_
     let out = c.run("2022-01");
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("ended without releasing the lock"), "{}", text(&out));
-    assert_eq!(std::fs::read_to_string(c.path().join("var/mart/.scrutiny.lock")).unwrap(), "", "released in good order");
+    assert_eq!(
+        std::fs::read_to_string(c.path().join("var/mart/.scrutiny.lock")).unwrap(),
+        "",
+        "released in good order"
+    );
 }
 
 #[test]
@@ -397,7 +411,11 @@ struct Tmpfs(PathBuf);
 impl Tmpfs {
     fn mount(path: PathBuf, size: &str) -> Self {
         std::fs::create_dir_all(&path).unwrap();
-        let out = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"]).arg(&path).output().unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .arg(&path)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "a full-disk test mounts a tmpfs and needs root: {}", text(&out));
         Self(path)
     }
@@ -540,7 +558,13 @@ fn a_hostile_column_rename_is_refused_or_quoted_never_run() {
     let out = scrutiny(&["run", "--config", ok.to_str().unwrap(), "--period", "2022-01"], c.path());
     assert!(out.status.success(), "{}", text(&out));
     // A control character no quoting makes sensible is refused by the settings.
-    let bad = sqlserver_config(c.path(), standin.port, "off", "    column_renames:\n      ssd_person:\n        pers_sex: \"a\\u0000b\"\n", "s3cret-pw");
+    let bad = sqlserver_config(
+        c.path(),
+        standin.port,
+        "off",
+        "    column_renames:\n      ssd_person:\n        pers_sex: \"a\\u0000b\"\n",
+        "s3cret-pw",
+    );
     let out = scrutiny(&["run", "--config", bad.to_str().unwrap(), "--period", "2022-01"], c.path());
     assert_eq!(out.status.code(), Some(78), "{}", text(&out));
     assert!(text(&out).contains("source.sqlserver.column_renames.ssd_person.pers_sex"), "{}", text(&out));
@@ -606,11 +630,7 @@ fn recorder(log: &Path, tls: Option<(&Path, &Path)>) -> Server {
     if let Some((cert, key)) = tls {
         cmd.arg(cert).arg(key);
     }
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     wait_listening(port);
     Server { child, port }
 }

@@ -157,10 +157,7 @@ fn extract_failure(errors: Vec<ExtractError>) -> Failure {
     // The code that says most about what to do: fix the settings, then a bug, then the disk,
     // then wait for the source, then fix the data.
     const PRECEDENCE: [u8; 5] = [exit::CONFIG, exit::SOFTWARE, exit::CANTCREAT, exit::UNAVAILABLE, exit::DATA];
-    let code = PRECEDENCE
-        .into_iter()
-        .find(|c| errors.iter().any(|e| e.exit_code() == *c))
-        .unwrap_or(exit::SOFTWARE);
+    let code = PRECEDENCE.into_iter().find(|c| errors.iter().any(|e| e.exit_code() == *c)).unwrap_or(exit::SOFTWARE);
     let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ");
     Failure::new("extract", code, message)
 }
@@ -358,7 +355,9 @@ fn prune_landings(root: &Path, retention_days: u32, keep: &str) -> Vec<String> {
         // not take the mart's lock) is writing it now: a day old, it is not.
         if name.starts_with('.') && name.ends_with(".partial") {
             let age = e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
-            if age.is_some_and(|a| a > std::time::Duration::from_secs(86_400)) && std::fs::remove_dir_all(e.path()).is_ok() {
+            if age.is_some_and(|a| a > std::time::Duration::from_secs(86_400))
+                && std::fs::remove_dir_all(e.path()).is_ok()
+            {
                 removed.push(name);
             }
             continue;

@@ -89,7 +89,11 @@ pub async fn test(sql: &Path, pattern: Option<&str>, junit: Option<&Path>) -> Re
             .map_err(|e| Failure::new("test", exit::SOFTWARE, format!("{}: {e}", path.display())))?;
     }
     println!("{} passed, {failed} failed", results.len() - failed);
-    if failed > 0 { Err(Failure::new("test", exit::TESTS_FAILED, format!("{failed} measure test(s) failed"))) } else { Ok(()) }
+    if failed > 0 {
+        Err(Failure::new("test", exit::TESTS_FAILED, format!("{failed} measure test(s) failed")))
+    } else {
+        Ok(())
+    }
 }
 
 pub async fn docs(

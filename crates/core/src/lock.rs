@@ -167,7 +167,12 @@ impl RunLock {
     }
 
     /// Renews the lease every third of its length while the run lives.
-    fn renew(file: File, mut me: Holder, ttl: Duration, path: PathBuf) -> (mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    fn renew(
+        file: File,
+        mut me: Holder,
+        ttl: Duration,
+        path: PathBuf,
+    ) -> (mpsc::Sender<()>, std::thread::JoinHandle<()>) {
         let (stop, stopped) = mpsc::channel::<()>();
         let every = (ttl / 3).max(Duration::from_millis(100));
         let handle = std::thread::spawn(move || {

@@ -725,7 +725,11 @@ impl Settings {
                 if f.max_rejects == 0 && f.on_bad_row == OnBadRow::Quarantine {
                     l.problem(&["source", "files", "max_rejects"], "quarantine needs room for at least one row");
                 }
-                Some(SourceSettings::Files { path: l.path(f.path), on_bad_row: f.on_bad_row, max_rejects: f.max_rejects })
+                Some(SourceSettings::Files {
+                    path: l.path(f.path),
+                    on_bad_row: f.on_bad_row,
+                    max_rejects: f.max_rejects,
+                })
             }
             (None, Some(q)) => {
                 let password = match (q.password, q.password_file) {
@@ -948,20 +952,17 @@ impl Settings {
                 Some(report),
                 Some(monitoring),
                 Some(compute),
-            ) if l.problems.is_empty() =>
-            {
-                Ok(Settings {
-                    file: file.to_path_buf(),
-                    source,
-                    storage,
-                    reference,
-                    measures,
-                    email,
-                    report,
-                    monitoring,
-                    compute,
-                })
-            }
+            ) if l.problems.is_empty() => Ok(Settings {
+                file: file.to_path_buf(),
+                source,
+                storage,
+                reference,
+                measures,
+                email,
+                report,
+                monitoring,
+                compute,
+            }),
             _ => Err(ConfigError { problems: l.problems }),
         }
     }
@@ -1051,7 +1052,9 @@ notify:
         };
         for p in &problems {
             assert!(
-                p.message.contains("no such file") || p.message.contains("cannot read") || p.message.contains("has no `metrics`"),
+                p.message.contains("no such file")
+                    || p.message.contains("cannot read")
+                    || p.message.contains("has no `metrics`"),
                 "the example has a mistake: {p}"
             );
         }
@@ -1071,8 +1074,10 @@ notify:
     #[test]
     fn compute_memory_quarantine_and_lease_settings() {
         let dir = repo_like();
-        let text = EXAMPLE.replace("    path: ./data/ssd ", "    path: ./data/ssd\n    on_bad_row: quarantine\n    max_rejects: 5\n ")
-            + "compute:\n  memory_limit: 1.5GiB\n  spill_dir: ./var/spill\n";
+        let text = EXAMPLE.replace(
+            "    path: ./data/ssd ",
+            "    path: ./data/ssd\n    on_bad_row: quarantine\n    max_rejects: 5\n ",
+        ) + "compute:\n  memory_limit: 1.5GiB\n  spill_dir: ./var/spill\n";
         let text = text.replace("  mart: ./var/mart\n", "  mart: ./var/mart\n  lock_ttl_secs: 900\n");
         let s = load(&dir, &text).unwrap();
         assert_eq!(s.compute.memory_limit, Some(1_610_612_736));
@@ -1083,11 +1088,13 @@ notify:
 
         let p = problems(
             &dir,
-            &format!("{EXAMPLE}compute:\n  memory_limit: 10MiB\n").replace("  mart: ./var/mart\n", "  mart: ./var/mart\n  lock_ttl_secs: 1\n"),
+            &format!("{EXAMPLE}compute:\n  memory_limit: 10MiB\n")
+                .replace("  mart: ./var/mart\n", "  mart: ./var/mart\n  lock_ttl_secs: 1\n"),
         );
         assert!(p.iter().any(|m| m.contains("`compute.memory_limit`: at least 64MiB")), "{p:?}");
         assert!(p.iter().any(|m| m.contains("`storage.lock_ttl_secs`")), "{p:?}");
-        let p = problems(&dir, &EXAMPLE.replace("    path: ./data/ssd ", "    path: ./data/ssd\n    on_bad_row: skip\n "));
+        let p =
+            problems(&dir, &EXAMPLE.replace("    path: ./data/ssd ", "    path: ./data/ssd\n    on_bad_row: skip\n "));
         assert!(p.iter().any(|m| m.contains("on_bad_row")), "{p:?}");
     }
 

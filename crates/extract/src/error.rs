@@ -10,7 +10,9 @@ pub enum ExtractError {
     #[error("{file}:{line}: {message}")]
     BadLine { file: PathBuf, line: u64, message: String },
     /// The value is never kept: a malformed date may still be someone's date of birth.
-    #[error("{file}:{line}: column `{column}` is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS; the value is not shown)")]
+    #[error(
+        "{file}:{line}: column `{column}` is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS; the value is not shown)"
+    )]
     BadDate { file: PathBuf, line: u64, column: String },
     #[error("{file}: column `{column}` has type {found}, which cannot be read as {expected}")]
     BadType { file: PathBuf, column: String, found: String, expected: String },
@@ -40,9 +42,7 @@ pub enum ExtractError {
     CorruptLanding { path: PathBuf, message: String },
     #[error("table `{table}`: the extraction worker panicked ({message}); nothing was landed")]
     Panicked { table: String, message: String },
-    #[error(
-        "{count} rows could not be read, more than source.files.max_rejects ({max}); the first: {first}"
-    )]
+    #[error("{count} rows could not be read, more than source.files.max_rejects ({max}); the first: {first}")]
     TooManyRejects { count: u64, max: u64, first: String },
 }
 

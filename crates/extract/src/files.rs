@@ -90,9 +90,10 @@ impl FileSource {
 
     /// The rows left out so far, in the order they were met per table.
     pub fn rejects(&self) -> Vec<Reject> {
-        let mut r = self.quarantine.as_ref().map_or_else(Vec::new, |q| {
-            q.rejects.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-        });
+        let mut r = self
+            .quarantine
+            .as_ref()
+            .map_or_else(Vec::new, |q| q.rejects.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone());
         r.sort_by(|a, b| (&a.table, a.line).cmp(&(&b.table, b.line)));
         r
     }
@@ -233,7 +234,13 @@ impl CsvTable {
     }
 
     /// A row that cannot be read: left out and listed when quarantining, else the run's error.
-    fn bad_row(&self, line: u64, column: Option<&str>, reason: String, error: ExtractError) -> Result<(), ExtractError> {
+    fn bad_row(
+        &self,
+        line: u64,
+        column: Option<&str>,
+        reason: String,
+        error: ExtractError,
+    ) -> Result<(), ExtractError> {
         match &self.quarantine {
             Some(q) => q.reject(Reject {
                 table: self.table.name.into(),
@@ -285,11 +292,9 @@ impl CsvTable {
             // Every date of the row is checked before anything is appended, so a row left out
             // leaves nothing of itself behind.
             let field = |pos: &Option<usize>| pos.and_then(|p| self.record.get(p)).filter(|f| !f.is_empty());
-            let bad_date = self
-                .positions
-                .iter()
-                .zip(self.table.columns)
-                .find(|(pos, spec)| matches!(spec.kind, Kind::Date) && field(pos).is_some_and(|f| parse_date(f).is_none()));
+            let bad_date = self.positions.iter().zip(self.table.columns).find(|(pos, spec)| {
+                matches!(spec.kind, Kind::Date) && field(pos).is_some_and(|f| parse_date(f).is_none())
+            });
             if let Some((_, spec)) = bad_date {
                 let error = ExtractError::BadDate { file: self.path.clone(), line, column: spec.name.into() };
                 let reason = "not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)".to_string();

@@ -46,8 +46,8 @@ impl Landing {
         Ok(Self { dir, manifest })
     }
 
-    /// Checks every landed file against its manifest entry (size of the hash, then the Parquet
-    /// footer), so a damaged landing is refused by name before any measure reads it.
+    /// Checks every landed file against its manifest entry (its SHA-256, then its Parquet footer
+    /// and row count), so a damaged landing is refused by name before any measure reads it.
     pub fn verify(&self) -> Result<(), ExtractError> {
         for t in self.manifest.tables.values() {
             let path = self.dir.join(&t.file);
@@ -170,7 +170,10 @@ impl LandingWriter {
             .collect();
         let sha256 = sha256_file(&path)?;
         let rows_with_times = read.rows_with_times.load(std::sync::atomic::Ordering::Relaxed);
-        Ok((table.name.to_string(), LandedTable { file: file_name, rows, sha256, columns, rows_with_times, rows_rejected: 0 }))
+        Ok((
+            table.name.to_string(),
+            LandedTable { file: file_name, rows, sha256, columns, rows_with_times, rows_rejected: 0 },
+        ))
     }
 
     pub fn add(&mut self, name: String, table: LandedTable) {
@@ -183,11 +186,18 @@ impl LandingWriter {
         let path = self.partial.join("rejects.csv");
         let file = create_private_file(&path).map_err(write(&path))?;
         let mut w = csv::Writer::from_writer(file);
-        let csv_err = |e: csv::Error| ExtractError::LandingWrite { path: path.clone(), source: std::io::Error::other(e) };
+        let csv_err =
+            |e: csv::Error| ExtractError::LandingWrite { path: path.clone(), source: std::io::Error::other(e) };
         w.write_record(["table", "file", "line", "column", "reason"]).map_err(csv_err)?;
         for r in rejects {
-            w.write_record([r.table.as_str(), &r.file, &r.line.to_string(), r.column.as_deref().unwrap_or(""), &r.reason])
-                .map_err(csv_err)?;
+            w.write_record([
+                r.table.as_str(),
+                &r.file,
+                &r.line.to_string(),
+                r.column.as_deref().unwrap_or(""),
+                &r.reason,
+            ])
+            .map_err(csv_err)?;
             if let Some(t) = self.tables.get_mut(&r.table) {
                 t.rows_rejected += 1;
             }

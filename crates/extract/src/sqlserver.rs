@@ -356,7 +356,8 @@ pub async fn extract(
     while let Some(joined) = set.join_next().await {
         // A worker that panicked fails the run; its tables are never silently left out.
         let done = joined.unwrap_or_else(|e| {
-            let message = if e.is_panic() { crate::panicked("?", e.into_panic().as_ref()).to_string() } else { e.to_string() };
+            let message =
+                if e.is_panic() { crate::panicked("?", e.into_panic().as_ref()).to_string() } else { e.to_string() };
             vec![Err(ExtractError::Panicked { table: "(an extraction worker's tables)".into(), message })]
         });
         for r in done {

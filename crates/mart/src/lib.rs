@@ -431,7 +431,6 @@ fn remove_leftovers(root: &Path) {
     }
 }
 
-
 /// Removes published versions beyond the newest `keep`, never the one `current` points to.
 pub fn prune_versions(root: &Path, keep: usize) -> Result<Vec<String>, MartError> {
     let dir = root.join(VERSIONS);
