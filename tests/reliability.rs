@@ -724,3 +724,39 @@ fn lineage_is_posted_over_https_verified_against_the_council_s_ca() {
         .collect();
     assert_eq!(kinds, ["START", "COMPLETE"], "both events arrived over https");
 }
+
+#[test]
+fn extract_query_columns_are_read_by_name_so_reordered_lines_land_the_same_and_a_misspelt_alias_is_78() {
+    let c = Council::new(&repo().join("sql"));
+    let standin = StandIn::serve(&c.path().join("ssd"), false, Default::default());
+    let sql = c.path().join("sql");
+    copy_dir(&repo().join("sql"), &sql);
+    let cfg = sqlserver_config(c.path(), standin.port, "off", "", "s3cret-pw");
+    let yaml = std::fs::read_to_string(&cfg).unwrap().replace(&repo().join("sql").display().to_string(), "./sql");
+    std::fs::write(&cfg, yaml).unwrap();
+    let extract = |c: &Council| {
+        let _ = std::fs::remove_dir_all(c.path().join("var/landing"));
+        scrutiny(&["extract", "--config", cfg.to_str().unwrap(), "--period", "2022-01"], c.path())
+    };
+    let out = extract(&c);
+    assert!(out.status.success(), "{}", text(&out));
+    let before = landing_checksums(&c.path().join("var/landing"));
+
+    // Two text columns' lines swapped: by position this would swap sex and ethnicity.
+    let query = sql.join("extract/ssd/ssd_person.sql");
+    let original = std::fs::read_to_string(&query).unwrap();
+    let sex = "    CAST({{ col('pers_sex') }} AS NVARCHAR(4000)) AS [pers_sex],\n";
+    let ethnicity = "    CAST({{ col('pers_ethnicity') }} AS NVARCHAR(4000)) AS [pers_ethnicity]\n";
+    assert!(original.contains(sex) && original.contains(ethnicity), "{original}");
+    let swapped = original.replace(sex, "").replace(ethnicity, &format!("{},\n{}", ethnicity.trim_end(), sex.trim_end_matches(",\n")));
+    std::fs::write(&query, &swapped).unwrap();
+    let out = extract(&c);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(landing_checksums(&c.path().join("var/landing")), before, "the same landing, byte for byte");
+
+    std::fs::write(&query, original.replace("AS [pers_sex]", "AS [pers_sexx]")).unwrap();
+    let out = scrutiny(&["run", "--config", cfg.to_str().unwrap(), "--period", "2022-01"], c.path());
+    assert_eq!(out.status.code(), Some(78), "{}", text(&out));
+    assert!(text(&out).contains("lacks `pers_sex`") && text(&out).contains("has `pers_sexx`"), "{}", text(&out));
+    assert!(!c.current().exists());
+}

@@ -152,8 +152,21 @@ async fn stream_table(
     let mut rows = 0u64;
     let mut builders = Builders::new(table);
     let schema = table.schema();
+    let schema_error = |message: String| {
+        Failure::Permanent(ExtractError::SourceSchema { server: server.clone(), table: table.name.into(), message })
+    };
+    // Where each contract column is in the extract query's output, by name: reordering the
+    // query's lines changes nothing, and a misspelt alias stops the table before any row.
+    let mut positions: Option<Vec<usize>> = None;
     while let Some(item) = stream.try_next().await.map_err(|e| classify(e, &server, table.name))? {
-        let QueryItem::Row(row) = item else { continue };
+        let row = match item {
+            QueryItem::Metadata(m) if m.result_index() == 1 => {
+                positions = Some(column_positions(table, m.columns().iter().map(|c| c.name())).map_err(schema_error)?);
+                continue;
+            }
+            QueryItem::Metadata(_) => continue,
+            QueryItem::Row(row) => row,
+        };
         if row.result_index() == 0 {
             expected = row.try_get::<i32, _>(0).ok().flatten().map(|n| n as u64).or(row
                 .try_get::<i64, _>(0)
@@ -162,13 +175,10 @@ async fn stream_table(
                 .map(|n| n as u64));
             continue;
         }
-        builders.push(&row).map_err(|m| {
-            Failure::Permanent(ExtractError::SourceSchema {
-                server: server.clone(),
-                table: table.name.into(),
-                message: m,
-            })
-        })?;
+        let Some(positions) = &positions else {
+            return Err(schema_error("rows arrived before the description of their columns".into()));
+        };
+        builders.push(&row, positions).map_err(schema_error)?;
         rows += 1;
         if builders.len == BATCH_ROWS {
             let b = builders.finish(&schema);
@@ -204,15 +214,19 @@ impl Builders {
         }
     }
 
-    fn push(&mut self, row: &tiberius::Row) -> Result<(), String> {
+    /// Appends a row; `positions[i]` is where contract column `i` is in the row.
+    fn push(&mut self, row: &tiberius::Row, positions: &[usize]) -> Result<(), String> {
         for (i, kind) in self.kinds.iter().enumerate() {
+            let at = positions[i];
+            let name = || row.columns().get(at).map_or("?", |c| c.name()).to_string();
             match kind {
                 Kind::Text => {
-                    let v: Option<&str> = row.try_get(i).map_err(|e| format!("column {i}: {e}"))?;
+                    let v: Option<&str> = row.try_get(at).map_err(|e| format!("column `{}`: {e}", name()))?;
                     self.text[i].append_option(v);
                 }
                 Kind::Date => {
-                    let v: Option<NaiveDate> = row.try_get(i).map_err(|e| format!("column {i}: {e}"))?;
+                    let v: Option<NaiveDate> =
+                        row.try_get(at).map_err(|e| format!("column `{}`: {e}", name()))?;
                     self.dates[i].append_option(v.map(|d| d.num_days_from_ce() - UNIX_EPOCH_CE));
                 }
             }
@@ -234,6 +248,44 @@ impl Builders {
         self.len = 0;
         RecordBatch::try_new(schema.clone(), arrays).expect("builders follow the contract schema")
     }
+}
+
+/// Where each contract column of `table` is among an extract query's output columns, matched
+/// by name as SQL Server does (case-insensitively). Every contract column must be there and
+/// nothing else: the message names what is missing and what is extra.
+pub fn column_positions<'a>(
+    table: &ContractTable,
+    output: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<usize>, String> {
+    let output: Vec<&str> = output.into_iter().collect();
+    let mut positions = Vec::with_capacity(table.columns.len());
+    let mut missing = Vec::new();
+    for c in table.columns {
+        match output.iter().position(|o| o.eq_ignore_ascii_case(c.name)) {
+            Some(p) => positions.push(p),
+            None => missing.push(format!("`{}`", c.name)),
+        }
+    }
+    let extra: Vec<String> = output
+        .iter()
+        .filter(|o| !table.columns.iter().any(|c| c.name.eq_ignore_ascii_case(o)))
+        .map(|o| format!("`{o}`"))
+        .collect();
+    if missing.is_empty() && extra.is_empty() {
+        return Ok(positions);
+    }
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!("lacks {}", missing.join(", ")));
+    }
+    if !extra.is_empty() {
+        parts.push(format!("has {}, which the source contract does not list", extra.join(", ")));
+    }
+    Err(format!(
+        "the extract query's output {}: alias each output column with its contract name (extract/ssd/{}.sql)",
+        parts.join(" and "),
+        table.name
+    ))
 }
 
 /// Hears `(table, rows so far)`.
@@ -434,6 +486,16 @@ mod tests {
             }
         }
         assert!(!outside.contains("DROP"), "outside the brackets: {outside}");
+    }
+
+    #[test]
+    fn output_columns_are_found_by_name_in_any_order_and_misspellings_named() {
+        let person = crate::TABLES.iter().find(|t| t.name == "ssd_person").unwrap();
+        let swapped = ["pers_person_id", "pers_dob", "pers_expected_dob", "PERS_ETHNICITY", "pers_sex"];
+        assert_eq!(column_positions(person, swapped).unwrap(), vec![0, 1, 2, 4, 3]);
+        let misspelt = ["pers_person_id", "pers_dob", "pers_expected_dob", "pers_sexx", "pers_ethnicity"];
+        let e = column_positions(person, misspelt).unwrap_err();
+        assert!(e.contains("lacks `pers_sex`") && e.contains("has `pers_sexx`"), "{e}");
     }
 
     #[test]
