@@ -748,7 +748,9 @@ fn extract_query_columns_are_read_by_name_so_reordered_lines_land_the_same_and_a
     let sex = "    CAST({{ col('pers_sex') }} AS NVARCHAR(4000)) AS [pers_sex],\n";
     let ethnicity = "    CAST({{ col('pers_ethnicity') }} AS NVARCHAR(4000)) AS [pers_ethnicity]\n";
     assert!(original.contains(sex) && original.contains(ethnicity), "{original}");
-    let swapped = original.replace(sex, "").replace(ethnicity, &format!("{},\n{}", ethnicity.trim_end(), sex.trim_end_matches(",\n")));
+    let swapped = original
+        .replace(sex, "")
+        .replace(ethnicity, &format!("{},\n{}", ethnicity.trim_end(), sex.trim_end_matches(",\n")));
     std::fs::write(&query, &swapped).unwrap();
     let out = extract(&c);
     assert!(out.status.success(), "{}", text(&out));

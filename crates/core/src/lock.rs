@@ -47,7 +47,7 @@ impl std::fmt::Display for Holder {
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     #[error("another run holds the lock {path}: {}", holder.as_ref().map_or("a run that has not written its name yet".to_string(), ToString::to_string))]
-    Held { path: PathBuf, holder: Option<Holder> },
+    Held { path: PathBuf, holder: Option<Box<Holder>> },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error(
@@ -123,7 +123,9 @@ impl RunLock {
         let file = o.open(&path).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(LockError::Held { holder: read_holder(&file), path }),
+            Err(TryLockError::WouldBlock) => {
+                return Err(LockError::Held { holder: read_holder(&file).map(Box::new), path });
+            }
             Err(TryLockError::Error(e)) if locks_unsupported(&e) && lease.is_some() => {
                 tracing::warn!(lock = %path.display(), error = %e, "no file locks on this filesystem: relying on the lease alone");
             }
@@ -139,7 +141,7 @@ impl RunLock {
                 // A lease that has not expired: on a filesystem whose locks do not reach other
                 // hosts, the kernel lock proves nothing, so the lease is respected.
                 (Some(_), Some(until)) if until > Utc::now() => {
-                    return Err(LockError::Held { path, holder: Some(previous) });
+                    return Err(LockError::Held { path, holder: Some(Box::new(previous)) });
                 }
                 (Some(_), Some(_)) => {
                     tracing::warn!(lock = %path.display(), holder = %previous, "the holder's lease has expired: taking the lock over");

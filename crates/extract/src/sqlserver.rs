@@ -225,8 +225,7 @@ impl Builders {
                     self.text[i].append_option(v);
                 }
                 Kind::Date => {
-                    let v: Option<NaiveDate> =
-                        row.try_get(at).map_err(|e| format!("column `{}`: {e}", name()))?;
+                    let v: Option<NaiveDate> = row.try_get(at).map_err(|e| format!("column `{}`: {e}", name()))?;
                     self.dates[i].append_option(v.map(|d| d.num_days_from_ce() - UNIX_EPOCH_CE));
                 }
             }
