@@ -757,8 +757,24 @@ fn extract_query_columns_are_read_by_name_so_reordered_lines_land_the_same_and_a
     assert_eq!(landing_checksums(&c.path().join("var/landing")), before, "the same landing, byte for byte");
 
     std::fs::write(&query, original.replace("AS [pers_sex]", "AS [pers_sexx]")).unwrap();
+    let line = original.lines().position(|l| l.contains("AS [pers_sex]")).unwrap() + 1;
+    // `scrutiny check` names the file and line, without a server.
+    let out = scrutiny(&["check", "--config", cfg.to_str().unwrap()], c.path());
+    assert_eq!(out.status.code(), Some(78), "{}", text(&out));
+    assert!(text(&out).contains(&format!("ssd_person.sql:{line}: output column `pers_sexx`")), "{}", text(&out));
+    assert!(text(&out).contains("no output column `pers_sex`"), "{}", text(&out));
+    // And so does `run`, before any data is read: nothing is landed.
+    std::fs::remove_dir_all(c.path().join("var/landing")).unwrap();
     let out = scrutiny(&["run", "--config", cfg.to_str().unwrap(), "--period", "2022-01"], c.path());
     assert_eq!(out.status.code(), Some(78), "{}", text(&out));
-    assert!(text(&out).contains("lacks `pers_sex`") && text(&out).contains("has `pers_sexx`"), "{}", text(&out));
+    assert!(text(&out).contains("output column `pers_sexx`"), "{}", text(&out));
     assert!(!c.current().exists());
+    assert!(hidden_entries(&c.path().join("var/landing")).is_empty());
+    assert_eq!(
+        std::fs::read_dir(c.path().join("var/landing"))
+            .map(|d| d.filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.')).count())
+            .unwrap_or(0),
+        0,
+        "nothing landed"
+    );
 }

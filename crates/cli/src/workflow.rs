@@ -2,6 +2,7 @@
 //! without a database and without rebuilding anything.
 
 use chrono::Utc;
+use scrutiny_core::settings::SourceSettings;
 use scrutiny_core::{Period, Settings, exit, new_run_id};
 use scrutiny_extract::Landing;
 use scrutiny_metrics::{MetricsError, Project};
@@ -32,18 +33,33 @@ pub async fn check(config: Option<&Path>, sql_dir: &Path) -> Result<(), Failure>
     let started = Instant::now();
     let (project, vars) = project_and_vars(config, sql_dir)?;
     let report = scrutiny_metrics::check::check(&project, &vars).await;
-    if report.problems.is_empty() {
+    // The extract queries, with the council's schema and renames when the settings name them.
+    let settings = config.map(Settings::load).transpose().map_err(|e| config_failure("check", e))?;
+    let (queries_dir, schema, renames) = match settings.as_ref().map(|s| &s.source) {
+        Some(SourceSettings::SqlServer(q)) => (q.queries_dir.clone(), q.schema.clone(), q.column_renames.clone()),
+        _ => {
+            let dir = settings.as_ref().map_or(sql_dir, |s| s.measures.sql_dir.as_path());
+            (dir.join("extract/ssd"), "ssd_development".to_string(), BTreeMap::new())
+        }
+    };
+    let query_problems =
+        scrutiny_extract::sqlserver::check_queries(&queries_dir, &schema, &renames, scrutiny_extract::TABLES);
+    if report.problems.is_empty() && query_problems.is_empty() {
         println!(
-            "ok: {} staging models, {} measures and {} data-quality rules planned in {} ms",
+            "ok: {} staging models, {} measures, {} data-quality rules and {} extract queries checked in {} ms",
             report.models,
             report.measures,
             report.quality_rules,
+            scrutiny_extract::TABLES.len(),
             started.elapsed().as_millis()
         );
-        Ok(())
-    } else {
-        Err(config_failure("check", MetricsError::Definitions(report.problems)))
+        return Ok(());
     }
+    let mut lines: Vec<String> = query_problems.iter().map(ToString::to_string).collect();
+    if !report.problems.is_empty() {
+        lines.push(MetricsError::Definitions(report.problems).to_string());
+    }
+    Err(config_failure("check", lines.join("\n")))
 }
 
 fn xml_escape(s: &str) -> String {

@@ -86,9 +86,10 @@ pub async fn extract_sqlserver(
     started_at: DateTime<Utc>,
     progress: sqlserver::Progress,
 ) -> Result<Landing, Vec<ExtractError>> {
-    let missing = sqlserver::queries_exist(settings, TABLES);
-    if !missing.is_empty() {
-        return Err(missing);
+    // Every query is checked before any data is read: a misspelt alias stops the run here.
+    let problems = sqlserver::check_queries(&settings.queries_dir, &settings.schema, &settings.column_renames, TABLES);
+    if !problems.is_empty() {
+        return Err(problems);
     }
     scrutiny_core::fs::create_private_dir(landing_root).map_err(|e| vec![error::write(landing_root)(e)])?;
     let writer = std::sync::Arc::new(LandingWriter::create(landing_root, run_id).map_err(|e| vec![e])?);

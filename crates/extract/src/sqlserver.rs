@@ -9,6 +9,8 @@ use datafusion::arrow::array::{ArrayRef, Date32Builder, RecordBatch, StringBuild
 use futures::TryStreamExt;
 use scrutiny_core::settings::{Encrypt, SqlServerSettings};
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -108,10 +110,20 @@ pub fn quote_ident(name: &str) -> String {
 
 /// The extract query of a table, rendered: `{{ table }}` and `{{ col('x') }}`.
 pub fn extract_query(s: &SqlServerSettings, table: &ContractTable) -> Result<String, ExtractError> {
-    let file = s.queries_dir.join(format!("{}.sql", table.name));
+    render_query(&s.queries_dir, &s.schema, &s.column_renames, table)
+}
+
+/// Renders `<queries_dir>/<table>.sql` for a schema and a council's column renames.
+pub fn render_query(
+    queries_dir: &Path,
+    schema: &str,
+    column_renames: &BTreeMap<String, BTreeMap<String, String>>,
+    table: &ContractTable,
+) -> Result<String, ExtractError> {
+    let file = queries_dir.join(format!("{}.sql", table.name));
     let text = std::fs::read_to_string(&file)
         .map_err(|_| ExtractError::MissingQuery { table: table.name.into(), path: file.clone() })?;
-    let renames = s.column_renames.get(table.name).cloned().unwrap_or_default();
+    let renames = column_renames.get(table.name).cloned().unwrap_or_default();
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_function("col", move |name: String| -> String {
@@ -121,7 +133,7 @@ pub fn extract_query(s: &SqlServerSettings, table: &ContractTable) -> Result<Str
             None => quote_ident(&name),
         }
     });
-    let table_ref = format!("{}.{}", quote_ident(&s.schema), quote_ident(table.name));
+    let table_ref = format!("{}.{}", quote_ident(schema), quote_ident(table.name));
     env.render_str(&text, minijinja::context! { table => table_ref }).map_err(|e| ExtractError::BadQuery {
         file,
         line: e.line().unwrap_or(0) as u64,
@@ -421,9 +433,76 @@ pub async fn extract(
     if errors.is_empty() { Ok(ok) } else { Err(errors) }
 }
 
-/// Checks the extract queries render (used by `scrutiny check`-style validation).
-pub fn queries_exist(s: &SqlServerSettings, tables: &[ContractTable]) -> Vec<ExtractError> {
-    tables.iter().filter_map(|t| extract_query(s, t).err()).collect()
+/// Checks every table's extract query without a server: it exists, renders, parses as T-SQL
+/// (sqlparser's MsSQL dialect) as one SELECT, and its output columns are the contract's, by
+/// alias. Every problem, with its file and line. `scrutiny check` and `scrutiny run` (before
+/// any data is read) use it.
+pub fn check_queries(
+    queries_dir: &Path,
+    schema: &str,
+    column_renames: &BTreeMap<String, BTreeMap<String, String>>,
+    tables: &[ContractTable],
+) -> Vec<ExtractError> {
+    let mut problems = Vec::new();
+    for table in tables {
+        match render_query(queries_dir, schema, column_renames, table) {
+            Ok(sql) => {
+                problems.extend(check_output_columns(&queries_dir.join(format!("{}.sql", table.name)), &sql, table))
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+    problems
+}
+
+/// The output columns of a rendered extract query against the contract.
+fn check_output_columns(file: &Path, sql: &str, table: &ContractTable) -> Vec<ExtractError> {
+    use datafusion::sql::sqlparser::ast::{Expr, SelectItem, SetExpr, Spanned, Statement};
+    use datafusion::sql::sqlparser::dialect::MsSqlDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+    let problem = |line: u64, message: String| ExtractError::BadQuery { file: file.to_path_buf(), line, message };
+    let statements = match Parser::parse_sql(&MsSqlDialect {}, sql) {
+        Ok(s) => s,
+        Err(e) => return vec![problem(0, format!("not valid T-SQL: {e}"))],
+    };
+    let select = match statements.as_slice() {
+        [Statement::Query(q)] => match q.body.as_ref() {
+            SetExpr::Select(s) => s,
+            _ => return vec![problem(1, "an extract query is one SELECT".into())],
+        },
+        _ => return vec![problem(1, "an extract query is one SELECT statement".into())],
+    };
+    // Each output column's name and the line it is on.
+    let mut outputs: Vec<(String, u64)> = Vec::new();
+    let mut problems = Vec::new();
+    for item in &select.projection {
+        let line = item.span().start.line;
+        match item {
+            SelectItem::ExprWithAlias { alias, .. } => outputs.push((alias.value.clone(), alias.span.start.line)),
+            SelectItem::UnnamedExpr(Expr::Identifier(i)) => outputs.push((i.value.clone(), line)),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts)) if !parts.is_empty() => {
+                outputs.push((parts[parts.len() - 1].value.clone(), line));
+            }
+            _ => {
+                problems.push(problem(line, "each output column is named by its contract name: `... AS [name]`".into()))
+            }
+        }
+    }
+    for (name, line) in &outputs {
+        if !table.columns.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
+            problems.push(problem(
+                *line,
+                format!("output column `{name}` is not a column of `{}` in the source contract", table.name),
+            ));
+        }
+    }
+    let select_line = select.span().start.line;
+    for c in table.columns {
+        if !outputs.iter().any(|(n, _)| n.eq_ignore_ascii_case(c.name)) {
+            problems.push(problem(select_line, format!("no output column `{}` (alias it `AS [{}]`)", c.name, c.name)));
+        }
+    }
+    problems
 }
 
 #[cfg(test)]
@@ -495,6 +574,29 @@ mod tests {
         let misspelt = ["pers_person_id", "pers_dob", "pers_expected_dob", "pers_sexx", "pers_ethnicity"];
         let e = column_positions(person, misspelt).unwrap_err();
         assert!(e.contains("lacks `pers_sex`") && e.contains("has `pers_sexx`"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_extract_queries_pass_the_static_check() {
+        let s = settings("ssd_development", &[]);
+        let problems = check_queries(&s.queries_dir, &s.schema, &s.column_renames, crate::TABLES);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_misspelt_alias_is_named_with_its_line_before_any_server_is_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql/extract/ssd/ssd_person.sql");
+        let text = std::fs::read_to_string(shipped).unwrap();
+        let line = text.lines().position(|l| l.contains("AS [pers_sex]")).unwrap() as u64 + 1;
+        std::fs::write(dir.path().join("ssd_person.sql"), text.replace("AS [pers_sex]", "AS [pers_sexx]")).unwrap();
+        let person = crate::TABLES.iter().find(|t| t.name == "ssd_person").unwrap();
+        let problems = check_queries(dir.path(), "ssd", &Default::default(), std::slice::from_ref(person));
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 2, "{text:?}");
+        assert!(text[0].contains(&format!("ssd_person.sql:{line}: output column `pers_sexx`")), "{text:?}");
+        assert!(text[1].contains("no output column `pers_sex`"), "{text:?}");
+        assert!(problems.iter().all(|e| e.exit_code() == scrutiny_core::exit::CONFIG));
     }
 
     #[test]
