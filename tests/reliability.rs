@@ -527,16 +527,22 @@ fn quarantined_rows_are_listed_counted_and_bounded() {
     assert!(text(&out).contains("2 rows could not be read, more than source.files.max_rejects (1)"), "{}", text(&out));
 }
 
+/// Settings that extract from the stand-in with the council's own copy of `sql/`, to edit.
+fn sqlserver_config_with_own_sql(c: &Council, port: u16) -> (PathBuf, PathBuf) {
+    let sql = c.path().join("sql");
+    copy_dir(&repo().join("sql"), &sql);
+    let cfg = sqlserver_config(c.path(), port, "off", "", "s3cret-pw");
+    let yaml = std::fs::read_to_string(&cfg).unwrap().replace(&repo().join("sql").display().to_string(), "./sql");
+    std::fs::write(&cfg, yaml).unwrap();
+    (cfg, sql)
+}
+
 #[test]
 fn a_missing_extract_query_is_configuration_78_before_any_data_is_read() {
     let c = Council::new(&repo().join("sql"));
     let standin = StandIn::serve(&c.path().join("ssd"), false, Default::default());
-    let sql = c.path().join("sql");
-    copy_dir(&repo().join("sql"), &sql);
+    let (cfg, sql) = sqlserver_config_with_own_sql(&c, standin.port);
     std::fs::remove_file(sql.join("extract/ssd/ssd_person.sql")).unwrap();
-    let cfg = sqlserver_config(c.path(), standin.port, "off", "", "s3cret-pw");
-    let yaml = std::fs::read_to_string(&cfg).unwrap().replace(&repo().join("sql").display().to_string(), "./sql");
-    std::fs::write(&cfg, yaml).unwrap();
     let out = scrutiny(&["run", "--config", cfg.to_str().unwrap(), "--period", "2022-01"], c.path());
     assert_eq!(out.status.code(), Some(78), "{}", text(&out));
     assert!(text(&out).contains("table `ssd_person`: no extract query at") && text(&out).contains("ssd_person.sql"));
@@ -729,11 +735,7 @@ fn lineage_is_posted_over_https_verified_against_the_council_s_ca() {
 fn extract_query_columns_are_read_by_name_so_reordered_lines_land_the_same_and_a_misspelt_alias_is_78() {
     let c = Council::new(&repo().join("sql"));
     let standin = StandIn::serve(&c.path().join("ssd"), false, Default::default());
-    let sql = c.path().join("sql");
-    copy_dir(&repo().join("sql"), &sql);
-    let cfg = sqlserver_config(c.path(), standin.port, "off", "", "s3cret-pw");
-    let yaml = std::fs::read_to_string(&cfg).unwrap().replace(&repo().join("sql").display().to_string(), "./sql");
-    std::fs::write(&cfg, yaml).unwrap();
+    let (cfg, sql) = sqlserver_config_with_own_sql(&c, standin.port);
     let extract = |c: &Council| {
         let _ = std::fs::remove_dir_all(c.path().join("var/landing"));
         scrutiny(&["extract", "--config", cfg.to_str().unwrap(), "--period", "2022-01"], c.path())

@@ -104,10 +104,7 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
         tables: Vec::new(),
         select: None,
         run_id: run_id.to_string(),
-        memory: scrutiny_metrics::Memory {
-            limit: settings.compute.memory_limit,
-            spill_dir: settings.compute.spill_dir.clone(),
-        },
+        compute: settings.compute.clone(),
     };
     Ok(Prepared { project, inputs })
 }

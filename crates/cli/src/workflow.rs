@@ -13,14 +13,18 @@ use std::time::Instant;
 
 use crate::pipeline::{Failure, config_failure, metrics_failure, prepare};
 
+fn load_optional(config: Option<&Path>, stage: &'static str) -> Result<Option<Settings>, Failure> {
+    config.map(Settings::load).transpose().map_err(|e| config_failure(stage, e))
+}
+
 /// The SQL project and variable values: from the settings when given, else `sql_dir` with its
 /// declared defaults.
-fn project_and_vars(config: Option<&Path>, sql_dir: &Path) -> Result<(Project, BTreeMap<String, Value>), Failure> {
-    let (dir, overrides, file) = match config {
-        Some(c) => {
-            let s = Settings::load(c).map_err(|e| config_failure("check", e))?;
-            (s.measures.sql_dir.clone(), s.measures.vars.clone(), s.file.clone())
-        }
+fn project_and_vars(
+    settings: Option<&Settings>,
+    sql_dir: &Path,
+) -> Result<(Project, BTreeMap<String, Value>), Failure> {
+    let (dir, overrides, file) = match settings {
+        Some(s) => (s.measures.sql_dir.clone(), s.measures.vars.clone(), s.file.clone()),
         None => (sql_dir.to_path_buf(), BTreeMap::new(), PathBuf::from("(no settings)")),
     };
     let project = Project::load(&dir).map_err(|e| config_failure("check", MetricsError::Definitions(e)))?;
@@ -31,10 +35,10 @@ fn project_and_vars(config: Option<&Path>, sql_dir: &Path) -> Result<(Project, B
 
 pub async fn check(config: Option<&Path>, sql_dir: &Path) -> Result<(), Failure> {
     let started = Instant::now();
-    let (project, vars) = project_and_vars(config, sql_dir)?;
+    let settings = load_optional(config, "check")?;
+    let (project, vars) = project_and_vars(settings.as_ref(), sql_dir)?;
     let report = scrutiny_metrics::check::check(&project, &vars).await;
     // The extract queries, with the council's schema and renames when the settings name them.
-    let settings = config.map(Settings::load).transpose().map_err(|e| config_failure("check", e))?;
     let (queries_dir, schema, renames) = match settings.as_ref().map(|s| &s.source) {
         Some(SourceSettings::SqlServer(q)) => (q.queries_dir.clone(), q.schema.clone(), q.column_renames.clone()),
         _ => {
@@ -118,7 +122,8 @@ pub async fn docs(
     out: Option<&Path>,
     readme: Option<&Path>,
 ) -> Result<(), Failure> {
-    let (project, vars) = project_and_vars(config, sql_dir)?;
+    let settings = load_optional(config, "docs")?;
+    let (project, vars) = project_and_vars(settings.as_ref(), sql_dir)?;
     let fail = |e: String| Failure::new("docs", exit::SOFTWARE, e);
     if let Some(out) = out {
         let cat = scrutiny_metrics::docs::catalogue(&project, &vars).await.map_err(fail)?;

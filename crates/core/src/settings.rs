@@ -763,17 +763,14 @@ impl Settings {
                     l.problem(&["source", "sqlserver", "parallel_connections"], "must be between 1 and 32");
                 }
                 // Names that reach T-SQL are bracket-quoted; what no quoting makes sensible is refused.
-                let mut idents: Vec<(Vec<String>, &str)> = vec![(vec!["schema".into()], q.schema.as_str())];
+                if let Err(why) = check_identifier(&q.schema) {
+                    l.problem(&["source", "sqlserver", "schema"], why);
+                }
                 for (table, renames) in &q.column_renames {
                     for (column, source) in renames {
-                        idents.push((vec!["column_renames".into(), table.clone(), column.clone()], source.as_str()));
-                    }
-                }
-                for (key, name) in idents {
-                    if let Err(why) = check_identifier(name) {
-                        let mut path = vec!["source", "sqlserver"];
-                        path.extend(key.iter().map(String::as_str));
-                        l.problem(&path, why);
+                        if let Err(why) = check_identifier(source) {
+                            l.problem(&["source", "sqlserver", "column_renames", table, column], why);
+                        }
                     }
                 }
                 let ca_file = q.ca_file.map(|p| l.path(p));

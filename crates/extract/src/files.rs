@@ -84,18 +84,12 @@ impl FileSource {
         self
     }
 
-    pub fn is_quarantining(&self) -> bool {
-        self.quarantine.is_some()
-    }
-
     /// The rows left out so far, in the order they were met per table.
-    pub fn rejects(&self) -> Vec<Reject> {
-        let mut r = self
-            .quarantine
-            .as_ref()
-            .map_or_else(Vec::new, |q| q.rejects.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone());
+    pub fn rejects(&self) -> Option<Vec<Reject>> {
+        let q = self.quarantine.as_ref()?;
+        let mut r = q.rejects.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         r.sort_by(|a, b| (&a.table, a.line).cmp(&(&b.table, b.line)));
-        r
+        Some(r)
     }
 
     pub fn dir(&self) -> &Path {
@@ -234,22 +228,18 @@ impl CsvTable {
     }
 
     /// A row that cannot be read: left out and listed when quarantining, else the run's error.
-    fn bad_row(
-        &self,
-        line: u64,
-        column: Option<&str>,
-        reason: String,
-        error: ExtractError,
-    ) -> Result<(), ExtractError> {
-        match &self.quarantine {
-            Some(q) => q.reject(Reject {
+    fn bad_row(&self, line: u64, column: Option<&str>, reason: String) -> Result<(), ExtractError> {
+        let file = self.path.clone();
+        match (&self.quarantine, column) {
+            (Some(q), _) => q.reject(Reject {
                 table: self.table.name.into(),
-                file: self.path.display().to_string(),
+                file: file.display().to_string(),
                 line,
                 column: column.map(str::to_string),
                 reason,
             }),
-            None => Err(error),
+            (None, Some(column)) => Err(ExtractError::BadDate { file, line, column: column.into() }),
+            (None, None) => Err(ExtractError::BadLine { file, line, message: reason }),
         }
     }
 
@@ -278,9 +268,7 @@ impl CsvTable {
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
                     // csv's messages name field counts and byte offsets, never values.
-                    let reason = e.to_string();
-                    let error = ExtractError::BadLine { file: self.path.clone(), line, message: reason.clone() };
-                    self.bad_row(line, None, reason, error)?;
+                    self.bad_row(line, None, e.to_string())?;
                     continue;
                 }
             };
@@ -296,9 +284,8 @@ impl CsvTable {
                 matches!(spec.kind, Kind::Date) && field(pos).is_some_and(|f| parse_date(f).is_none())
             });
             if let Some((_, spec)) = bad_date {
-                let error = ExtractError::BadDate { file: self.path.clone(), line, column: spec.name.into() };
                 let reason = "not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)".to_string();
-                self.bad_row(line, Some(spec.name), reason, error)?;
+                self.bad_row(line, Some(spec.name), reason)?;
                 continue;
             }
             let mut had_time = false;
@@ -461,7 +448,7 @@ mod tests {
         let table = crate::contract::TABLES.iter().find(|t| t.name == "ssd_person").unwrap();
         let rows: usize = src.read(table).unwrap().map(|b| b.unwrap().num_rows()).sum();
         assert_eq!(rows, 2, "the two good rows are kept");
-        let r = src.rejects();
+        let r = src.rejects().unwrap();
         assert_eq!(r.len(), 2, "{r:?}");
         assert_eq!((r[0].line, r[0].column.as_deref()), (3, Some("pers_dob")));
         assert!(r[1].line == 4 && r[1].reason.contains("fields"), "{r:?}");

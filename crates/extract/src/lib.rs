@@ -66,7 +66,7 @@ pub fn extract_files(
     if !errors.is_empty() {
         return Err(errors);
     }
-    if let Some(rejects) = source.is_quarantining().then(|| source.rejects()) {
+    if let Some(rejects) = source.rejects() {
         if !rejects.is_empty() {
             tracing::warn!(rows = rejects.len(), "rows that could not be read were left out (see rejects.csv)");
         }

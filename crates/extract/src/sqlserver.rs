@@ -18,7 +18,7 @@ use tiberius::{AuthMethod, Client, Config, EncryptionLevel, QueryItem};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
-use crate::contract::{ContractTable, Kind};
+use crate::contract::{ContractColumn, ContractTable, Kind};
 use crate::error::ExtractError;
 use crate::files::{BATCH_ROWS, TableRead};
 use crate::landing::LandingWriter;
@@ -269,34 +269,32 @@ pub fn column_positions<'a>(
     output: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<usize>, String> {
     let output: Vec<&str> = output.into_iter().collect();
-    let mut positions = Vec::with_capacity(table.columns.len());
-    let mut missing = Vec::new();
-    for c in table.columns {
-        match output.iter().position(|o| o.eq_ignore_ascii_case(c.name)) {
-            Some(p) => positions.push(p),
-            None => missing.push(format!("`{}`", c.name)),
-        }
-    }
-    let extra: Vec<String> = output
-        .iter()
-        .filter(|o| !table.columns.iter().any(|c| c.name.eq_ignore_ascii_case(o)))
-        .map(|o| format!("`{o}`"))
-        .collect();
+    let (missing, extra) = unmatched(table, &output);
     if missing.is_empty() && extra.is_empty() {
-        return Ok(positions);
+        let at = |c: &ContractColumn| output.iter().position(|o| o.eq_ignore_ascii_case(c.name)).expect("matched");
+        return Ok(table.columns.iter().map(at).collect());
     }
+    let quoted = |names: Vec<&str>| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
     let mut parts = Vec::new();
     if !missing.is_empty() {
-        parts.push(format!("lacks {}", missing.join(", ")));
+        parts.push(format!("lacks {}", quoted(missing)));
     }
     if !extra.is_empty() {
-        parts.push(format!("has {}, which the source contract does not list", extra.join(", ")));
+        parts.push(format!("has {}, which the source contract does not list", quoted(extra)));
     }
     Err(format!(
         "the extract query's output {}: alias each output column with its contract name (extract/ssd/{}.sql)",
         parts.join(" and "),
         table.name
     ))
+}
+
+/// The contract columns no output column is named for, and the output columns that name no
+/// contract column: matched case-insensitively, as SQL Server matches names.
+fn unmatched<'a>(table: &ContractTable, output: &[&'a str]) -> (Vec<&'static str>, Vec<&'a str>) {
+    let missing = table.columns.iter().map(|c| c.name).filter(|n| !output.iter().any(|o| o.eq_ignore_ascii_case(n)));
+    let extra = output.iter().copied().filter(|o| !table.columns.iter().any(|c| c.name.eq_ignore_ascii_case(o)));
+    (missing.collect(), extra.collect())
 }
 
 /// Hears `(table, rows so far)`.
@@ -419,9 +417,12 @@ pub async fn extract(
     while let Some(joined) = set.join_next().await {
         // A worker that panicked fails the run; its tables are never silently left out.
         let done = joined.unwrap_or_else(|e| {
-            let message =
-                if e.is_panic() { crate::panicked("?", e.into_panic().as_ref()).to_string() } else { e.to_string() };
-            vec![Err(ExtractError::Panicked { table: "(an extraction worker's tables)".into(), message })]
+            let tables = "(an extraction worker's tables)";
+            vec![Err(if e.is_panic() {
+                crate::panicked(tables, e.into_panic().as_ref())
+            } else {
+                ExtractError::Panicked { table: tables.into(), message: e.to_string() }
+            })]
         });
         for r in done {
             match r {
@@ -488,19 +489,16 @@ fn check_output_columns(file: &Path, sql: &str, table: &ContractTable) -> Vec<Ex
             }
         }
     }
-    for (name, line) in &outputs {
-        if !table.columns.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
-            problems.push(problem(
-                *line,
-                format!("output column `{name}` is not a column of `{}` in the source contract", table.name),
-            ));
-        }
+    let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
+    let (missing, extra) = unmatched(table, &names);
+    for name in extra {
+        let line = outputs.iter().find(|(n, _)| n == name).map_or(0, |(_, l)| *l);
+        let message = format!("output column `{name}` is not a column of `{}` in the source contract", table.name);
+        problems.push(problem(line, message));
     }
     let select_line = select.span().start.line;
-    for c in table.columns {
-        if !outputs.iter().any(|(n, _)| n.eq_ignore_ascii_case(c.name)) {
-            problems.push(problem(select_line, format!("no output column `{}` (alias it `AS [{}]`)", c.name, c.name)));
-        }
+    for name in missing {
+        problems.push(problem(select_line, format!("no output column `{name}` (alias it `AS [{name}]`)")));
     }
     problems
 }

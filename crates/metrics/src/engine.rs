@@ -8,6 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::SessionContext;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig};
+use scrutiny_core::settings::ComputeSettings;
 use scrutiny_core::{Period, WorkingDayCalendar};
 use serde_yaml::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -61,16 +62,9 @@ pub struct Inputs {
     /// Only these measures, when given.
     pub select: Option<Vec<String>>,
     pub run_id: String,
-    pub memory: Memory,
-}
-
-/// How much memory the computation may hold before it spills to disk (`compute.memory_limit`),
-/// so a Kubernetes memory limit is met by spilling rather than by an OOM kill.
-#[derive(Debug, Clone, Default)]
-pub struct Memory {
-    pub limit: Option<u64>,
-    /// Spill files go here (default: the system's temporary directory).
-    pub spill_dir: Option<PathBuf>,
+    /// How much memory the computation may hold before it spills, and where: a Kubernetes
+    /// memory limit is met by spilling rather than by an OOM kill.
+    pub compute: ComputeSettings,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -193,12 +187,12 @@ fn mem_table(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<(),
 
 /// The runtime: without a limit, DataFusion's defaults; with one, a pool that shares the
 /// limit fairly between the operators that can spill, and a spill directory.
-fn runtime(memory: &Memory) -> Result<Arc<datafusion::execution::runtime_env::RuntimeEnv>, MetricsError> {
+fn runtime(memory: &ComputeSettings) -> Result<Arc<datafusion::execution::runtime_env::RuntimeEnv>, MetricsError> {
     use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
     use datafusion::execution::memory_pool::FairSpillPool;
     use datafusion::execution::runtime_env::RuntimeEnvBuilder;
     let mut b = RuntimeEnvBuilder::new();
-    if let Some(limit) = memory.limit {
+    if let Some(limit) = memory.memory_limit {
         b = b.with_memory_pool(Arc::new(FairSpillPool::new(usize::try_from(limit).unwrap_or(usize::MAX))));
     }
     if let Some(dir) = &memory.spill_dir {
@@ -219,7 +213,7 @@ pub fn session(inputs: &Inputs) -> Result<SessionContext, MetricsError> {
         SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
     // Spans let a planning error (an unknown column, say) point at its line in the file.
     config.options_mut().sql_parser.collect_spans = true;
-    let ctx = SessionContext::new_with_config_rt(config, runtime(&inputs.memory)?);
+    let ctx = SessionContext::new_with_config_rt(config, runtime(&inputs.compute)?);
     let book = crate::udf::CodeBook::new(
         inputs.code_sets.iter().map(|r| (r[0].as_str(), r[1].as_str())),
         inputs.code_map.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())),

@@ -10,7 +10,7 @@ pub mod testing;
 pub mod udf;
 pub mod values;
 
-pub use engine::{Computed, Inputs, Memory, OrgUnit, QualityRow, TeamMap, compute};
+pub use engine::{Computed, Inputs, OrgUnit, QualityRow, TeamMap, compute};
 pub use error::{DefinitionError, MetricsError};
 pub use project::{Measure, MeasureMeta, Polarity, Project, Unit};
 pub use values::MetricValue;

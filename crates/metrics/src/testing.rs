@@ -193,7 +193,7 @@ pub async fn empty_session(
         tables: Vec::new(),
         select: None,
         run_id: "check".into(),
-        memory: Default::default(),
+        compute: Default::default(),
     };
     let ctx = session(&inputs).map_err(|e| e.to_string())?;
     for t in TABLES {
@@ -234,7 +234,7 @@ async fn case_session(
         tables: Vec::new(),
         select: None,
         run_id: "test".into(),
-        memory: Default::default(),
+        compute: Default::default(),
     };
     let ctx = session(&inputs).map_err(|e| e.to_string())?;
     for name in case.given.keys() {
