@@ -10,7 +10,7 @@ pub mod run;
 pub mod settings;
 
 pub use calendar::WorkingDayCalendar;
-pub use period::Period;
+pub use period::{Grain, Period};
 pub use run::{Manifest, new_run_id};
 pub use settings::{ConfigError, Settings};
 

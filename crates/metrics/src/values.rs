@@ -39,18 +39,19 @@ pub fn status(value: Option<f64>, target: Option<f64>, polarity: Polarity) -> Op
 }
 
 /// Fills `value_prev_month`, `value_last_year` and `change_vs_last_year` of every row from the
-/// rows themselves: the same measure, org unit and category 1 and 12 periods earlier.
+/// rows themselves: the same measure, org unit and category one period and one year earlier.
 pub fn derive(rows: &mut [MetricValue]) {
     let index: HashMap<(&str, &str, Option<&str>, &str), Option<f64>> = rows
         .iter()
         .map(|r| ((r.metric_id.as_str(), r.org_unit.as_str(), r.category.as_deref(), r.period.as_str()), r.value))
         .collect();
-    let earlier = |r: &MetricValue, months: u32| -> Option<f64> {
-        let p: Period = r.period.parse().ok()?;
-        let key = p.minus_months(months).to_string();
+    // The previous period and the same period a year earlier, months or quarters alike.
+    let earlier = |r: &MetricValue, step: fn(Period) -> Period| -> Option<f64> {
+        let key = step(r.period.parse().ok()?).to_string();
         *index.get(&(r.metric_id.as_str(), r.org_unit.as_str(), r.category.as_deref(), key.as_str()))?
     };
-    let derived: Vec<(Option<f64>, Option<f64>)> = rows.iter().map(|r| (earlier(r, 1), earlier(r, 12))).collect();
+    let derived: Vec<(Option<f64>, Option<f64>)> =
+        rows.iter().map(|r| (earlier(r, Period::prev), earlier(r, Period::year_earlier))).collect();
     for (r, (prev, last_year)) in rows.iter_mut().zip(derived) {
         r.value_prev_month = prev;
         r.value_last_year = last_year;

@@ -153,6 +153,8 @@ pub struct Content {
     pub last_year_label: String,
     /// The trend's periods as chart labels (`Jan 22`), oldest first.
     pub trend_labels: Vec<String>,
+    /// `month` or `quarter`: "previous month", "last 8 quarters".
+    pub grain: String,
     pub areas: Vec<Area>,
     pub narrative: Vec<String>,
     pub quality: Vec<QualityLine>,
@@ -160,7 +162,8 @@ pub struct Content {
     pub power_bi_url: Option<String>,
 }
 
-/// The row of a measure `months` periods before `r`.
+/// The row of a measure in the period holding the date `months` before `r`'s period starts:
+/// 1 is the previous month or quarter, 12 the same period a year earlier.
 fn earlier<'a>(values: &'a [MetricValue], r: &MetricValue, months: u32) -> Option<&'a MetricValue> {
     let p = r.period.parse::<Period>().ok()?.minus_months(months).to_string();
     values
@@ -186,7 +189,7 @@ pub(crate) fn format_change_of(unit: Unit, now: Option<f64>, last_year: Option<f
 /// relative change first: "Number of ICPCs rose 16% on January 2021 (56 to 65)."
 pub fn narrative(computed: &Computed, values: &[MetricValue], period: Period, suppress: bool) -> Vec<String> {
     let p = period.to_string();
-    let last_year = period.minus_months(12).label();
+    let last_year = period.year_earlier().label();
     let mut moves: Vec<(f64, String)> = Vec::new();
     for m in &computed.measures {
         let unit = m.meta.unit;
@@ -320,9 +323,10 @@ pub fn content(
         let known: Vec<f64> = series.iter().flatten().copied().collect();
         let trend_alt = if known.len() >= 2 && !hide_series {
             format!(
-                "{} over the last {} months: from {} in {} to {} in {}",
+                "{} over the last {} {}s: from {} in {} to {} in {}",
                 m.meta.title,
                 computed.periods.len(),
+                period.grain(),
                 format_value(known.first().copied(), unit),
                 series.iter().position(Option::is_some).map(|i| computed.periods[i].label()).unwrap_or_default(),
                 format_value(known.last().copied(), unit),
@@ -381,8 +385,9 @@ pub fn content(
         .collect();
     Ok(Content {
         period_label: period.label(),
-        last_year_label: period.minus_months(12).label(),
-        trend_labels: computed.periods.iter().map(|q| q.start().format("%b %y").to_string()).collect(),
+        last_year_label: period.year_earlier().label(),
+        trend_labels: computed.periods.iter().map(|q| q.short_label()).collect(),
+        grain: period.grain().to_string(),
         areas,
         narrative: narrative(computed, values, period, suppress),
         quality,
