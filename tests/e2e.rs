@@ -244,7 +244,7 @@ fn a_measure_that_fails_leaves_the_published_mart_byte_identical() {
     let link_before = std::fs::read_link(c.current()).unwrap();
 
     std::fs::write(
-        sql.path().join("metrics/zz_broken.sql"),
+        sql.path().join("measures/zz_broken.sql"),
         "/*---\nid: zz_broken\ntitle: Broken\narea: Referrals\nunit: count\npolarity: neutral\ntarget: ~\norder: 999\ndescription: fails when it runs\n---*/\nSELECT period, 'ALL' AS org_unit, CAST(NULL AS VARCHAR) AS category,\n       CAST(label AS BIGINT) AS numerator, CAST(NULL AS BIGINT) AS denominator\nFROM reporting_periods\n",
     )
     .unwrap();
@@ -306,7 +306,7 @@ fn every_configuration_problem_is_reported_at_once_with_exit_78() {
     assert_eq!(out.status.code(), Some(78));
     let msg = text(&out);
     assert!(msg.contains("4 problems"), "{msg}");
-    assert!(msg.contains("`measures.sql_dir`") && msg.contains("no `metrics` directory"), "{msg}");
+    assert!(msg.contains("`measures.sql_dir`") && msg.contains("no `measures` directory"), "{msg}");
     assert!(msg.contains("bad.yaml:4: `source.files.format`: unknown field"), "{msg}");
     assert!(msg.contains("bad.yaml:9: `reference.team_org_units`"), "{msg}");
     assert!(msg.contains("bad.yaml:12: `notify.email.from`"), "{msg}");
@@ -319,7 +319,7 @@ fn a_measure_test_that_fails_shows_a_diff_and_exits_non_zero() {
     let ok = scrutiny(&["test", "--sql", sql.path().to_str().unwrap()], sql.path());
     assert!(ok.status.success(), "{}", text(&ok));
     assert!(text(&ok).contains(" passed, 0 failed"));
-    let f = sql.path().join("metrics/tests/icpc.yaml");
+    let f = sql.path().join("measures/tests/icpc.yaml");
     std::fs::write(&f, std::fs::read_to_string(&f).unwrap().replace("numerator: 3", "numerator: 4")).unwrap();
     let out = scrutiny(&["test", "icpc_count", "--sql", sql.path().to_str().unwrap()], sql.path());
     assert_eq!(out.status.code(), Some(1), "a failing measure test exits 1, as documented");
@@ -413,7 +413,7 @@ fn check_passes_the_shipped_definitions() {
 
 #[test]
 fn check_reports_each_kind_of_mistake_with_file_line_and_exit_78() {
-    let measure = |id: &str, sql: &str| (format!("metrics/{id}.sql"), format!("{}{sql}", META.replace("ID", id)));
+    let measure = |id: &str, sql: &str| (format!("measures/{id}.sql"), format!("{}{sql}", META.replace("ID", id)));
     // Line 11 of each measure file is the first line of its SQL.
     let cases: Vec<((String, String), &str)> = vec![
         (measure("bad_syntax", "SELECT period, 'ALL' AS org_unit\nFROM reporting_periods WHERE = 1\n"), "bad_syntax.sql:12"),
@@ -422,9 +422,9 @@ fn check_reports_each_kind_of_mistake_with_file_line_and_exit_78() {
         (measure("bad_columns", "SELECT period, 'ALL' AS org_unit, 1 AS numerator FROM reporting_periods\n"), "bad_columns.sql:11"),
         (measure("bad_types", "SELECT period, 'ALL' AS org_unit, NULL AS category, 'many' AS numerator, NULL AS denominator FROM reporting_periods\n"), "bad_types.sql:11"),
         (measure("bad_ddl", "DROP TABLE ssd_person\n"), "bad_ddl.sql:11"),
-        (("metrics/bad_meta.sql".into(), "/*---\nid: bad_meta\ntitle: T\narea: A\nunit: count\npolarity: neutral\ntarget: ~\norder: 1\ndescription: d\ncolour: red\n---*/\nSELECT 1\n".into()), "bad_meta.sql:"),
-        (("metrics/no_meta.sql".into(), "/*---\nid: no_meta\ntitle: T\n---*/\nSELECT 1\n".into()), "no_meta.sql:"),
-        (("metrics/dupe.sql".into(), META.replace("ID", "referrals_new") + "SELECT 1\n"), "dupe.sql:2: id `referrals_new` must match the file name"),
+        (("measures/bad_meta.sql".into(), "/*---\nid: bad_meta\ntitle: T\narea: A\nunit: count\npolarity: neutral\ntarget: ~\norder: 1\ndescription: d\ncolour: red\n---*/\nSELECT 1\n".into()), "bad_meta.sql:"),
+        (("measures/no_meta.sql".into(), "/*---\nid: no_meta\ntitle: T\n---*/\nSELECT 1\n".into()), "no_meta.sql:"),
+        (("measures/dupe.sql".into(), META.replace("ID", "referrals_new") + "SELECT 1\n"), "dupe.sql:2: id `referrals_new` must match the file name"),
         (("staging/stg_loop_a.sql".into(), "SELECT * FROM stg_loop_b\n".into()), "cycle between models"),
     ];
     for ((file, body), wanted) in cases {
@@ -439,9 +439,9 @@ fn check_reports_each_kind_of_mistake_with_file_line_and_exit_78() {
     // The metadata mistakes say what is wrong.
     let sql = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("sql"), sql.path());
-    std::fs::create_dir_all(sql.path().join("metrics/more")).unwrap();
+    std::fs::create_dir_all(sql.path().join("measures/more")).unwrap();
     std::fs::write(
-        sql.path().join("metrics/more/referrals_new.sql"),
+        sql.path().join("measures/more/referrals_new.sql"),
         META.replace("ID", "referrals_new") + "SELECT 1\n",
     )
     .unwrap();
@@ -451,14 +451,14 @@ fn check_reports_each_kind_of_mistake_with_file_line_and_exit_78() {
             && msg.contains("more/referrals_new.sql"),
         "{msg}"
     );
-    let sql = sql_copy_with("metrics/bad_ddl.sql", &(META.replace("ID", "bad_ddl") + "DROP TABLE ssd_person\n"));
+    let sql = sql_copy_with("measures/bad_ddl.sql", &(META.replace("ID", "bad_ddl") + "DROP TABLE ssd_person\n"));
     assert!(text(&check(sql.path())).contains("DDL, DML and other statements are not allowed"));
 }
 
 #[test]
 fn check_reports_every_problem_at_once() {
-    let sql = sql_copy_with("metrics/one.sql", &(META.replace("ID", "one") + "SELECT nope FROM reporting_periods\n"));
-    std::fs::write(sql.path().join("metrics/two.sql"), META.replace("ID", "two") + "SELECT period FROM nowhere\n")
+    let sql = sql_copy_with("measures/one.sql", &(META.replace("ID", "one") + "SELECT nope FROM reporting_periods\n"));
+    std::fs::write(sql.path().join("measures/two.sql"), META.replace("ID", "two") + "SELECT period FROM nowhere\n")
         .unwrap();
     let msg = text(&check(sql.path()));
     assert!(msg.contains("2 problems") && msg.contains("one.sql:11") && msg.contains("two.sql:11"), "{msg}");
@@ -522,12 +522,12 @@ fn walkthrough_add_a_measure_check_test_and_compute_it() {
     assert!(c.run("2022-01").status.success());
 
     std::fs::write(
-        sql.path().join("metrics/referrals_with_team.sql"),
+        sql.path().join("measures/referrals_with_team.sql"),
         "/*---\nid: referrals_with_team\ntitle: Referrals with a team\narea: Referrals\nunit: count\npolarity: neutral\ntarget: ~\norder: 130\ndescription: Referrals in the month that name a referral team.\n---*/\nSELECT\n    p.period,\n    'ALL' AS org_unit,\n    CAST(NULL AS VARCHAR) AS category,\n    COUNT(r.cine_referral_team) AS numerator,\n    CAST(NULL AS BIGINT) AS denominator\nFROM reporting_periods AS p\nLEFT JOIN stg_cin_episodes AS r\n    ON r.cine_referral_date BETWEEN p.period_start AND p.period_end\nGROUP BY p.period\n",
     )
     .unwrap();
     std::fs::write(
-        sql.path().join("metrics/tests/referrals_with_team.yaml"),
+        sql.path().join("measures/tests/referrals_with_team.yaml"),
         "measure: referrals_with_team\ncases:\n  - name: only referrals naming a team\n    period: 2022-01\n    given:\n      ssd_cin_episodes:\n        - { cine_referral_id: R1, cine_person_id: P1, cine_referral_date: 2022-01-03, cine_referral_team: T1 }\n        - { cine_referral_id: R2, cine_person_id: P2, cine_referral_date: 2022-01-04 }\n    expect:\n      - { period: 2022-01, numerator: 1 }\n",
     )
     .unwrap();

@@ -3,7 +3,7 @@
 use scrutiny_core::{Period, exit};
 use std::path::PathBuf;
 
-use crate::pipeline::{self, Failure};
+use scrutiny_run::stages::{self as pipeline, Failure};
 
 /// A password for the stand-in, fresh each run.
 fn rand_password() -> u128 {
@@ -89,11 +89,11 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
 pub async fn run() -> Result<(), Failure> {
     let cwd = std::env::current_dir().map_err(|e| Failure::new("demo", exit::SOFTWARE, e.to_string()))?;
     let sql = cwd.join("sql");
-    if !sql.join("metrics").is_dir() {
+    if !sql.join("measures").is_dir() {
         return Err(Failure::new(
             "demo",
             exit::CONFIG,
-            format!("no sql/metrics in {}: run the demo from the repository's top directory", cwd.display()),
+            format!("no sql/measures in {}: run the demo from the repository's top directory", cwd.display()),
         ));
     }
     run_demo_in(cwd.join("var/demo"), sql).await

@@ -2,9 +2,8 @@
 //! The binary only wires the stages together: extract -> land -> compute -> publish -> notify.
 
 mod demo;
-mod pipeline;
-mod progress;
-mod workflow;
+
+use scrutiny_run::{stages as pipeline, workflow};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use scrutiny_core::{Period, exit};
@@ -45,12 +44,16 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the monthly pipeline for a period.
+    /// Run a pipeline for a period: extract, land, compute, publish, notify.
     Run {
         /// The settings file (YAML).
         #[arg(long, short)]
         config: PathBuf,
-        /// The period to report (YYYY-MM); default the last complete month in Europe/London.
+        /// The pipeline (an id of `scrutiny pipelines`).
+        #[arg(long, default_value = scrutiny_core::pipeline::DEFAULT_PIPELINE)]
+        pipeline: String,
+        /// The period to report: YYYY-MM for a monthly pipeline, YYYY-Qn (2021-Q4) for a
+        /// quarterly one; default the last complete one in Europe/London.
         #[arg(long)]
         period: Option<Period>,
         /// Recompute snapshot measures (care leavers) for a period already published.
@@ -91,7 +94,7 @@ enum Command {
     },
     /// Synthesise data under ./var/demo, run January 2022 and show the headline figures.
     Demo,
-    /// Run the measure tests in sql/metrics/tests (optionally those matching PATTERN).
+    /// Run the measure tests in sql/measures/tests (optionally those matching PATTERN).
     Test {
         pattern: Option<String>,
         /// The SQL project directory.
@@ -110,6 +113,12 @@ enum Command {
         /// The SQL project directory, when no settings are given.
         #[arg(long, default_value = "sql")]
         sql: PathBuf,
+    },
+    /// List the pipelines with their period, schedule, mart, measures and the tables they
+    /// extract.
+    Pipelines {
+        #[arg(long, short)]
+        config: PathBuf,
     },
     /// Write the measure catalogue (Markdown and HTML), and/or regenerate the README's list.
     Docs {
@@ -191,8 +200,8 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> Result<(), pipeline::Failure> {
     match command {
-        Command::Run { config, period, recompute_snapshots, resume } => {
-            let opts = pipeline::RunOptions { period, recompute_snapshots, resume };
+        Command::Run { config, pipeline, period, recompute_snapshots, resume } => {
+            let opts = pipeline::RunOptions { pipeline: Some(pipeline), period, recompute_snapshots, resume };
             interruptible(async { pipeline::run(&config, opts).await.map(|_| ()) }).await
         }
         Command::Extract { config, period } => interruptible(pipeline::extract_only(&config, period)).await,
@@ -207,6 +216,7 @@ async fn dispatch(command: Command) -> Result<(), pipeline::Failure> {
         Command::Demo => interruptible(demo::run()).await,
         Command::Test { pattern, sql, junit } => workflow::test(&sql, pattern.as_deref(), junit.as_deref()).await,
         Command::Check { config, sql } => workflow::check(config.as_deref(), &sql).await,
+        Command::Pipelines { config } => workflow::pipelines(&config).await,
         Command::Docs { out, readme, config, sql } => {
             workflow::docs(config.as_deref(), &sql, out.as_deref(), readme.as_deref()).await
         }

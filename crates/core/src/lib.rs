@@ -6,11 +6,13 @@ pub mod fault;
 pub mod fs;
 pub mod lock;
 pub mod period;
+pub mod pipeline;
 pub mod run;
 pub mod settings;
 
 pub use calendar::WorkingDayCalendar;
 pub use period::{Grain, Period};
+pub use pipeline::Pipeline;
 pub use run::{Manifest, new_run_id};
 pub use settings::{ConfigError, Settings};
 

@@ -219,6 +219,25 @@ struct StorageFile {
     lock_ttl_secs: Option<u64>,
 }
 
+/// Where the pipeline files are, and what a deployment changes in one of them.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PipelinesFile {
+    dir: Option<PathBuf>,
+    #[serde(default)]
+    overrides: BTreeMap<String, PipelineOverrideFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineOverrideFile {
+    mart: Option<PathBuf>,
+    #[serde(default)]
+    email_to: Vec<String>,
+    #[serde(default)]
+    failure_to: Vec<String>,
+}
+
 /// How the compute stage uses memory.
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -283,7 +302,6 @@ struct ReferenceFile {
 #[serde(deny_unknown_fields)]
 struct MeasuresFile {
     sql_dir: Option<PathBuf>,
-    trend_months: Option<u32>,
     #[serde(default)]
     targets: BTreeMap<String, f64>,
     #[serde(default)]
@@ -334,6 +352,28 @@ pub struct Settings {
     pub report: ReportSettings,
     pub monitoring: MonitoringSettings,
     pub compute: ComputeSettings,
+    pub pipelines: PipelineSettings,
+}
+
+/// The pipeline files and the deployment's changes to them.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineSettings {
+    /// Where `<id>.yaml` files are (default: `pipelines/` beside the SQL directory when there is
+    /// one); `None`: the pipelines built into the binary.
+    pub dir: Option<PathBuf>,
+    pub overrides: BTreeMap<String, PipelineOverride>,
+}
+
+/// What a deployment sets for one pipeline: where its mart is, and who reads its email.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineOverride {
+    pub mart: Option<PathBuf>,
+    /// Replaces `notify.email.to` for this pipeline's summary.
+    pub email_to: Vec<String>,
+    /// Replaces `notify.email.failure_to` for this pipeline's alerts.
+    pub failure_to: Vec<String>,
+    /// Where the override is in the settings file, for messages.
+    pub line: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -401,7 +441,6 @@ pub struct ReferenceSettings {
 pub struct MeasureSettings {
     /// Where `staging/`, `metrics/`, `quality/` and `vars.yaml` live.
     pub sql_dir: PathBuf,
-    pub trend_months: u32,
     /// Per-measure targets that replace the target in the measure's definition.
     pub targets: BTreeMap<String, f64>,
     /// Values for the variables that `sql/vars.yaml` declares.
@@ -525,7 +564,7 @@ fn normalise(p: &Path) -> PathBuf {
 
 /// Finds the line of a dotted key path in YAML text, following indentation. Good enough for
 /// pointing a person at the right line; it is never used to read values.
-fn locate(text: &str, path: &[&str]) -> Option<usize> {
+pub fn locate(text: &str, path: &[&str]) -> Option<usize> {
     let mut depth = 0;
     let mut indent_of_parent: Option<usize> = None;
     let mut found = None;
@@ -654,8 +693,8 @@ impl Settings {
                 }],
             });
         };
-        const SECTIONS: [&str; 8] =
-            ["source", "storage", "reference", "measures", "compute", "report", "notify", "monitoring"];
+        const SECTIONS: [&str; 9] =
+            ["source", "storage", "reference", "measures", "pipelines", "compute", "report", "notify", "monitoring"];
         for key in top.keys() {
             let k = key.as_str().unwrap_or("?");
             if !SECTIONS.contains(&k) {
@@ -851,22 +890,18 @@ impl Settings {
 
         let measures = measures.map(|m| {
             let sql_dir = l.path(m.sql_dir.unwrap_or_else(|| PathBuf::from("sql")));
-            if !sql_dir.join("metrics").is_dir() {
+            if !sql_dir.join("measures").is_dir() {
                 l.problem(
                     &["measures", "sql_dir"],
-                    format!("{} has no `metrics` directory of measure definitions", sql_dir.display()),
+                    format!("{} has no `measures` directory of measure definitions", sql_dir.display()),
                 );
-            }
-            let trend_months = m.trend_months.unwrap_or(18);
-            if !(1..=120).contains(&trend_months) {
-                l.problem(&["measures", "trend_months"], "must be between 1 and 120");
             }
             for (id, t) in &m.targets {
                 if !t.is_finite() {
                     l.problem(&["measures", "targets", id], "must be a number");
                 }
             }
-            MeasureSettings { sql_dir, trend_months, targets: m.targets, vars: m.vars }
+            MeasureSettings { sql_dir, targets: m.targets, vars: m.vars }
         });
 
         let email = notify.and_then(|n| n.email).and_then(|e| {
@@ -940,7 +975,17 @@ impl Settings {
             Some(ComputeSettings::default())
         };
 
-        match (source, storage, reference, measures, report, monitoring, compute) {
+        let pipelines = if root.get("pipelines").is_some() {
+            l.section::<PipelinesFile>(&root, "pipelines")
+        } else {
+            Some(PipelinesFile::default())
+        };
+        let pipelines = match (pipelines, &measures) {
+            (Some(p), Some(m)) => Some(pipeline_settings(&mut l, p, &m.sql_dir)),
+            _ => None,
+        };
+
+        match (source, storage, reference, measures, report, monitoring, compute, pipelines) {
             (
                 Some(source),
                 Some(storage),
@@ -949,6 +994,7 @@ impl Settings {
                 Some(report),
                 Some(monitoring),
                 Some(compute),
+                Some(pipelines),
             ) if l.problems.is_empty() => Ok(Settings {
                 file: file.to_path_buf(),
                 source,
@@ -959,9 +1005,77 @@ impl Settings {
                 report,
                 monitoring,
                 compute,
+                pipelines,
             }),
             _ => Err(ConfigError { problems: l.problems }),
         }
+    }
+}
+
+fn pipeline_settings(l: &mut Loader, p: PipelinesFile, sql_dir: &Path) -> PipelineSettings {
+    let dir = match p.dir {
+        Some(d) => {
+            let d = l.path(d);
+            if !d.is_dir() {
+                l.problem(&["pipelines", "dir"], format!("no such directory: {}", d.display()));
+            }
+            Some(d)
+        }
+        None => Some(normalise(&sql_dir.parent().unwrap_or(Path::new(".")).join("pipelines"))).filter(|d| d.is_dir()),
+    };
+    let mut overrides = BTreeMap::new();
+    for (id, o) in p.overrides {
+        for a in o.email_to.iter().chain(&o.failure_to) {
+            if !looks_like_address(a) {
+                l.problem(&["pipelines", "overrides", &id], format!("`{a}` is not an email address"));
+            }
+        }
+        let mart = o.mart.map(|m| l.path(m));
+        let line = locate(l.text, &["pipelines", "overrides", &id]);
+        overrides.insert(id, PipelineOverride { mart, email_to: o.email_to, failure_to: o.failure_to, line });
+    }
+    PipelineSettings { dir, overrides }
+}
+
+impl Settings {
+    /// The settings as one pipeline sees them: its mart (`storage.mart`, a named directory
+    /// beside it, or the path the overrides give) and its email recipients.
+    pub fn for_pipeline(&self, p: &crate::Pipeline) -> Settings {
+        use crate::pipeline::MartName;
+        let mut s = self.clone();
+        let o = self.pipelines.overrides.get(&p.id);
+        s.storage.mart = match (o.and_then(|o| o.mart.clone()), &p.mart) {
+            (Some(path), _) => path,
+            (None, MartName::Default) => self.storage.mart.clone(),
+            (None, MartName::Named(name)) => self.storage.mart.parent().unwrap_or(Path::new(".")).join(name),
+        };
+        if let (Some(email), Some(o)) = (s.email.as_mut(), o) {
+            if !o.email_to.is_empty() {
+                email.to = o.email_to.clone();
+                if o.failure_to.is_empty() {
+                    email.failure_to = o.email_to.clone();
+                }
+            }
+            if !o.failure_to.is_empty() {
+                email.failure_to = o.failure_to.clone();
+            }
+        }
+        s
+    }
+
+    /// Problems with `pipelines.overrides`: an id no pipeline file has.
+    pub fn check_overrides(&self, known: &[&str]) -> Vec<Problem> {
+        self.pipelines
+            .overrides
+            .iter()
+            .filter(|(id, _)| !known.contains(&id.as_str()))
+            .map(|(id, o)| Problem {
+                file: self.file.clone(),
+                line: o.line,
+                key: format!("pipelines.overrides.{id}"),
+                message: format!("no pipeline `{id}` (there are: {})", known.join(", ")),
+            })
+            .collect()
     }
 }
 
@@ -990,8 +1104,36 @@ notify:
         std::fs::create_dir_all(dir.path().join("config/reference")).unwrap();
         std::fs::write(dir.path().join("config/reference/team_org_units.csv"), "team_id,org_unit,org_unit_kind\n")
             .unwrap();
-        std::fs::create_dir_all(dir.path().join("sql/metrics")).unwrap();
+        std::fs::create_dir_all(dir.path().join("sql/measures")).unwrap();
         dir
+    }
+
+    #[test]
+    fn each_pipeline_gets_its_own_mart_and_may_have_its_own_recipients() {
+        let dir = repo_like();
+        let text = format!(
+            "{EXAMPLE}pipelines:\n  overrides:\n    quarterly:\n      email_to: [board@example.org]\n    elsewhere:\n      mart: /srv/cp\n"
+        );
+        let s = load(&dir, &text).unwrap();
+        assert_eq!(s.pipelines.dir, None, "no pipelines/ beside sql/: the built-in ones");
+        std::fs::create_dir(dir.path().join("pipelines")).unwrap();
+        assert_eq!(load(&dir, &text).unwrap().pipelines.dir, Some(dir.path().join("pipelines")));
+        let pipeline = |id: &str, mart: &str| {
+            let f = dir.path().join(format!("{id}.yaml"));
+            std::fs::write(&f, format!("id: {id}\ntitle: T\ngrain: quarter\nmeasures:\n  areas: [A]\nschedule: \"0 6 5 1 *\"\nmart: {mart}\n")).unwrap();
+            crate::Pipeline::load(&f).unwrap()
+        };
+        let monthly = s.for_pipeline(&pipeline("monthly", "default"));
+        assert_eq!(monthly.storage.mart, dir.path().join("var/mart"));
+        assert_eq!(monthly.email.as_ref().unwrap().to, ["performance-team@example.org"]);
+        let quarterly = s.for_pipeline(&pipeline("quarterly", "corporate_parenting"));
+        assert_eq!(quarterly.storage.mart, dir.path().join("var/corporate_parenting"));
+        let email = quarterly.email.unwrap();
+        assert_eq!((email.to.clone(), email.failure_to), (vec!["board@example.org".to_string()], email.to));
+        assert_eq!(s.for_pipeline(&pipeline("elsewhere", "x")).storage.mart, PathBuf::from("/srv/cp"));
+        let unknown = s.check_overrides(&["quarterly", "monthly"]);
+        assert_eq!(unknown.len(), 1);
+        assert!(unknown[0].to_string().contains(":18: `pipelines.overrides.elsewhere`: no pipeline"), "{unknown:?}");
     }
 
     fn load(dir: &tempfile::TempDir, text: &str) -> Result<Settings, ConfigError> {
@@ -1010,7 +1152,6 @@ notify:
         assert_eq!((*on_bad_row, *max_rejects), (OnBadRow::Fail, 100), "fail on a bad row by default");
         assert_eq!(path, &dir.path().join("data/ssd"));
         assert_eq!(s.storage.landing, dir.path().join("var/landing"));
-        assert_eq!(s.measures.trend_months, 18);
         assert_eq!(s.measures.sql_dir, dir.path().join("sql"));
         let email = s.email.unwrap();
         assert_eq!(email.failure_to, vec!["performance-team@example.org".to_string()]);
@@ -1051,7 +1192,7 @@ notify:
             assert!(
                 p.message.contains("no such file")
                     || p.message.contains("cannot read")
-                    || p.message.contains("has no `metrics`"),
+                    || p.message.contains("has no `measures`"),
                 "the example has a mistake: {p}"
             );
         }

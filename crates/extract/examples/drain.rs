@@ -5,7 +5,7 @@
 //! `drain HOST PORT DATABASE USER PASSWORD_FILE SQL_DIR`
 
 use futures::TryStreamExt;
-use scrutiny_extract::contract::TABLES;
+use scrutiny_extract::Contract;
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel, QueryItem};
 use tokio_util::compat::TokioAsyncWriteCompatExt;
 
@@ -44,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let sql_dir = std::path::PathBuf::from(&a[6]);
     let started = std::time::Instant::now();
     let mut queries = Vec::new();
-    for t in TABLES {
+    for t in &Contract::builtin().tables {
         let text = std::fs::read_to_string(sql_dir.join(format!("extract/ssd/{}.sql", t.name)))?;
         let sql = text
             .replace("{{ table }}", &format!("[ssd_development].[{}]", t.name))

@@ -1,9 +1,16 @@
-//! The source contract (`source-contract.md`): the SSD tables and the only columns read.
+//! The source contract (`source-contract.md`): the SSD tables and the only columns read, loaded
+//! from `sql/sources.yaml`, the one place that lists them.
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use std::sync::Arc;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use crate::ExtractError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Ids, codes, flags and free text: Utf8, taken as written.
     Text,
@@ -11,191 +18,112 @@ pub enum Kind {
     Date,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ContractColumn {
-    pub name: &'static str,
+    pub name: String,
+    #[serde(rename = "type")]
     pub kind: Kind,
+    #[serde(default = "yes")]
     pub required: bool,
 }
 
-#[derive(Debug, Clone, Copy)]
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ContractTable {
-    pub name: &'static str,
-    pub columns: &'static [ContractColumn],
+    pub name: String,
+    pub columns: Vec<ContractColumn>,
 }
 
-const fn t(name: &'static str) -> ContractColumn {
-    ContractColumn { name, kind: Kind::Text, required: true }
-}
-const fn d(name: &'static str) -> ContractColumn {
-    ContractColumn { name, kind: Kind::Date, required: true }
-}
-const fn opt(c: ContractColumn) -> ContractColumn {
-    ContractColumn { required: false, ..c }
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContractFile {
+    tables: Vec<ContractTable>,
 }
 
-/// Every table of the contract, in the order the report's areas use them.
-pub const TABLES: &[ContractTable] = &[
-    ContractTable {
-        name: "ssd_person",
-        columns: &[
-            t("pers_person_id"),
-            d("pers_dob"),
-            opt(d("pers_expected_dob")),
-            opt(t("pers_sex")),
-            opt(t("pers_ethnicity")),
-        ],
-    },
-    ContractTable {
-        name: "ssd_cin_episodes",
-        columns: &[
-            t("cine_referral_id"),
-            t("cine_person_id"),
-            d("cine_referral_date"),
-            t("cine_referral_nfa"),
-            opt(d("cine_close_date")),
-            opt(t("cine_referral_team")),
-        ],
-    },
-    ContractTable {
-        name: "ssd_cin_assessments",
-        columns: &[
-            t("cina_assessment_id"),
-            t("cina_person_id"),
-            t("cina_referral_id"),
-            d("cina_assessment_start_date"),
-            d("cina_assessment_auth_date"),
-            opt(t("cina_assessment_team")),
-        ],
-    },
-    ContractTable {
-        name: "ssd_s47_enquiry",
-        columns: &[
-            t("s47e_s47_enquiry_id"),
-            t("s47e_person_id"),
-            opt(t("s47e_referral_id")),
-            d("s47e_s47_start_date"),
-            opt(d("s47e_s47_end_date")),
-        ],
-    },
-    ContractTable {
-        name: "ssd_initial_cp_conference",
-        columns: &[
-            t("icpc_icpc_id"),
-            t("icpc_person_id"),
-            t("icpc_s47_enquiry_id"),
-            d("icpc_icpc_date"),
-            t("icpc_icpc_transfer_in"),
-            t("icpc_icpc_outcome_cp_flag"),
-            opt(d("icpc_icpc_target_date")),
-            opt(t("icpc_cp_plan_id")),
-        ],
-    },
-    ContractTable {
-        name: "ssd_cin_plans",
-        columns: &[
-            t("cinp_cin_plan_id"),
-            t("cinp_person_id"),
-            d("cinp_cin_plan_start_date"),
-            d("cinp_cin_plan_end_date"),
-            opt(t("cinp_cin_plan_team")),
-        ],
-    },
-    ContractTable {
-        name: "ssd_cp_plans",
-        columns: &[t("cppl_cp_plan_id"), t("cppl_person_id"), d("cppl_cp_plan_start_date"), d("cppl_cp_plan_end_date")],
-    },
-    ContractTable {
-        name: "ssd_cin_visits",
-        columns: &[t("cinv_cin_visit_id"), t("cinv_person_id"), d("cinv_cin_visit_date"), t("cinv_cin_visit_seen")],
-    },
-    ContractTable {
-        name: "ssd_cp_visits",
-        columns: &[
-            t("cppv_cp_visit_id"),
-            t("cppv_person_id"),
-            opt(t("cppv_cp_plan_id")),
-            d("cppv_cp_visit_date"),
-            t("cppv_cp_visit_seen"),
-        ],
-    },
-    ContractTable {
-        name: "ssd_involvements",
-        columns: &[
-            t("invo_involvements_id"),
-            t("invo_person_id"),
-            t("invo_professional_team"),
-            t("invo_professional_role_id"),
-            d("invo_involvement_start_date"),
-            d("invo_involvement_end_date"),
-        ],
-    },
-    ContractTable {
-        name: "ssd_department",
-        columns: &[
-            t("dept_team_id"),
-            t("dept_team_name"),
-            opt(t("dept_team_parent_id")),
-            opt(t("dept_team_parent_name")),
-        ],
-    },
-    ContractTable {
-        name: "ssd_cla_episodes",
-        columns: &[
-            t("clae_cla_episode_id"),
-            t("clae_person_id"),
-            d("clae_cla_episode_start_date"),
-            t("clae_cla_episode_start_reason"),
-            d("clae_cla_episode_ceased_date"),
-            t("clae_cla_episode_ceased_reason"),
-            d("clae_entered_care_date"),
-            opt(t("clae_cla_placement_id")),
-        ],
-    },
-    ContractTable {
-        name: "ssd_legal_status",
-        columns: &[
-            t("lega_legal_status_id"),
-            t("lega_person_id"),
-            t("lega_legal_status"),
-            d("lega_legal_status_start_date"),
-            d("lega_legal_status_end_date"),
-        ],
-    },
-    ContractTable {
-        name: "ssd_cla_placement",
-        columns: &[
-            t("clap_cla_placement_id"),
-            t("clap_person_id"),
-            d("clap_cla_placement_start_date"),
-            d("clap_cla_placement_end_date"),
-            opt(t("clap_cla_placement_type")),
-        ],
-    },
-    ContractTable {
-        name: "ssd_cla_health",
-        columns: &[
-            t("clah_health_check_id"),
-            t("clah_person_id"),
-            t("clah_health_check_type"),
-            d("clah_health_check_date"),
-            t("clah_health_check_status"),
-        ],
-    },
-    ContractTable {
-        name: "ssd_care_leavers",
-        columns: &[
-            t("clea_table_id"),
-            t("clea_person_id"),
-            t("clea_care_leaver_eligibility"),
-            t("clea_care_leaver_in_touch"),
-            d("clea_care_leaver_latest_contact"),
-            t("clea_care_leaver_accommodation"),
-            t("clea_care_leaver_accom_suitable"),
-            t("clea_care_leaver_activity"),
-        ],
-    },
-];
+/// Every table of the contract, in the file's order. Tables are shared (`Arc`) because
+/// extraction workers hold them while they stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contract {
+    pub file: PathBuf,
+    pub tables: Vec<Arc<ContractTable>>,
+}
+
+/// The contract shipped with the binary, for `synth` and tools that run without a project.
+pub const BUILTIN_SOURCES_YAML: &str = include_str!("../../../sql/sources.yaml");
+
+impl Contract {
+    /// Reads `sources.yaml`.
+    pub fn load(file: &Path) -> Result<Self, ExtractError> {
+        let text = std::fs::read_to_string(file).map_err(|e| ExtractError::BadContract {
+            file: file.to_path_buf(),
+            line: 0,
+            message: format!("cannot read the source contract: {e}"),
+        })?;
+        Self::parse(&text, file)
+    }
+
+    /// Parses contract YAML; every mistake names its line.
+    pub fn parse(text: &str, file: &Path) -> Result<Self, ExtractError> {
+        let bad = |line: usize, message: String| ExtractError::BadContract { file: file.to_path_buf(), line, message };
+        let parsed: ContractFile =
+            serde_yaml::from_str(text).map_err(|e| bad(e.location().map_or(0, |l| l.line()), e.to_string()))?;
+        let line_of = |name: &str| text.lines().position(|l| l.contains(&format!("name: {name}"))).map_or(0, |i| i + 1);
+        let mut seen = HashSet::new();
+        for t in &parsed.tables {
+            if !seen.insert(t.name.to_ascii_lowercase()) {
+                return Err(bad(line_of(&t.name), format!("table `{}` is listed twice", t.name)));
+            }
+            if t.columns.is_empty() {
+                return Err(bad(line_of(&t.name), format!("table `{}` has no columns", t.name)));
+            }
+            let mut cols = HashSet::new();
+            for c in &t.columns {
+                // Names reach SQL as identifiers and file headers: keep them plain.
+                let plain = !c.name.is_empty() && c.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+                if !plain {
+                    return Err(bad(line_of(&c.name), format!("`{}`: a column name is letters, digits and _", c.name)));
+                }
+                if !cols.insert(c.name.to_ascii_lowercase()) {
+                    return Err(bad(line_of(&c.name), format!("column `{}` of `{}` is listed twice", c.name, t.name)));
+                }
+            }
+        }
+        if parsed.tables.is_empty() {
+            return Err(bad(1, "the contract lists no tables".into()));
+        }
+        Ok(Self { file: file.to_path_buf(), tables: parsed.tables.into_iter().map(Arc::new).collect() })
+    }
+
+    /// The contract built into the binary (`sql/sources.yaml` when it was built).
+    pub fn builtin() -> &'static Contract {
+        static BUILTIN: OnceLock<Contract> = OnceLock::new();
+        BUILTIN.get_or_init(|| {
+            Contract::parse(BUILTIN_SOURCES_YAML, Path::new("built-in sources.yaml"))
+                .expect("the shipped contract parses")
+        })
+    }
+
+    pub fn table(&self, name: &str) -> Option<&Arc<ContractTable>> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.tables.iter().map(|t| t.name.as_str())
+    }
+
+    /// Only the named tables, in the contract's order: what a pipeline extracts.
+    pub fn only(&self, names: &[String]) -> Contract {
+        Contract {
+            file: self.file.clone(),
+            tables: self.tables.iter().filter(|t| names.iter().any(|n| n == &t.name)).cloned().collect(),
+        }
+    }
+}
 
 impl Kind {
     pub fn data_type(self) -> DataType {
@@ -207,15 +135,15 @@ impl Kind {
 }
 
 impl ContractTable {
-    pub fn get(name: &str) -> Option<&'static ContractTable> {
-        TABLES.iter().find(|t| t.name == name)
-    }
-
     /// The Arrow schema the table is landed with: every contract column, nullable.
     pub fn schema(&self) -> SchemaRef {
         Arc::new(Schema::new(
-            self.columns.iter().map(|c| Field::new(c.name, c.kind.data_type(), true)).collect::<Vec<_>>(),
+            self.columns.iter().map(|c| Field::new(&c.name, c.kind.data_type(), true)).collect::<Vec<_>>(),
         ))
+    }
+
+    pub fn column(&self, name: &str) -> Option<&ContractColumn> {
+        self.columns.iter().find(|c| c.name == name)
     }
 }
 
@@ -224,13 +152,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sixteen_tables_with_unique_columns() {
-        assert_eq!(TABLES.len(), 16);
-        for t in TABLES {
-            let mut names: Vec<_> = t.columns.iter().map(|c| c.name).collect();
-            names.sort();
-            names.dedup();
-            assert_eq!(names.len(), t.columns.len(), "{}", t.name);
-        }
+    fn the_shipped_contract_has_sixteen_tables() {
+        let c = Contract::builtin();
+        assert_eq!(c.tables.len(), 16);
+        let person = c.table("ssd_person").unwrap();
+        assert_eq!(person.columns[0].name, "pers_person_id");
+        assert_eq!(person.column("pers_dob").unwrap().kind, Kind::Date);
+        assert!(!person.column("pers_sex").unwrap().required);
+    }
+
+    #[test]
+    fn a_mistake_in_the_contract_names_its_line() {
+        let f = Path::new("sources.yaml");
+        let twice =
+            "tables:\n  - name: t\n    columns:\n      - { name: a, type: text }\n      - { name: a, type: date }\n";
+        let e = Contract::parse(twice, f).unwrap_err().to_string();
+        assert!(e.starts_with("sources.yaml:4:") && e.contains("listed twice"), "{e}");
+        let kind = "tables:\n  - name: t\n    columns:\n      - { name: a, type: integer }\n";
+        let e = Contract::parse(kind, f).unwrap_err().to_string();
+        assert!(e.starts_with("sources.yaml:4:") && e.contains("integer"), "{e}");
+        let unknown = "tables:\n  - name: t\n    colums: []\n";
+        let e = Contract::parse(unknown, f).unwrap_err().to_string();
+        assert!(e.contains("colums"), "{e}");
+        let odd = "tables:\n  - name: t\n    columns:\n      - { name: \"a b\", type: text }\n";
+        assert!(Contract::parse(odd, f).unwrap_err().to_string().contains("letters, digits"));
+    }
+
+    #[test]
+    fn only_keeps_the_contracts_order() {
+        let c = Contract::builtin().only(&["ssd_care_leavers".into(), "ssd_person".into()]);
+        assert_eq!(c.names().collect::<Vec<_>>(), ["ssd_person", "ssd_care_leavers"]);
     }
 }

@@ -42,6 +42,8 @@ pub enum ExtractError {
     CorruptLanding { path: PathBuf, message: String },
     #[error("table `{table}`: the extraction worker panicked ({message}); nothing was landed")]
     Panicked { table: String, message: String },
+    #[error("{file}:{line}: {message}")]
+    BadContract { file: PathBuf, line: usize, message: String },
     #[error("{count} rows could not be read, more than source.files.max_rejects ({max}); the first: {first}")]
     TooManyRejects { count: u64, max: u64, first: String },
 }
@@ -54,7 +56,8 @@ impl ExtractError {
             Self::SourceRefused { .. }
             | Self::SourceSchema { .. }
             | Self::MissingQuery { .. }
-            | Self::BadQuery { .. } => exit::CONFIG,
+            | Self::BadQuery { .. }
+            | Self::BadContract { .. } => exit::CONFIG,
             Self::MissingTable { .. }
             | Self::MissingColumn { .. }
             | Self::BadLine { .. }

@@ -99,16 +99,16 @@ impl FileSource {
     /// The file a table is read from; CSV wins when both exist.
     pub fn locate(&self, table: &ContractTable) -> Result<PathBuf, ExtractError> {
         for ext in ["csv", "parquet"] {
-            let p = self.dir.join(format!("{}.{ext}", table.name));
+            let p = self.dir.join(format!("{}.{ext}", &table.name));
             if p.is_file() {
                 return Ok(p);
             }
         }
-        Err(ExtractError::MissingTable { table: table.name.into(), dir: self.dir.clone() })
+        Err(ExtractError::MissingTable { table: table.name.clone(), dir: self.dir.clone() })
     }
 
     /// Every table's file, or every missing table at once.
-    pub fn check(&self, tables: &[ContractTable]) -> Result<Vec<PathBuf>, Vec<ExtractError>> {
+    pub fn check(&self, tables: &[Arc<ContractTable>]) -> Result<Vec<PathBuf>, Vec<ExtractError>> {
         let (ok, missing): (Vec<_>, Vec<_>) = tables.iter().map(|t| self.locate(t)).partition(Result::is_ok);
         if missing.is_empty() {
             Ok(ok.into_iter().map(Result::unwrap).collect())
@@ -118,7 +118,7 @@ impl FileSource {
     }
 
     /// The newest modification time among the tables' files: when the export was current.
-    pub fn as_at(&self, tables: &[ContractTable]) -> DateTime<Utc> {
+    pub fn as_at(&self, tables: &[Arc<ContractTable>]) -> DateTime<Utc> {
         tables
             .iter()
             .filter_map(|t| self.locate(t).ok())
@@ -129,18 +129,18 @@ impl FileSource {
     }
 
     /// Reads a table as contract-typed record batches, streaming.
-    pub fn read(&self, table: &'static ContractTable) -> Result<Batches, ExtractError> {
-        Ok(self.read_counting(table)?.batches)
+    pub fn read(&self, table: &Arc<ContractTable>) -> Result<Batches, ExtractError> {
+        Ok(self.read_counting(&table)?.batches)
     }
 
     /// As [`Self::read`], counting rows whose dates carried a time of day.
-    pub fn read_counting(&self, table: &'static ContractTable) -> Result<TableRead, ExtractError> {
+    pub fn read_counting(&self, table: &Arc<ContractTable>) -> Result<TableRead, ExtractError> {
         let path = self.locate(table)?;
         let rows_with_times = Arc::new(AtomicU64::new(0));
         let batches: Batches = if path.extension().is_some_and(|e| e == "csv") {
-            Box::new(CsvTable::open(table, path, rows_with_times.clone(), self.quarantine.clone())?)
+            Box::new(CsvTable::open(table.clone(), path, rows_with_times.clone(), self.quarantine.clone())?)
         } else {
-            Box::new(ParquetTable::open(table, path, rows_with_times.clone())?)
+            Box::new(ParquetTable::open(table.clone(), path, rows_with_times.clone())?)
         };
         Ok(TableRead { batches, rows_with_times })
     }
@@ -174,7 +174,7 @@ pub fn parse_date(s: &str) -> Option<i32> {
 use chrono::Datelike;
 
 struct CsvTable {
-    table: &'static ContractTable,
+    table: Arc<ContractTable>,
     path: PathBuf,
     reader: csv::Reader<File>,
     /// For each contract column, its position in the file (None: optional and absent).
@@ -187,7 +187,7 @@ struct CsvTable {
 
 impl CsvTable {
     fn open(
-        table: &'static ContractTable,
+        table: Arc<ContractTable>,
         path: PathBuf,
         rows_with_times: Arc<AtomicU64>,
         quarantine: Option<Quarantine>,
@@ -204,13 +204,13 @@ impl CsvTable {
             .map(|(i, h)| if i == 0 { h.trim_start_matches('\u{feff}') } else { h })
             .collect();
         let mut positions = Vec::with_capacity(table.columns.len());
-        for c in table.columns {
+        for c in &table.columns {
             let pos = names.iter().position(|n| *n == c.name);
             if pos.is_none() && c.required {
                 return Err(ExtractError::MissingColumn {
-                    table: table.name.into(),
+                    table: table.name.clone(),
                     file: path,
-                    column: c.name.into(),
+                    column: c.name.clone(),
                 });
             }
             positions.push(pos);
@@ -232,7 +232,7 @@ impl CsvTable {
         let file = self.path.clone();
         match (&self.quarantine, column) {
             (Some(q), _) => q.reject(Reject {
-                table: self.table.name.into(),
+                table: self.table.name.clone(),
                 file: file.display().to_string(),
                 line,
                 column: column.map(str::to_string),
@@ -280,12 +280,12 @@ impl CsvTable {
             // Every date of the row is checked before anything is appended, so a row left out
             // leaves nothing of itself behind.
             let field = |pos: &Option<usize>| pos.and_then(|p| self.record.get(p)).filter(|f| !f.is_empty());
-            let bad_date = self.positions.iter().zip(self.table.columns).find(|(pos, spec)| {
+            let bad_date = self.positions.iter().zip(&self.table.columns).find(|(pos, spec)| {
                 matches!(spec.kind, Kind::Date) && field(pos).is_some_and(|f| parse_date(f).is_none())
             });
             if let Some((_, spec)) = bad_date {
                 let reason = "not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)".to_string();
-                self.bad_row(line, Some(spec.name), reason)?;
+                self.bad_row(line, Some(&spec.name), reason)?;
                 continue;
             }
             let mut had_time = false;
@@ -342,33 +342,29 @@ impl Iterator for CsvTable {
 }
 
 struct ParquetTable {
-    table: &'static ContractTable,
+    table: Arc<ContractTable>,
     path: PathBuf,
     reader: ParquetRecordBatchReader,
     rows_with_times: Arc<AtomicU64>,
 }
 
 impl ParquetTable {
-    fn open(
-        table: &'static ContractTable,
-        path: PathBuf,
-        rows_with_times: Arc<AtomicU64>,
-    ) -> Result<Self, ExtractError> {
+    fn open(table: Arc<ContractTable>, path: PathBuf, rows_with_times: Arc<AtomicU64>) -> Result<Self, ExtractError> {
         let file = File::open(&path).map_err(io(&path))?;
         let pq = |source| ExtractError::Parquet { path: path.clone(), source };
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
         let schema = builder.schema().clone();
         for c in table.columns.iter().filter(|c| c.required) {
-            if schema.field_with_name(c.name).is_err() {
+            if schema.field_with_name(&c.name).is_err() {
                 return Err(ExtractError::MissingColumn {
-                    table: table.name.into(),
+                    table: table.name.clone(),
                     file: path,
-                    column: c.name.into(),
+                    column: c.name.clone(),
                 });
             }
         }
         // Only the contract's columns are decoded: anything else in the file is never read.
-        let wanted: Vec<usize> = table.columns.iter().filter_map(|c| schema.index_of(c.name).ok()).collect();
+        let wanted: Vec<usize> = table.columns.iter().filter_map(|c| schema.index_of(&c.name).ok()).collect();
         let mask = datafusion::parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
         let reader = builder.with_projection(mask).with_batch_size(BATCH_ROWS).build().map_err(pq)?;
         Ok(Self { table, path, reader, rows_with_times })
@@ -378,9 +374,9 @@ impl ParquetTable {
         let rows = batch.num_rows();
         let mut timed = vec![false; rows];
         let mut arrays = Vec::with_capacity(self.table.columns.len());
-        for c in self.table.columns {
+        for c in &self.table.columns {
             let want = c.kind.data_type();
-            let array = match batch.column_by_name(c.name) {
+            let array = match batch.column_by_name(&c.name) {
                 None => new_null_array(&want, rows),
                 Some(a) => {
                     let ok = match (c.kind, a.data_type()) {
@@ -392,7 +388,7 @@ impl ParquetTable {
                     if !ok {
                         return Err(ExtractError::BadType {
                             file: self.path.clone(),
-                            column: c.name.into(),
+                            column: c.name.clone(),
                             found: a.data_type().to_string(),
                             expected: want.to_string(),
                         });
@@ -445,8 +441,8 @@ mod tests {
         let text = "pers_person_id,pers_sex,pers_dob\n1,M,2010-01-01\n2,F,31/12/2011\n3,F\n4,M,2012-05-05\n";
         let (_d, src) = source_with("ssd_person.csv", text);
         let src = src.quarantining(10);
-        let table = crate::contract::TABLES.iter().find(|t| t.name == "ssd_person").unwrap();
-        let rows: usize = src.read(table).unwrap().map(|b| b.unwrap().num_rows()).sum();
+        let table = crate::Contract::builtin().table("ssd_person").unwrap().clone();
+        let rows: usize = src.read(&table).unwrap().map(|b| b.unwrap().num_rows()).sum();
         assert_eq!(rows, 2, "the two good rows are kept");
         let r = src.rejects().unwrap();
         assert_eq!(r.len(), 2, "{r:?}");
@@ -456,7 +452,7 @@ mod tests {
 
         let (_d, src) = source_with("ssd_person.csv", text);
         let src = src.quarantining(1);
-        let e = src.read(table).unwrap().find_map(Result::err).unwrap();
+        let e = src.read(&table).unwrap().find_map(Result::err).unwrap();
         assert!(matches!(e, ExtractError::TooManyRejects { count: 2, max: 1, .. }), "{e}");
     }
 
@@ -472,8 +468,8 @@ mod tests {
         fn any_csv_gives_batches_or_a_typed_error(body in "[0-9A-Za-z,\"\n\r\\- :.\u{e9}\u{feff}]{0,300}", quarantine in proptest::bool::ANY) {
             let (_d, src) = source_with("ssd_person.csv", &format!("pers_person_id,pers_sex,pers_dob\n{body}"));
             let src = if quarantine { src.quarantining(5) } else { src };
-            let table = crate::contract::TABLES.iter().find(|t| t.name == "ssd_person").unwrap();
-            if let Ok(batches) = src.read(table) {
+            let table = crate::Contract::builtin().table("ssd_person").unwrap().clone();
+            if let Ok(batches) = src.read(&table) {
                 for b in batches { let _ = b; }
             }
         }
@@ -515,8 +511,8 @@ mod tests {
             "\u{feff}cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date,cppl_cp_plan_end_date,pers_name\n\
              P1, 7 ,2021-03-04 10:11:12,,Secret Name\n",
         );
-        let t = ContractTable::get("ssd_cp_plans").unwrap();
-        let read = s.read_counting(t).unwrap();
+        let t = crate::Contract::builtin().table("ssd_cp_plans").unwrap().clone();
+        let read = s.read_counting(&t).unwrap();
         let batches: Vec<_> = read.batches.collect::<Result<_, _>>().unwrap();
         assert_eq!(read.rows_with_times.load(Ordering::Relaxed), 1);
         let b = &batches[0];
@@ -531,16 +527,16 @@ mod tests {
     #[test]
     fn a_missing_column_is_named() {
         let (_d, s) = source_with("ssd_cp_plans.csv", "cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date\n");
-        let t = ContractTable::get("ssd_cp_plans").unwrap();
-        let e = s.read(t).err().unwrap().to_string();
+        let t = crate::Contract::builtin().table("ssd_cp_plans").unwrap().clone();
+        let e = s.read(&t).err().unwrap().to_string();
         assert!(e.contains("ssd_cp_plans.csv") && e.contains("`cppl_cp_plan_end_date`"), "{e}");
     }
 
     #[test]
     fn an_optional_column_may_be_absent() {
         let (_d, s) = source_with("ssd_person.csv", "pers_person_id,pers_dob\n1,2010-01-01\n");
-        let t = ContractTable::get("ssd_person").unwrap();
-        let b = s.read(t).unwrap().next().unwrap().unwrap();
+        let t = crate::Contract::builtin().table("ssd_person").unwrap().clone();
+        let b = s.read(&t).unwrap().next().unwrap().unwrap();
         assert_eq!(b.num_columns(), 5);
         assert!(b.column(2).is_null(0));
     }
@@ -551,8 +547,8 @@ mod tests {
             "ssd_cp_plans.csv",
             "cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date,cppl_cp_plan_end_date\nP1,1,2021-01-01,\nP2,2,2021-02-31,\n",
         );
-        let t = ContractTable::get("ssd_cp_plans").unwrap();
-        let e = s.read(t).unwrap().find_map(Result::err).unwrap().to_string();
+        let t = crate::Contract::builtin().table("ssd_cp_plans").unwrap().clone();
+        let e = s.read(&t).unwrap().find_map(Result::err).unwrap().to_string();
         assert!(
             e.contains("ssd_cp_plans.csv:3") && e.contains("cppl_cp_plan_start_date") && !e.contains("2021-02-31"),
             "{e}"
@@ -565,8 +561,8 @@ mod tests {
             "ssd_cp_plans.csv",
             "cppl_cp_plan_id,cppl_person_id,cppl_cp_plan_start_date,cppl_cp_plan_end_date\nP1,1,2021-01-01\n",
         );
-        let t = ContractTable::get("ssd_cp_plans").unwrap();
-        let e = s.read(t).unwrap().find_map(Result::err).unwrap().to_string();
+        let t = crate::Contract::builtin().table("ssd_cp_plans").unwrap().clone();
+        let e = s.read(&t).unwrap().find_map(Result::err).unwrap().to_string();
         assert!(e.contains("ssd_cp_plans.csv:2"), "{e}");
     }
 
@@ -574,7 +570,7 @@ mod tests {
     fn a_missing_table_is_named_and_all_are_reported() {
         let dir = tempfile::tempdir().unwrap();
         let s = FileSource::new(dir.path());
-        let errs = s.check(crate::contract::TABLES).unwrap_err();
+        let errs = s.check(&crate::Contract::builtin().tables).unwrap_err();
         assert_eq!(errs.len(), 16);
         assert!(errs[0].to_string().contains("`ssd_person` is missing"));
     }
@@ -615,8 +611,8 @@ mod parquet_tests {
         w.write(&batch).unwrap();
         w.close().unwrap();
 
-        let t = ContractTable::get("ssd_cp_plans").unwrap();
-        let b = FileSource::new(dir.path()).read(t).unwrap().next().unwrap().unwrap();
+        let t = crate::Contract::builtin().table("ssd_cp_plans").unwrap().clone();
+        let b = FileSource::new(dir.path()).read(&t).unwrap().next().unwrap().unwrap();
         assert_eq!(b.schema(), t.schema());
         assert_eq!(b.column(0).as_string::<i32>().value(0), "42");
         assert_eq!(b.column(2).as_primitive::<Date32Type>().value(0), parse_date("2021-03-04").unwrap());
@@ -646,8 +642,8 @@ mod parquet_tests {
         let mut w = ArrowWriter::try_new(f, schema, None).unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
-        let t = ContractTable::get("ssd_cp_plans").unwrap();
-        let e = FileSource::new(dir.path()).read(t).unwrap().next().unwrap().unwrap_err().to_string();
+        let t = crate::Contract::builtin().table("ssd_cp_plans").unwrap().clone();
+        let e = FileSource::new(dir.path()).read(&t).unwrap().next().unwrap().unwrap_err().to_string();
         assert!(e.contains("cppl_cp_plan_start_date") && e.contains("Float64"), "{e}");
     }
 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::contract::{ContractTable, TABLES};
+use crate::contract::{Contract, ContractTable};
 use crate::error::{ExtractError, io, write};
 use crate::files::{Reject, TableRead};
 
@@ -38,12 +38,19 @@ impl Landing {
             line: e.line() as u64,
             message: e.to_string(),
         })?;
-        let missing: Vec<String> =
-            TABLES.iter().filter(|t| !manifest.tables.contains_key(t.name)).map(|t| t.name.to_string()).collect();
-        if !missing.is_empty() {
-            return Err(ExtractError::IncompleteLanding { path: dir, missing });
-        }
         Ok(Self { dir, manifest })
+    }
+
+    /// Checks that the landing holds every table a pipeline reads (a landing holds the tables
+    /// its run's pipeline extracted, which may be fewer than the contract's).
+    pub fn require<'a>(&self, tables: impl IntoIterator<Item = &'a str>) -> Result<(), ExtractError> {
+        let missing: Vec<String> =
+            tables.into_iter().filter(|t| !self.manifest.tables.contains_key(*t)).map(str::to_string).collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ExtractError::IncompleteLanding { path: self.dir.clone(), missing })
+        }
     }
 
     /// Checks every landed file against its manifest entry (its SHA-256, then its Parquet footer
@@ -92,6 +99,8 @@ pub struct LandingWriter {
     run_id: String,
     partial: PathBuf,
     tables: BTreeMap<String, LandedTable>,
+    /// The tables the landing must hold to be complete.
+    expected: Vec<String>,
     finished: bool,
 }
 
@@ -110,7 +119,8 @@ fn sha256_file(path: &Path) -> Result<String, ExtractError> {
 }
 
 impl LandingWriter {
-    pub fn create(root: &Path, run_id: &str) -> Result<Self, ExtractError> {
+    /// Starts the landing of `contract`'s tables (the contract, or the part a pipeline reads).
+    pub fn create(root: &Path, run_id: &str, contract: &Contract) -> Result<Self, ExtractError> {
         let final_dir = root.join(run_id);
         if final_dir.exists() {
             return Err(ExtractError::LandingExists { path: final_dir });
@@ -120,7 +130,14 @@ impl LandingWriter {
             std::fs::remove_dir_all(&partial).map_err(io(&partial))?;
         }
         create_private_dir(&partial).map_err(write(&partial))?;
-        Ok(Self { root: root.to_path_buf(), run_id: run_id.into(), partial, tables: BTreeMap::new(), finished: false })
+        Ok(Self {
+            root: root.to_path_buf(),
+            run_id: run_id.into(),
+            partial,
+            tables: BTreeMap::new(),
+            expected: contract.names().map(str::to_string).collect(),
+            finished: false,
+        })
     }
 
     /// Streams a table's batches into `<table>.parquet` (zstd); memory stays at one batch.
@@ -130,7 +147,7 @@ impl LandingWriter {
         read: TableRead,
         mut progress: impl FnMut(u64),
     ) -> Result<(String, LandedTable), ExtractError> {
-        let file_name = format!("{}.parquet", table.name);
+        let file_name = format!("{}.parquet", &table.name);
         let path = self.partial.join(&file_name);
         let file = create_private_file(&path).map_err(write(&path))?;
         let props = WriterProperties::builder()
@@ -207,15 +224,14 @@ impl LandingWriter {
     }
 
     /// Writes the manifest and moves the landing into place, durably, only if it holds every
-    /// contract table: a landing with fewer tables is never complete.
+    /// table it was created for: a landing with fewer tables is never complete.
     pub fn finish(
         mut self,
         period: Period,
         started_at: DateTime<Utc>,
         source: SourceInfo,
     ) -> Result<Landing, ExtractError> {
-        let missing: Vec<String> =
-            TABLES.iter().filter(|t| !self.tables.contains_key(t.name)).map(|t| t.name.to_string()).collect();
+        let missing: Vec<String> = self.expected.iter().filter(|t| !self.tables.contains_key(*t)).cloned().collect();
         if !missing.is_empty() {
             return Err(ExtractError::IncompleteLanding { path: self.partial.clone(), missing });
         }

@@ -7,7 +7,7 @@ pub mod files;
 pub mod landing;
 pub mod sqlserver;
 
-pub use contract::{ContractTable, TABLES};
+pub use contract::{Contract, ContractTable};
 pub use error::ExtractError;
 pub use files::{FileSource, Reject};
 pub use landing::{Landing, LandingWriter};
@@ -18,22 +18,24 @@ use scrutiny_core::run::SourceInfo;
 use std::path::Path;
 use std::sync::Mutex;
 
-/// Reads every contract table from `source` and lands it under `landing_root/run_id`.
-/// Tables are read in parallel; `progress` hears `(table, rows so far)`.
+/// Reads every table of `contract` (the source contract, or the part a pipeline reads) from
+/// `source` and lands it under `landing_root/run_id`. Tables are read in parallel; `progress`
+/// hears `(table, rows so far)`.
 pub fn extract_files(
     source: &FileSource,
+    contract: &Contract,
     landing_root: &Path,
     run_id: &str,
     period: Period,
     started_at: DateTime<Utc>,
     progress: &(dyn Fn(&str, u64) + Sync),
 ) -> Result<Landing, Vec<ExtractError>> {
-    source.check(TABLES)?;
+    source.check(&contract.tables)?;
     scrutiny_core::fs::create_private_dir(landing_root).map_err(|e| vec![error::write(landing_root)(e)])?;
-    let mut writer = LandingWriter::create(landing_root, run_id).map_err(|e| vec![e])?;
-    let queue = Mutex::new(TABLES.iter());
+    let mut writer = LandingWriter::create(landing_root, run_id, contract).map_err(|e| vec![e])?;
+    let queue = Mutex::new(contract.tables.iter());
     let results = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(TABLES.len());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(contract.tables.len()).max(1);
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -44,13 +46,13 @@ pub fn extract_files(
                     // A worker that panics fails the run by name; it never leaves a landing with
                     // one table fewer.
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        scrutiny_core::fault::point(&format!("extract:{}", table.name));
+                        scrutiny_core::fault::point(&format!("extract:{}", &table.name));
                         source
                             .read_counting(table)
-                            .and_then(|read| writer.write_table(table, read, |rows| progress(table.name, rows)))
+                            .and_then(|read| writer.write_table(table, read, |rows| progress(&table.name, rows)))
                     }))
-                    .unwrap_or_else(|panic| Err(panicked(table.name, &panic)));
-                    tracing::debug!(table = table.name, ok = result.is_ok(), "table landed");
+                    .unwrap_or_else(|panic| Err(panicked(&table.name, &panic)));
+                    tracing::debug!(table = %table.name, ok = result.is_ok(), "table landed");
                     results.lock().expect("results").push(result);
                 }
             });
@@ -72,14 +74,18 @@ pub fn extract_files(
         }
         writer.write_rejects(&rejects).map_err(|e| vec![e])?;
     }
-    let info =
-        SourceInfo { kind: "files".into(), location: source.dir().display().to_string(), as_at: source.as_at(TABLES) };
+    let info = SourceInfo {
+        kind: "files".into(),
+        location: source.dir().display().to_string(),
+        as_at: source.as_at(&contract.tables),
+    };
     writer.finish(period, started_at, info).map_err(|e| vec![e])
 }
 
-/// Extracts every contract table from SQL Server and lands it under `landing_root/run_id`.
+/// Extracts every table of `contract` from SQL Server and lands it under `landing_root/run_id`.
 pub async fn extract_sqlserver(
     settings: &scrutiny_core::settings::SqlServerSettings,
+    contract: &Contract,
     landing_root: &Path,
     run_id: &str,
     period: Period,
@@ -87,14 +93,17 @@ pub async fn extract_sqlserver(
     progress: sqlserver::Progress,
 ) -> Result<Landing, Vec<ExtractError>> {
     // Every query is checked before any data is read: a misspelt alias stops the run here.
-    let problems = sqlserver::check_queries(&settings.queries_dir, &settings.schema, &settings.column_renames, TABLES);
+    let problems =
+        sqlserver::check_queries(&settings.queries_dir, &settings.schema, &settings.column_renames, &contract.tables);
     if !problems.is_empty() {
         return Err(problems);
     }
     scrutiny_core::fs::create_private_dir(landing_root).map_err(|e| vec![error::write(landing_root)(e)])?;
-    let writer = std::sync::Arc::new(LandingWriter::create(landing_root, run_id).map_err(|e| vec![e])?);
+    let writer = std::sync::Arc::new(LandingWriter::create(landing_root, run_id, contract).map_err(|e| vec![e])?);
     let as_at = Utc::now();
-    let landed = sqlserver::extract(std::sync::Arc::new(settings.clone()), writer.clone(), TABLES, progress).await?;
+    let landed =
+        sqlserver::extract(std::sync::Arc::new(settings.clone()), writer.clone(), contract.tables.clone(), progress)
+            .await?;
     let Ok(mut writer) = std::sync::Arc::try_unwrap(writer) else {
         unreachable!("every worker has finished with the landing writer")
     };

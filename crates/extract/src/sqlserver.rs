@@ -120,10 +120,10 @@ pub fn render_query(
     column_renames: &BTreeMap<String, BTreeMap<String, String>>,
     table: &ContractTable,
 ) -> Result<String, ExtractError> {
-    let file = queries_dir.join(format!("{}.sql", table.name));
+    let file = queries_dir.join(format!("{}.sql", &table.name));
     let text = std::fs::read_to_string(&file)
-        .map_err(|_| ExtractError::MissingQuery { table: table.name.into(), path: file.clone() })?;
-    let renames = column_renames.get(table.name).cloned().unwrap_or_default();
+        .map_err(|_| ExtractError::MissingQuery { table: table.name.clone(), path: file.clone() })?;
+    let renames = column_renames.get(&table.name).cloned().unwrap_or_default();
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_function("col", move |name: String| -> String {
@@ -133,7 +133,7 @@ pub fn render_query(
             None => quote_ident(&name),
         }
     });
-    let table_ref = format!("{}.{}", quote_ident(schema), quote_ident(table.name));
+    let table_ref = format!("{}.{}", quote_ident(schema), quote_ident(&table.name));
     env.render_str(&text, minijinja::context! { table => table_ref }).map_err(|e| ExtractError::BadQuery {
         file,
         line: e.line().unwrap_or(0) as u64,
@@ -157,20 +157,20 @@ async fn stream_table(
     let batch = format!(
         "SET TRANSACTION ISOLATION LEVEL {isolation};\nBEGIN TRANSACTION;\nSELECT COUNT(*) FROM {}.{};\n{query};\nCOMMIT TRANSACTION;",
         quote_ident(&s.schema),
-        quote_ident(table.name)
+        quote_ident(&table.name)
     );
-    let mut stream = conn.simple_query(batch).await.map_err(|e| classify(e, &server, table.name))?;
+    let mut stream = conn.simple_query(batch).await.map_err(|e| classify(e, &server, &table.name))?;
     let mut expected: Option<u64> = None;
     let mut rows = 0u64;
     let mut builders = Builders::new(table);
     let schema = table.schema();
     let schema_error = |message: String| {
-        Failure::Permanent(ExtractError::SourceSchema { server: server.clone(), table: table.name.into(), message })
+        Failure::Permanent(ExtractError::SourceSchema { server: server.clone(), table: table.name.clone(), message })
     };
     // Where each contract column is in the extract query's output, by name: reordering the
     // query's lines changes nothing, and a misspelt alias stops the table before any row.
     let mut positions: Option<Vec<usize>> = None;
-    while let Some(item) = stream.try_next().await.map_err(|e| classify(e, &server, table.name))? {
+    while let Some(item) = stream.try_next().await.map_err(|e| classify(e, &server, &table.name))? {
         let row = match item {
             QueryItem::Metadata(m) if m.result_index() == 1 => {
                 positions = Some(column_positions(table, m.columns().iter().map(|c| c.name())).map_err(schema_error)?);
@@ -203,7 +203,7 @@ async fn stream_table(
     }
     match expected {
         Some(n) if n != rows => {
-            Err(Failure::Transient(format!("{server}: {}: read {rows} rows, COUNT(*) said {n}", table.name)))
+            Err(Failure::Transient(format!("{server}: {}: read {rows} rows, COUNT(*) said {n}", &table.name)))
         }
         _ => Ok(rows),
     }
@@ -271,7 +271,7 @@ pub fn column_positions<'a>(
     let output: Vec<&str> = output.into_iter().collect();
     let (missing, extra) = unmatched(table, &output);
     if missing.is_empty() && extra.is_empty() {
-        let at = |c: &ContractColumn| output.iter().position(|o| o.eq_ignore_ascii_case(c.name)).expect("matched");
+        let at = |c: &ContractColumn| output.iter().position(|o| o.eq_ignore_ascii_case(&c.name)).expect("matched");
         return Ok(table.columns.iter().map(at).collect());
     }
     let quoted = |names: Vec<&str>| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
@@ -291,8 +291,9 @@ pub fn column_positions<'a>(
 
 /// The contract columns no output column is named for, and the output columns that name no
 /// contract column: matched case-insensitively, as SQL Server matches names.
-fn unmatched<'a>(table: &ContractTable, output: &[&'a str]) -> (Vec<&'static str>, Vec<&'a str>) {
-    let missing = table.columns.iter().map(|c| c.name).filter(|n| !output.iter().any(|o| o.eq_ignore_ascii_case(n)));
+fn unmatched<'t, 'a>(table: &'t ContractTable, output: &[&'a str]) -> (Vec<&'t str>, Vec<&'a str>) {
+    let missing =
+        table.columns.iter().map(|c| c.name.as_str()).filter(|n| !output.iter().any(|o| o.eq_ignore_ascii_case(n)));
     let extra = output.iter().copied().filter(|o| !table.columns.iter().any(|c| c.name.eq_ignore_ascii_case(o)));
     (missing.collect(), extra.collect())
 }
@@ -304,11 +305,11 @@ pub type Progress = Arc<dyn Fn(&str, u64) + Send + Sync>;
 async fn extract_table(
     s: &SqlServerSettings,
     writer: &Arc<LandingWriter>,
-    table: &'static ContractTable,
+    table: Arc<ContractTable>,
     conn: &mut Option<Conn>,
     progress: &Progress,
 ) -> Result<(String, scrutiny_core::run::LandedTable), ExtractError> {
-    let query = extract_query(s, table)?;
+    let query = extract_query(s, &table)?;
     let mut attempt = 0;
     let mut snapshot = true;
     loop {
@@ -319,28 +320,28 @@ async fn extract_table(
             let c = conn.as_mut().expect("connected above");
             // The writer runs beside the stream, so only a few batches are ever held in memory.
             let (tx, mut rx) = tokio::sync::mpsc::channel::<RecordBatch>(2);
-            let (w, p) = (writer.clone(), progress.clone());
+            let (w, p, t) = (writer.clone(), progress.clone(), table.clone());
             let written = tokio::task::spawn_blocking(move || {
                 let read = TableRead {
                     batches: Box::new(std::iter::from_fn(move || rx.blocking_recv()).map(Ok)),
                     rows_with_times: Arc::new(AtomicU64::new(0)),
                 };
-                w.write_table(table, read, |rows| p(table.name, rows))
+                w.write_table(&t, read, |rows| p(&t.name, rows))
             });
-            let streamed = stream_table(c, s, table, &query, &tx, snapshot).await;
+            let streamed = stream_table(c, s, &table, &query, &tx, snapshot).await;
             drop(tx);
             let written = match written.await {
                 Ok(w) => w,
                 // A bug, not a passing fault: retrying would only panic again.
                 Err(e) if e.is_panic() => {
-                    return Err(Failure::Permanent(crate::panicked(table.name, e.into_panic().as_ref())));
+                    return Err(Failure::Permanent(crate::panicked(&table.name, e.into_panic().as_ref())));
                 }
                 Err(e) => return Err(Failure::Transient(format!("landing writer: {e}"))),
             };
             match (streamed, written) {
                 (Ok(rows), Ok((name, t))) if t.rows == rows => Ok((name, t)),
                 (Ok(_), Ok(_)) => {
-                    Err(Failure::Transient(format!("{}: rows lost between source and landing", table.name)))
+                    Err(Failure::Transient(format!("{}: rows lost between source and landing", &table.name)))
                 }
                 (Err(f), _) => Err(f),
                 (Ok(_), Err(e)) => Err(Failure::Permanent(e)),
@@ -362,7 +363,7 @@ async fn extract_table(
             Err(Failure::NoSnapshot) => {
                 return Err(ExtractError::SourceSchema {
                     server: s.describe(),
-                    table: table.name.into(),
+                    table: table.name.clone(),
                     message: "error 3952 without snapshot isolation".into(),
                 });
             }
@@ -388,11 +389,11 @@ async fn extract_table(
 pub async fn extract(
     s: Arc<SqlServerSettings>,
     writer: Arc<LandingWriter>,
-    tables: &'static [ContractTable],
+    tables: Vec<Arc<ContractTable>>,
     progress: Progress,
 ) -> Result<Vec<(String, scrutiny_core::run::LandedTable)>, Vec<ExtractError>> {
-    let queue = Arc::new(std::sync::Mutex::new(tables.iter()));
-    let workers = s.parallel_connections.clamp(1, tables.len().max(1));
+    let queue = Arc::new(std::sync::Mutex::new(tables.into_iter()));
+    let workers = s.parallel_connections.clamp(1, queue.lock().expect("queue").len().max(1));
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..workers {
         let (s, writer, progress, queue) = (s.clone(), writer.clone(), progress.clone(), queue.clone());
@@ -402,8 +403,8 @@ pub async fn extract(
             loop {
                 let next = queue.lock().expect("queue").next();
                 let Some(table) = next else { break };
-                scrutiny_core::fault::point(&format!("extract:{}", table.name));
-                let r = extract_table(&s, &writer, table, &mut conn, &progress).await;
+                scrutiny_core::fault::point(&format!("extract:{}", &table.name));
+                let r = extract_table(&s, &writer, table.clone(), &mut conn, &progress).await;
                 let stop = matches!(&r, Err(ExtractError::SourceRefused { .. }));
                 done.push(r);
                 if stop {
@@ -442,13 +443,13 @@ pub fn check_queries(
     queries_dir: &Path,
     schema: &str,
     column_renames: &BTreeMap<String, BTreeMap<String, String>>,
-    tables: &[ContractTable],
+    tables: &[Arc<ContractTable>],
 ) -> Vec<ExtractError> {
     let mut problems = Vec::new();
     for table in tables {
         match render_query(queries_dir, schema, column_renames, table) {
             Ok(sql) => {
-                problems.extend(check_output_columns(&queries_dir.join(format!("{}.sql", table.name)), &sql, table))
+                problems.extend(check_output_columns(&queries_dir.join(format!("{}.sql", &table.name)), &sql, table))
             }
             Err(e) => problems.push(e),
         }
@@ -493,7 +494,7 @@ fn check_output_columns(file: &Path, sql: &str, table: &ContractTable) -> Vec<Ex
     let (missing, extra) = unmatched(table, &names);
     for name in extra {
         let line = outputs.iter().find(|(n, _)| n == name).map_or(0, |(_, l)| *l);
-        let message = format!("output column `{name}` is not a column of `{}` in the source contract", table.name);
+        let message = format!("output column `{name}` is not a column of `{}` in the source contract", &table.name);
         problems.push(problem(line, message));
     }
     let select_line = select.span().start.line;
@@ -538,8 +539,8 @@ mod tests {
     #[test]
     fn a_hostile_rename_or_schema_stays_one_bracketed_name() {
         let s = settings("ssd]; DROP TABLE y; --", &[("ssd_person", "pers_sex", "x]; DROP TABLE y; --")]);
-        let person = crate::TABLES.iter().find(|t| t.name == "ssd_person").unwrap();
-        let q = extract_query(&s, person).unwrap();
+        let person = crate::Contract::builtin().table("ssd_person").unwrap().clone();
+        let q = extract_query(&s, &person).unwrap();
         assert!(q.contains("[x]]; DROP TABLE y; --]"), "{q}");
         assert!(q.contains("[ssd]]; DROP TABLE y; --].[ssd_person]"), "{q}");
         // Every `[` opens a name that the parser closes at a single `]`: outside the
@@ -566,18 +567,18 @@ mod tests {
 
     #[test]
     fn output_columns_are_found_by_name_in_any_order_and_misspellings_named() {
-        let person = crate::TABLES.iter().find(|t| t.name == "ssd_person").unwrap();
+        let person = crate::Contract::builtin().table("ssd_person").unwrap().clone();
         let swapped = ["pers_person_id", "pers_dob", "pers_expected_dob", "PERS_ETHNICITY", "pers_sex"];
-        assert_eq!(column_positions(person, swapped).unwrap(), vec![0, 1, 2, 4, 3]);
+        assert_eq!(column_positions(&person, swapped).unwrap(), vec![0, 1, 2, 4, 3]);
         let misspelt = ["pers_person_id", "pers_dob", "pers_expected_dob", "pers_sexx", "pers_ethnicity"];
-        let e = column_positions(person, misspelt).unwrap_err();
+        let e = column_positions(&person, misspelt).unwrap_err();
         assert!(e.contains("lacks `pers_sex`") && e.contains("has `pers_sexx`"), "{e}");
     }
 
     #[test]
     fn the_shipped_extract_queries_pass_the_static_check() {
         let s = settings("ssd_development", &[]);
-        let problems = check_queries(&s.queries_dir, &s.schema, &s.column_renames, crate::TABLES);
+        let problems = check_queries(&s.queries_dir, &s.schema, &s.column_renames, &crate::Contract::builtin().tables);
         assert!(problems.is_empty(), "{problems:?}");
     }
 
@@ -588,8 +589,8 @@ mod tests {
         let text = std::fs::read_to_string(shipped).unwrap();
         let line = text.lines().position(|l| l.contains("AS [pers_sex]")).unwrap() as u64 + 1;
         std::fs::write(dir.path().join("ssd_person.sql"), text.replace("AS [pers_sex]", "AS [pers_sexx]")).unwrap();
-        let person = crate::TABLES.iter().find(|t| t.name == "ssd_person").unwrap();
-        let problems = check_queries(dir.path(), "ssd", &Default::default(), std::slice::from_ref(person));
+        let person = crate::Contract::builtin().table("ssd_person").unwrap().clone();
+        let problems = check_queries(dir.path(), "ssd", &Default::default(), std::slice::from_ref(&person));
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(problems.len(), 2, "{text:?}");
         assert!(text[0].contains(&format!("ssd_person.sql:{line}: output column `pers_sexx`")), "{text:?}");
@@ -601,7 +602,7 @@ mod tests {
     fn a_missing_query_file_is_configuration() {
         let mut s = settings("ssd", &[]);
         s.queries_dir = "/nonexistent".into();
-        let e = extract_query(&s, &crate::TABLES[0]).unwrap_err();
+        let e = extract_query(&s, &crate::Contract::builtin().tables[0]).unwrap_err();
         assert_eq!(e.exit_code(), scrutiny_core::exit::CONFIG, "{e}");
         assert!(e.to_string().contains("/nonexistent/ssd_person.sql"), "{e}");
     }

@@ -68,7 +68,7 @@ pub async fn check(project: &Project, vars: &BTreeMap<String, Value>) -> CheckRe
         quality_rules: project.quality.len(),
         ..Default::default()
     };
-    let ctx = match crate::testing::empty_session(vars).await {
+    let ctx = match crate::testing::empty_session(&project.contract, vars).await {
         Ok(c) => c,
         Err(e) => {
             report.problems.push(DefinitionError::new(&project.dir, 0, e));

@@ -73,7 +73,7 @@ async fn lineage_of(ctx: &datafusion::execution::context::SessionContext, sql: &
 
 /// Each measure's lineage.
 pub async fn lineage(project: &Project, vars: &BTreeMap<String, Value>) -> Result<BTreeMap<String, Lineage>, String> {
-    let ctx = crate::testing::empty_session(vars).await?;
+    let ctx = crate::testing::empty_session(&project.contract, vars).await?;
     register_models(&ctx, project, vars, Models::Views).await.map_err(|e| e.to_string())?;
     let mut out = BTreeMap::new();
     for m in &project.measures {

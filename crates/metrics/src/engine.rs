@@ -226,6 +226,13 @@ pub fn session(inputs: &Inputs) -> Result<SessionContext, MetricsError> {
         ("period", strings(periods.iter().map(Period::to_string))),
         ("period_start", Arc::new(periods.iter().map(|p| Some(days(p.start()))).collect::<Date32Array>()) as ArrayRef),
         ("period_end", Arc::new(periods.iter().map(|p| Some(days(p.end()))).collect::<Date32Array>()) as ArrayRef),
+        // The first day of the period's last month: "the last N months" end with the period's
+        // last month, for a quarter as for a month (kpis.md's month-window rule).
+        (
+            "last_month_start",
+            Arc::new(periods.iter().map(|p| Some(days(p.end().with_day(1).expect("day 1")))).collect::<Date32Array>())
+                as ArrayRef,
+        ),
         ("label", strings(periods.iter().map(|p| p.label()))),
     ])
     .map_err(|e| df_err("reporting_periods")(e.into()))?;
@@ -569,6 +576,13 @@ pub async fn run_quality(
 pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, MetricsError> {
     let ctx = session(inputs)?;
     register_sources(&ctx, &inputs.tables).await?;
+    // A pipeline lands only the tables its measures read; the others are empty here, so every
+    // staging model and quality rule still plans, and their counts are left out below.
+    let landed: HashSet<&str> = inputs.tables.iter().map(|(n, _)| n.as_str()).collect();
+    for t in project.contract.tables.iter().filter(|t| !landed.contains(t.name.as_str())) {
+        let empty = MemTable::try_new(t.schema(), vec![vec![]]).map_err(df_err(&t.name))?;
+        ctx.register_table(t.name.as_str(), Arc::new(empty)).map_err(df_err(&t.name))?;
+    }
     register_models(&ctx, project, &inputs.vars, Models::Materialised).await?;
     let mut values = Vec::new();
     let mut measures = Vec::new();
@@ -584,7 +598,8 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Met
         m.meta.target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
         measures.push(m);
     }
-    let quality = run_quality(&ctx, project, &inputs.vars).await?;
+    let mut quality = run_quality(&ctx, project, &inputs.vars).await?;
+    quality.retain(|q| landed.contains(q.table_name.as_str()));
     Ok(Computed {
         values,
         quality,

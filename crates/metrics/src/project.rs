@@ -1,6 +1,6 @@
 //! The SQL project under `sql/`: variables, staging models, data-quality rules and measures.
 //!
-//! A measure is one `sql/metrics/<id>.sql` file that opens with its metadata as YAML in a
+//! A measure is one `sql/measures/<id>.sql` file that opens with its metadata as YAML in a
 //! `/*--- ... ---*/` comment, followed by one `SELECT` returning
 //! `period, org_unit, category, numerator, denominator`.
 
@@ -102,6 +102,8 @@ pub struct VarDecl {
 #[derive(Debug, Clone)]
 pub struct Project {
     pub dir: PathBuf,
+    /// The source contract, `sources.yaml`: the tables and columns the SQL may read.
+    pub contract: scrutiny_extract::Contract,
     pub vars: BTreeMap<String, VarDecl>,
     pub models: Vec<Model>,
     pub quality: Vec<Model>,
@@ -195,6 +197,17 @@ impl Project {
             },
             Err(_) => BTreeMap::new(),
         };
+        let contract = match scrutiny_extract::Contract::load(&dir.join("sources.yaml")) {
+            Ok(c) => Some(c),
+            Err(scrutiny_extract::ExtractError::BadContract { file, line, message }) => {
+                errors.push(DefinitionError::new(file, line, message));
+                None
+            }
+            Err(e) => {
+                errors.push(DefinitionError::new(dir.join("sources.yaml"), 0, e.to_string()));
+                None
+            }
+        };
         let read = |p: &Path, errors: &mut Vec<DefinitionError>| match std::fs::read_to_string(p) {
             Ok(t) => Some(t),
             Err(e) => {
@@ -215,7 +228,7 @@ impl Project {
             }
         }
         let mut measures: Vec<Measure> = Vec::new();
-        for file in sql_files(&dir.join("metrics")) {
+        for file in sql_files(&dir.join("measures")) {
             let Some(text) = read(&file, &mut errors) else {
                 continue;
             };
@@ -234,13 +247,14 @@ impl Project {
             }
         }
         if measures.is_empty() && errors.is_empty() {
-            errors.push(DefinitionError::new(dir.join("metrics"), 0, "no measures (*.sql) found"));
+            errors.push(DefinitionError::new(dir.join("measures"), 0, "no measures (*.sql) found"));
         }
         measures.sort_by(|a, b| (a.meta.order, &a.meta.id).cmp(&(b.meta.order, &b.meta.id)));
-        if errors.is_empty() {
-            Ok(Self { dir: dir.to_path_buf(), vars, models, quality, measures })
-        } else {
-            Err(errors)
+        match contract {
+            Some(contract) if errors.is_empty() => {
+                Ok(Self { dir: dir.to_path_buf(), contract, vars, models, quality, measures })
+            }
+            _ => Err(errors),
         }
     }
 
@@ -344,7 +358,7 @@ mod tests {
 
     #[test]
     fn a_measure_file_splits_into_metadata_and_sql() {
-        let m = parse_measure(Path::new("sql/metrics/referrals_new.sql"), GOOD).unwrap();
+        let m = parse_measure(Path::new("sql/measures/referrals_new.sql"), GOOD).unwrap();
         assert_eq!(m.meta.id, "referrals_new");
         assert_eq!(m.meta.unit, Unit::Count);
         assert_eq!(m.first_line, 11);
@@ -354,14 +368,14 @@ mod tests {
     #[test]
     fn metadata_mistakes_are_located() {
         let e = parse_measure(
-            Path::new("sql/metrics/referrals_new.sql"),
+            Path::new("sql/measures/referrals_new.sql"),
             &GOOD.replace("order: 10", "order: 10\ncolour: red"),
         )
         .unwrap_err();
         assert!(e[0].to_string().contains("referrals_new.sql:") && e[0].message.contains("colour"), "{e:?}");
-        let e = parse_measure(Path::new("sql/metrics/other.sql"), GOOD).unwrap_err();
+        let e = parse_measure(Path::new("sql/measures/other.sql"), GOOD).unwrap_err();
         assert!(e[0].message.contains("must match the file name"), "{e:?}");
-        let e = parse_measure(Path::new("sql/metrics/x.sql"), "SELECT 1").unwrap_err();
+        let e = parse_measure(Path::new("sql/measures/x.sql"), "SELECT 1").unwrap_err();
         assert!(e[0].message.contains("metadata"), "{e:?}");
     }
 
@@ -401,7 +415,7 @@ mod hostile_input {
             sql in "\\PC{0,60}",
         ) {
             let text = format!("{lead}/*---{meta}{close}{sql}");
-            if let Err(errors) = parse_measure(Path::new("sql/metrics/m.sql"), &text) {
+            if let Err(errors) = parse_measure(Path::new("sql/measures/m.sql"), &text) {
                 assert!(!errors.is_empty());
             }
         }
@@ -414,7 +428,7 @@ mod hostile_input {
                 "/*---\nid: {id}\ntitle: \"{}\"\nunit: {unit}\ntarget: {target}\npolarity: up\n---*/\nSELECT 1\n",
                 title.replace(['"', '\\'], "")
             );
-            let _ = parse_measure(Path::new("sql/metrics/m.sql"), &text);
+            let _ = parse_measure(Path::new("sql/measures/m.sql"), &text);
         }
     }
 }

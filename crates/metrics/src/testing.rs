@@ -1,4 +1,4 @@
-//! Measure unit tests: YAML files beside the SQL (`sql/metrics/tests/*.yaml`) that give a few
+//! Measure unit tests: YAML files beside the SQL (`sql/measures/tests/*.yaml`) that give a few
 //! source rows, run one measure in memory and compare its rows with the expected ones.
 //!
 //! ```yaml
@@ -18,7 +18,7 @@
 use datafusion::arrow::array::{ArrayRef, Date32Builder, RecordBatch, StringBuilder};
 use datafusion::datasource::MemTable;
 use scrutiny_core::{Period, WorkingDayCalendar};
-use scrutiny_extract::contract::{ContractTable, Kind, TABLES};
+use scrutiny_extract::contract::{ContractTable, Kind};
 use serde::Deserialize;
 use serde_yaml::Value;
 use std::collections::BTreeMap;
@@ -109,25 +109,25 @@ fn scalar_text(v: &Value) -> Option<String> {
 fn batch_for(table: &ContractTable, rows: &[BTreeMap<String, Value>]) -> Result<RecordBatch, String> {
     for r in rows {
         for k in r.keys() {
-            if !table.columns.iter().any(|c| c.name == k) {
+            if !table.columns.iter().any(|c| &c.name == k) {
                 return Err(format!("`{k}` is not a column of {}", table.name));
             }
         }
     }
     let mut arrays: Vec<ArrayRef> = Vec::new();
-    for c in table.columns {
+    for c in &table.columns {
         match c.kind {
             Kind::Text => {
                 let mut b = StringBuilder::new();
                 for r in rows {
-                    b.append_option(r.get(c.name).and_then(scalar_text));
+                    b.append_option(r.get(&c.name).and_then(scalar_text));
                 }
                 arrays.push(Arc::new(b.finish()));
             }
             Kind::Date => {
                 let mut b = Date32Builder::new();
                 for r in rows {
-                    match r.get(c.name).and_then(scalar_text) {
+                    match r.get(&c.name).and_then(scalar_text) {
                         None => b.append_null(),
                         Some(s) => b.append_value(
                             scrutiny_extract::files::parse_date(&s)
@@ -176,6 +176,7 @@ pub fn diff(expected: &[ExpectedRow], actual: &[ExpectedRow]) -> Option<String> 
 /// A session whose source tables are empty with the contract's schemas, for planning without
 /// data (`scrutiny check`, `scrutiny docs`). The staging models are not registered.
 pub async fn empty_session(
+    contract: &scrutiny_extract::Contract,
     vars: &BTreeMap<String, Value>,
 ) -> Result<datafusion::execution::context::SessionContext, String> {
     let holidays = WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays")
@@ -196,9 +197,9 @@ pub async fn empty_session(
         compute: Default::default(),
     };
     let ctx = session(&inputs).map_err(|e| e.to_string())?;
-    for t in TABLES {
+    for t in &contract.tables {
         let mem = MemTable::try_new(t.schema(), vec![vec![]]).map_err(|e| e.to_string())?;
-        ctx.register_table(t.name, Arc::new(mem)).map_err(|e| e.to_string())?;
+        ctx.register_table(t.name.as_str(), Arc::new(mem)).map_err(|e| e.to_string())?;
     }
     Ok(ctx)
 }
@@ -238,15 +239,15 @@ async fn case_session(
     };
     let ctx = session(&inputs).map_err(|e| e.to_string())?;
     for name in case.given.keys() {
-        if ContractTable::get(name).is_none() {
+        if project.contract.table(name).is_none() {
             return Err(format!("`{name}` is not a source table"));
         }
     }
-    for t in TABLES {
-        let rows = case.given.get(t.name).map(Vec::as_slice).unwrap_or(&[]);
+    for t in &project.contract.tables {
+        let rows = case.given.get(&t.name).map(Vec::as_slice).unwrap_or(&[]);
         let batch = batch_for(t, rows)?;
         let mem = MemTable::try_new(t.schema(), vec![vec![batch]]).map_err(|e| e.to_string())?;
-        ctx.register_table(t.name, Arc::new(mem)).map_err(|e| e.to_string())?;
+        ctx.register_table(t.name.as_str(), Arc::new(mem)).map_err(|e| e.to_string())?;
     }
     register_models(&ctx, project, &inputs.vars, Models::Materialised).await.map_err(|e| e.to_string())?;
     Ok((ctx, inputs))
@@ -375,7 +376,7 @@ mod hostile_input {
                 for case in &tf.cases {
                     let _ = case.period.parse::<Period>();
                     for (name, rows) in &case.given {
-                        if let Some(t) = scrutiny_extract::TABLES.iter().find(|t| t.name == name) {
+                        if let Some(t) = scrutiny_extract::Contract::builtin().table(name) {
                             let _ = batch_for(t, rows);
                         }
                     }

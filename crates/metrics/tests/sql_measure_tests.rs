@@ -1,4 +1,4 @@
-//! Runs the data team's measure tests (`sql/metrics/tests/*.yaml`) under `cargo test`.
+//! Runs the data team's measure tests (`sql/measures/tests/*.yaml`) under `cargo test`.
 
 use scrutiny_metrics::Project;
 use std::path::Path;
@@ -7,7 +7,7 @@ use std::path::Path;
 async fn every_shipped_measure_test_passes() {
     let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql");
     let project = Project::load(&sql).unwrap_or_else(|e| panic!("{e:?}"));
-    let results = scrutiny_metrics::testing::run_tests(&project, &sql.join("metrics/tests"), None).await.unwrap();
+    let results = scrutiny_metrics::testing::run_tests(&project, &sql.join("measures/tests"), None).await.unwrap();
     assert!(!results.is_empty(), "no measure tests found");
     let failures: Vec<String> =
         results.iter().filter_map(|r| r.failure.as_ref().map(|f| format!("{} / {}: {f}", r.measure, r.name))).collect();

@@ -149,6 +149,8 @@ pub struct QualityLine {
 /// Everything the email and the report show of one period.
 #[derive(Debug, Clone, Serialize)]
 pub struct Content {
+    /// The pipeline's title: the report's heading and the email's subject.
+    pub title: String,
     pub period_label: String,
     pub last_year_label: String,
     /// The trend's periods as chart labels (`Jan 22`), oldest first.
@@ -290,6 +292,7 @@ fn hide_complement(mut cells: Vec<&mut String>, values: &[Option<f64>]) {
 
 /// The period's figures, formatted, grouped by area in the report's order, with commentary.
 pub fn content(
+    title: &str,
     computed: &Computed,
     values: &[MetricValue],
     period: Period,
@@ -384,6 +387,7 @@ pub fn content(
         })
         .collect();
     Ok(Content {
+        title: title.to_string(),
         period_label: period.label(),
         last_year_label: period.year_earlier().label(),
         trend_labels: computed.periods.iter().map(|q| q.short_label()).collect(),

@@ -10,8 +10,8 @@ use scrutiny_core::settings::EmailSettings;
 use std::collections::BTreeMap;
 
 /// The summary's subject, naming the period as the report does.
-pub fn subject(period: Period) -> String {
-    format!("Children's services scrutiny: {}", period.label())
+pub fn subject(title: &str, period: Period) -> String {
+    format!("{title}: {}", period.label())
 }
 
 /// The summary email: plain text and HTML alternatives, with an 18-month sparkline per
@@ -37,12 +37,13 @@ pub fn summary_message(email: &EmailSettings, run: &RunSummary, content: &Conten
                 .body(png, ContentType::parse("image/png").expect("a valid content type")),
         );
     }
-    build(email, &email.to, subject(run.period), related)
+    build(email, &email.to, subject(&content.title, run.period), related)
 }
 
 /// The alert for a failed run: which stage failed and why.
 pub fn failure_message(
     email: &EmailSettings,
+    title: &str,
     period: Period,
     run_id: &str,
     stage: &str,
@@ -50,7 +51,7 @@ pub fn failure_message(
 ) -> Result<Message, NotifyError> {
     let ctx = minijinja::context! { period_label => period.label(), run_id => run_id, stage => stage, error => error };
     let text = render("failure.txt", include_str!("../templates/failure.txt"), ctx)?;
-    let subject = format!("{} - run FAILED at {stage}", subject(period));
+    let subject = format!("{} - run FAILED at {stage}", subject(title, period));
     build(
         email,
         &email.failure_to,
@@ -78,6 +79,13 @@ mod tests {
 
     #[test]
     fn subject_names_the_period() {
-        assert_eq!(subject("2022-01".parse().unwrap()), "Children's services scrutiny: January 2022");
+        assert_eq!(
+            subject("Children's services scrutiny", "2022-01".parse().unwrap()),
+            "Children's services scrutiny: January 2022"
+        );
+        assert_eq!(
+            subject("Corporate Parenting Board", "2021-Q4".parse().unwrap()),
+            "Corporate Parenting Board: October to December 2021"
+        );
     }
 }

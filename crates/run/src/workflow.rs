@@ -2,6 +2,7 @@
 //! without a database and without rebuilding anything.
 
 use chrono::Utc;
+use scrutiny_core::pipeline::DEFAULT_PIPELINE;
 use scrutiny_core::settings::SourceSettings;
 use scrutiny_core::{Period, Settings, exit, new_run_id};
 use scrutiny_extract::Landing;
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::pipeline::{Failure, config_failure, metrics_failure, prepare};
+use crate::stages::{Failure, config_failure, metrics_failure, prepare};
 
 fn load_optional(config: Option<&Path>, stage: &'static str) -> Result<Option<Settings>, Failure> {
     config.map(Settings::load).transpose().map_err(|e| config_failure(stage, e))
@@ -47,23 +48,72 @@ pub async fn check(config: Option<&Path>, sql_dir: &Path) -> Result<(), Failure>
         }
     };
     let query_problems =
-        scrutiny_extract::sqlserver::check_queries(&queries_dir, &schema, &renames, scrutiny_extract::TABLES);
-    if report.problems.is_empty() && query_problems.is_empty() {
+        scrutiny_extract::sqlserver::check_queries(&queries_dir, &schema, &renames, &project.contract.tables);
+    // Every pipeline file: against the project, and with the settings, against each other.
+    let (pipelines, pipeline_problems) = if !report.problems.is_empty() {
+        (0, Vec::new())
+    } else if let Some(s) = &settings {
+        match crate::pipelines::resolve_all(s, &project, &vars).await {
+            Ok(all) => (all.len(), Vec::new()),
+            Err(e) => (0, e.problems),
+        }
+    } else {
+        let dir = sql_dir.parent().map(|p| p.join("pipelines")).filter(|d| d.is_dir());
+        match scrutiny_core::Pipeline::available(dir.as_deref()) {
+            Ok(all) => {
+                let mut problems = Vec::new();
+                for p in &all {
+                    if let Err(e) = crate::pipelines::select(&project, &vars, p).await {
+                        problems.extend(e.problems);
+                    }
+                }
+                (all.len(), problems)
+            }
+            Err(e) => (0, e.problems),
+        }
+    };
+    if report.problems.is_empty() && query_problems.is_empty() && pipeline_problems.is_empty() {
         println!(
-            "ok: {} staging models, {} measures, {} data-quality rules and {} extract queries checked in {} ms",
+            "ok: {} staging models, {} measures, {} data-quality rules, {} extract queries and {} pipelines checked in {} ms",
             report.models,
             report.measures,
             report.quality_rules,
-            scrutiny_extract::TABLES.len(),
+            project.contract.tables.len(),
+            pipelines,
             started.elapsed().as_millis()
         );
         return Ok(());
     }
     let mut lines: Vec<String> = query_problems.iter().map(ToString::to_string).collect();
+    lines.extend(pipeline_problems.iter().map(ToString::to_string));
     if !report.problems.is_empty() {
         lines.push(MetricsError::Definitions(report.problems).to_string());
     }
     Err(config_failure("check", lines.join("\n")))
+}
+
+/// `scrutiny pipelines`: each pipeline with its period, trend, schedule, mart, measures and
+/// the tables it extracts.
+pub async fn pipelines(config: &Path) -> Result<(), Failure> {
+    let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
+    let (project, vars) = project_and_vars(Some(&settings), &settings.measures.sql_dir)?;
+    let all =
+        crate::pipelines::resolve_all(&settings, &project, &vars).await.map_err(|e| config_failure("check", e))?;
+    for r in &all {
+        let p = &r.pipeline;
+        println!("{}  {}", p.id, p.title);
+        println!("  file:      {}", p.file.display());
+        println!("  period:    {} (e.g. {}), trend of {} {}s", p.grain, p.grain.example(), p.trend, p.grain);
+        println!("  schedule:  {}", p.schedule);
+        println!("  mart:      {}", r.settings.storage.mart.display());
+        if let Some(e) = &r.settings.email {
+            println!("  email to:  {}", e.to.join(", "));
+        }
+        println!("  measures:  {} ({})", r.measures.len(), r.measures.join(", "));
+        println!("  tables:    {} ({})", r.tables.len(), r.tables.join(", "));
+        println!();
+    }
+    Ok(())
 }
 
 fn xml_escape(s: &str) -> String {
@@ -73,7 +123,7 @@ fn xml_escape(s: &str) -> String {
 pub async fn test(sql: &Path, pattern: Option<&str>, junit: Option<&Path>) -> Result<(), Failure> {
     let started = Instant::now();
     let project = Project::load(sql).map_err(|e| config_failure("test", MetricsError::Definitions(e)))?;
-    let results = scrutiny_metrics::testing::run_tests(&project, &sql.join("metrics/tests"), pattern)
+    let results = scrutiny_metrics::testing::run_tests(&project, &sql.join("measures/tests"), pattern)
         .await
         .map_err(|e| Failure::new("test", exit::CONFIG, e))?;
     let mut failed = 0;
@@ -183,6 +233,10 @@ pub async fn compute(
     let started_at = Utc::now();
     let clock = Instant::now();
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
+    // The monthly pipeline's mart and title: `compute --publish` republishes the report.
+    let pipeline = scrutiny_core::Pipeline::find(settings.pipelines.dir.as_deref(), DEFAULT_PIPELINE)
+        .map_err(|e| config_failure("configure", e))?;
+    let settings = settings.for_pipeline(&pipeline);
     let run_id = new_run_id(started_at, period);
     let mut prepared = prepare(&settings, period, &run_id)?;
     let landing = open_landing(&settings, landing)?;
@@ -196,7 +250,7 @@ pub async fn compute(
     prepared.inputs.select = select;
     prepared.inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
     let root = if publish { settings.storage.mart.clone() } else { out.to_path_buf() };
-    let _lock = crate::pipeline::lock(&root, &settings, &run_id)?;
+    let _lock = crate::stages::lock(&root, &settings, &run_id)?;
     let computed = scrutiny_metrics::compute(&prepared.project, &prepared.inputs).await.map_err(metrics_failure)?;
     let facts = scrutiny_mart::RunFacts {
         run_id: run_id.clone(),
@@ -206,8 +260,15 @@ pub async fn compute(
         rows_read: landing.manifest.tables.values().map(|t| t.rows).sum(),
         tables_read: landing.manifest.tables.len() as u64,
     };
-    let (published, _) =
-        crate::pipeline::publish_with_report(&settings, &root, &computed, &facts, false, clock.elapsed())?;
+    let (published, _) = crate::stages::publish_with_report(
+        &pipeline.title,
+        &settings,
+        &root,
+        &computed,
+        &facts,
+        false,
+        clock.elapsed(),
+    )?;
     let p = period.to_string();
     println!("{:<44} {:<28} {:>10} {:>12}", "measure", "org unit / category", "value", "num / den");
     for v in published.values.iter().filter(|v| v.period == p && v.run_id == run_id) {

@@ -21,5 +21,5 @@ FROM reporting_periods AS p
 LEFT JOIN int_cla_episodes AS e
     ON NOT e.is_short_break
    AND e.start_reason_code = 'S'
-   AND e.clae_cla_episode_start_date BETWEEN p.period_start - INTERVAL '5 months' AND p.period_end
+   AND e.clae_cla_episode_start_date BETWEEN p.last_month_start - INTERVAL '5 months' AND p.period_end
 GROUP BY p.period

@@ -1,11 +1,12 @@
-//! The monthly run: extract -> land -> compute -> publish -> notify.
+//! A pipeline's run: extract -> land -> compute -> publish -> notify.
 
 use chrono::Utc;
 use scrutiny_core::lock::{LockError, RunLock};
+use scrutiny_core::pipeline::{DEFAULT_PIPELINE, Pipeline};
 use scrutiny_core::run::RunRecord;
 use scrutiny_core::settings::{OnBadRow, SourceSettings};
-use scrutiny_core::{Period, Settings, WorkingDayCalendar, exit, new_run_id};
-use scrutiny_extract::{ExtractError, FileSource, Landing};
+use scrutiny_core::{Grain, Period, Settings, WorkingDayCalendar, exit, new_run_id};
+use scrutiny_extract::{Contract, ExtractError, FileSource, Landing};
 use scrutiny_mart::{Published, RunFacts};
 use scrutiny_metrics::engine::{CODE_SETS_CSV, TeamMap, read_code_map, read_code_sets};
 use scrutiny_metrics::{Computed, Inputs, MetricsError, Project};
@@ -37,10 +38,10 @@ pub struct Outcome {
     pub email: Option<String>,
 }
 
-/// The default period: the last complete calendar month in Europe/London.
-pub fn default_period() -> Period {
+/// The default period: the last complete calendar month (or quarter) in Europe/London.
+pub fn default_period(grain: Grain) -> Period {
     let today = Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive();
-    Period::last_complete(today)
+    Period::last_complete_in(grain, today)
 }
 
 pub fn config_failure(stage: &'static str, e: impl ToString) -> Failure {
@@ -94,7 +95,11 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
         .map_err(|e| config_failure("configure", e))?;
     let inputs = Inputs {
         period,
-        trend_months: m.trend_months,
+        // A pipeline sets its own trend; the data team's commands show the default's length.
+        trend_months: match period.grain() {
+            Grain::Month => 18,
+            Grain::Quarter => 8,
+        },
         calendar: Arc::new(WorkingDayCalendar::new(holidays)),
         vars,
         targets: m.targets.clone(),
@@ -124,6 +129,7 @@ fn run_summary(facts: &RunFacts, elapsed: std::time::Duration, mart: &Path) -> s
 /// Publishes the mart with its report (`report.html`), made from the same merged values, and
 /// returns what the report says, for the summary email.
 pub fn publish_with_report(
+    title: &str,
     settings: &Settings,
     root: &Path,
     computed: &Computed,
@@ -137,7 +143,7 @@ pub fn publish_with_report(
             name: "report.html".into(),
             message: e.to_string(),
         };
-        let c = scrutiny_notify::content(computed, values, facts.period, &settings.report).map_err(failed)?;
+        let c = scrutiny_notify::content(title, computed, values, facts.period, &settings.report).map_err(failed)?;
         let html = scrutiny_notify::report_html(&run_summary(facts, elapsed, &root.join(scrutiny_mart::CURRENT)), &c)
             .map_err(failed)?;
         *content.borrow_mut() = Some(c);
@@ -167,7 +173,9 @@ pub fn metrics_failure(e: MetricsError) -> Failure {
 /// How a run is asked for.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// Default: the last complete month in Europe/London (or the resumed run's period).
+    /// The pipeline's id (default: `monthly_scrutiny`).
+    pub pipeline: Option<String>,
+    /// Default: the last complete month or quarter in Europe/London (or the resumed run's).
     pub period: Option<Period>,
     pub recompute_snapshots: bool,
     /// Resume a run that died after landing, without extracting again.
@@ -177,6 +185,22 @@ pub struct RunOptions {
 /// Runs the whole pipeline with the settings in `config`.
 pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
+    let id = opts.pipeline.as_deref().unwrap_or(DEFAULT_PIPELINE);
+    let pipeline = Pipeline::find(settings.pipelines.dir.as_deref(), id).map_err(|e| config_failure("configure", e))?;
+    if let Some(p) = opts.period.filter(|p| p.grain() != pipeline.grain) {
+        return Err(config_failure(
+            "configure",
+            format!(
+                "pipeline `{id}` reports by {}: --period {p} is a {}; say e.g. --period {}",
+                pipeline.grain,
+                p.grain(),
+                pipeline.grain.example()
+            ),
+        ));
+    }
+    // The pipeline's own mart and recipients from here on: the lock, the landing's record and
+    // every message are its own.
+    let settings = settings.for_pipeline(&pipeline);
     let started_at = Utc::now();
     let (run_id, period, mut record) = match &opts.resume {
         Some(id) => {
@@ -199,7 +223,7 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
             (id.clone(), period, record)
         }
         None => {
-            let period = opts.period.unwrap_or_else(default_period);
+            let period = opts.period.unwrap_or_else(|| default_period(pipeline.grain));
             let id = new_run_id(started_at, period);
             let record = RunRecord {
                 run_id: id.clone(),
@@ -211,7 +235,7 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
         }
     };
     let _lock = lock(&settings.storage.mart, &settings, &run_id)?;
-    tracing::info!(%run_id, %period, host = %scrutiny_core::lock::hostname(), resumed = opts.resume.is_some(), "run started");
+    tracing::info!(%run_id, pipeline = %pipeline.id, %period, host = %scrutiny_core::lock::hostname(), resumed = opts.resume.is_some(), "run started");
     let mut report = scrutiny_notify::observe::RunReport {
         run_id: run_id.clone(),
         period: period.to_string(),
@@ -219,15 +243,24 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
         ..Default::default()
     };
     monitor_start(&settings, &report).await;
-    let result =
-        run_stages(&settings, period, &run_id, started_at, opts.recompute_snapshots, &mut record, &mut report).await;
+    let result = run_stages(
+        &settings,
+        &pipeline,
+        period,
+        &run_id,
+        started_at,
+        opts.recompute_snapshots,
+        &mut record,
+        &mut report,
+    )
+    .await;
     report.finished_at = Utc::now();
     report.succeeded = result.is_ok();
     monitor_end(&settings, &report, result.as_ref().err()).await;
     if let Err(f) = &result {
         tracing::error!(stage = f.stage, code = f.code, "run failed");
         if let Some(email) = &settings.email {
-            match scrutiny_notify::failure_message(email, period, &run_id, f.stage, &f.message) {
+            match scrutiny_notify::failure_message(email, &pipeline.title, period, &run_id, f.stage, &f.message) {
                 Ok(msg) => {
                     match scrutiny_notify::deliver(email, &msg, &format!("{run_id}-failure"), &pending_mail(&settings))
                         .await
@@ -376,6 +409,7 @@ fn prune_landings(root: &Path, retention_days: u32, keep: &str) -> Vec<String> {
 #[allow(clippy::too_many_arguments)]
 async fn run_stages(
     settings: &Settings,
+    pipeline: &Pipeline,
     period: Period,
     run_id: &str,
     started_at: chrono::DateTime<Utc>,
@@ -386,6 +420,13 @@ async fn run_stages(
     let clock = Instant::now();
     let progress = Progress::new();
     let Prepared { project, mut inputs } = prepare(settings, period, run_id)?;
+    let resolved = crate::pipelines::resolve(settings, &project, &inputs.vars, pipeline.clone())
+        .await
+        .map_err(|e| config_failure("configure", e))?;
+    inputs.trend_months = pipeline.trend;
+    inputs.select = Some(resolved.measures.clone());
+    let contract = project.contract.only(&resolved.tables);
+    tracing::info!(pipeline = %pipeline.id, measures = resolved.measures.len(), tables = contract.tables.len(), "pipeline resolved");
     let root = &settings.storage.landing;
     let mark = |record: &mut RunRecord, stage: &str| {
         if let Err(e) = record.complete(root, stage) {
@@ -397,11 +438,12 @@ async fn run_stages(
     let t = Instant::now();
     let landing = if record.done("extract") {
         let l = Landing::open(root, run_id).map_err(|e| Failure::new("resume", e.exit_code(), e.to_string()))?;
+        l.require(contract.names()).map_err(|e| Failure::new("resume", e.exit_code(), e.to_string()))?;
         l.verify().map_err(|e| Failure::new("resume", e.exit_code(), e.to_string()))?;
         tracing::info!(landing = %l.dir.display(), "resuming from the landing");
         l
     } else {
-        let l = extract(settings, period, run_id, started_at, &progress).await?;
+        let l = extract(settings, &contract, period, run_id, started_at, &progress).await?;
         mark(record, "extract");
         l
     };
@@ -414,6 +456,8 @@ async fn run_stages(
     let t = Instant::now();
     inputs.tables = landing.manifest.tables.keys().map(|name| (name.clone(), landing.table_path(name))).collect();
     let mut computed = scrutiny_metrics::compute(&project, &inputs).await.map_err(metrics_failure)?;
+    // The report shows the pipeline's areas in its order.
+    computed.measures.sort_by_key(|m| resolved.measures.iter().position(|id| id == &m.meta.id));
     // Times of day are dropped while landing; the landing's manifest counts them.
     for (name, t) in &landing.manifest.tables {
         computed.quality.push(scrutiny_metrics::QualityRow {
@@ -455,7 +499,15 @@ async fn run_stages(
         tables_read: landing.manifest.tables.len() as u64,
     };
     let (published, content) = tokio::task::block_in_place(|| {
-        publish_with_report(settings, &settings.storage.mart, &computed, &facts, recompute_snapshots, clock.elapsed())
+        publish_with_report(
+            &pipeline.title,
+            settings,
+            &settings.storage.mart,
+            &computed,
+            &facts,
+            recompute_snapshots,
+            clock.elapsed(),
+        )
     })?;
     mark(record, "publish");
     report.stage_seconds.push(("publish".into(), t.elapsed().as_secs_f64()));
@@ -498,9 +550,10 @@ async fn run_stages(
     Ok(Outcome { landing, computed, published, email })
 }
 
-/// The extract and land stages.
+/// The extract and land stages, for the tables of `contract`.
 async fn extract(
     settings: &Settings,
+    contract: &Contract,
     period: Period,
     run_id: &str,
     started_at: chrono::DateTime<Utc>,
@@ -514,7 +567,15 @@ async fn extract(
             };
             let report = |table: &str, rows: u64| progress.message(format!("{table}: {rows} rows"));
             tokio::task::block_in_place(|| {
-                scrutiny_extract::extract_files(&source, &settings.storage.landing, run_id, period, started_at, &report)
+                scrutiny_extract::extract_files(
+                    &source,
+                    contract,
+                    &settings.storage.landing,
+                    run_id,
+                    period,
+                    started_at,
+                    &report,
+                )
             })
             .map_err(extract_failure)?
         }
@@ -523,9 +584,17 @@ async fn extract(
             let report: scrutiny_extract::sqlserver::Progress =
                 std::sync::Arc::new(move |table: &str, rows: u64| bar.message(format!("{table}: {rows} rows")));
             tracing::info!(server = %q.describe(), schema = %q.schema, connections = q.parallel_connections, "extracting from SQL Server");
-            scrutiny_extract::extract_sqlserver(q, &settings.storage.landing, run_id, period, started_at, report)
-                .await
-                .map_err(extract_failure)?
+            scrutiny_extract::extract_sqlserver(
+                q,
+                contract,
+                &settings.storage.landing,
+                run_id,
+                period,
+                started_at,
+                report,
+            )
+            .await
+            .map_err(extract_failure)?
         }
     };
     Ok(landing)
@@ -535,16 +604,18 @@ fn quarantining(settings: &Settings) -> bool {
     matches!(settings.source, SourceSettings::Files { on_bad_row: OnBadRow::Quarantine, .. })
 }
 
-/// `scrutiny extract`: land the source and stop.
+/// `scrutiny extract`: land every table of the source contract and stop.
 pub async fn extract_only(config: &Path, period: Option<Period>) -> Result<(), Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
-    let period = period.unwrap_or_else(default_period);
+    let contract = Contract::load(&settings.measures.sql_dir.join("sources.yaml"))
+        .map_err(|e| Failure::new("configure", e.exit_code(), e.to_string()))?;
+    let period = period.unwrap_or_else(|| default_period(Grain::Month));
     let started_at = Utc::now();
     let run_id = new_run_id(started_at, period);
     let progress = Progress::new();
     progress.stage("extract");
     let t = Instant::now();
-    let landing = extract(&settings, period, &run_id, started_at, &progress).await?;
+    let landing = extract(&settings, &contract, period, &run_id, started_at, &progress).await?;
     // `scrutiny run --resume RUN_ID` picks the landing up from here.
     let mut record = RunRecord {
         run_id: run_id.clone(),

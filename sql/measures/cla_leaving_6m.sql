@@ -22,5 +22,5 @@ LEFT JOIN int_cla_episodes AS e
     ON NOT e.is_short_break
    AND e.ceased_reason_code IS NOT NULL
    AND e.ceased_reason_code <> 'X1'
-   AND e.clae_cla_episode_ceased_date BETWEEN p.period_start - INTERVAL '5 months' AND p.period_end
+   AND e.clae_cla_episode_ceased_date BETWEEN p.last_month_start - INTERVAL '5 months' AND p.period_end
 GROUP BY p.period
