@@ -41,10 +41,16 @@ pub const TEAMS: &[(&str, &str, &str)] = &[
 
 type Row = Vec<String>;
 
+/// A table's rows, their values in the source contract's column order (`sql/sources.yaml`,
+/// which gives the header).
 struct Table {
     name: &'static str,
-    header: &'static [&'static str],
     rows: Vec<Row>,
+}
+
+fn header(table: &str) -> Vec<&'static str> {
+    let t = scrutiny_extract::Contract::builtin().table(table).expect("every synthetic table is in the contract");
+    t.columns.iter().map(|c| c.name.as_str()).collect()
 }
 
 fn d(x: NaiveDate) -> String {
@@ -116,7 +122,7 @@ pub fn generate(opts: &Options, out: &Path) -> Result<Vec<(String, usize)>, Synt
     for t in &tables {
         let path = out.join(format!("{}.csv", t.name));
         let mut w = csv::Writer::from_path(&path).map_err(|source| SynthError { path: path.clone(), source })?;
-        w.write_record(t.header).map_err(|source| SynthError { path: path.clone(), source })?;
+        w.write_record(header(t.name)).map_err(|source| SynthError { path: path.clone(), source })?;
         for r in &t.rows {
             w.write_record(r).map_err(|source| SynthError { path: path.clone(), source })?;
         }
@@ -371,170 +377,22 @@ fn build(opts: &Options) -> Vec<Table> {
         .collect();
 
     vec![
-        Table {
-            name: "ssd_person",
-            header: &["pers_person_id", "pers_dob", "pers_expected_dob", "pers_sex", "pers_ethnicity"],
-            rows: person,
-        },
-        Table {
-            name: "ssd_cin_episodes",
-            header: &[
-                "cine_referral_id",
-                "cine_person_id",
-                "cine_referral_date",
-                "cine_referral_nfa",
-                "cine_close_date",
-                "cine_referral_team",
-            ],
-            rows: referrals,
-        },
-        Table {
-            name: "ssd_cin_assessments",
-            header: &[
-                "cina_assessment_id",
-                "cina_person_id",
-                "cina_referral_id",
-                "cina_assessment_start_date",
-                "cina_assessment_auth_date",
-                "cina_assessment_team",
-            ],
-            rows: assessments,
-        },
-        Table {
-            name: "ssd_s47_enquiry",
-            header: &[
-                "s47e_s47_enquiry_id",
-                "s47e_person_id",
-                "s47e_referral_id",
-                "s47e_s47_start_date",
-                "s47e_s47_end_date",
-            ],
-            rows: s47,
-        },
-        Table {
-            name: "ssd_initial_cp_conference",
-            header: &[
-                "icpc_icpc_id",
-                "icpc_person_id",
-                "icpc_s47_enquiry_id",
-                "icpc_icpc_date",
-                "icpc_icpc_transfer_in",
-                "icpc_icpc_outcome_cp_flag",
-                "icpc_icpc_target_date",
-                "icpc_cp_plan_id",
-            ],
-            rows: icpcs,
-        },
-        Table {
-            name: "ssd_cin_plans",
-            header: &[
-                "cinp_cin_plan_id",
-                "cinp_person_id",
-                "cinp_cin_plan_start_date",
-                "cinp_cin_plan_end_date",
-                "cinp_cin_plan_team",
-            ],
-            rows: cin_plans,
-        },
-        Table {
-            name: "ssd_cp_plans",
-            header: &["cppl_cp_plan_id", "cppl_person_id", "cppl_cp_plan_start_date", "cppl_cp_plan_end_date"],
-            rows: cp_plans,
-        },
-        Table {
-            name: "ssd_cin_visits",
-            header: &["cinv_cin_visit_id", "cinv_person_id", "cinv_cin_visit_date", "cinv_cin_visit_seen"],
-            rows: cin_visits,
-        },
-        Table {
-            name: "ssd_cp_visits",
-            header: &[
-                "cppv_cp_visit_id",
-                "cppv_person_id",
-                "cppv_cp_plan_id",
-                "cppv_cp_visit_date",
-                "cppv_cp_visit_seen",
-            ],
-            rows: cp_visits,
-        },
-        Table {
-            name: "ssd_involvements",
-            header: &[
-                "invo_involvements_id",
-                "invo_person_id",
-                "invo_professional_team",
-                "invo_professional_role_id",
-                "invo_involvement_start_date",
-                "invo_involvement_end_date",
-            ],
-            rows: involvements,
-        },
-        Table {
-            name: "ssd_department",
-            header: &["dept_team_id", "dept_team_name", "dept_team_parent_id", "dept_team_parent_name"],
-            rows: department,
-        },
-        Table {
-            name: "ssd_cla_episodes",
-            header: &[
-                "clae_cla_episode_id",
-                "clae_person_id",
-                "clae_cla_episode_start_date",
-                "clae_cla_episode_start_reason",
-                "clae_cla_episode_ceased_date",
-                "clae_cla_episode_ceased_reason",
-                "clae_entered_care_date",
-                "clae_cla_placement_id",
-            ],
-            rows: episodes,
-        },
-        Table {
-            name: "ssd_legal_status",
-            header: &[
-                "lega_legal_status_id",
-                "lega_person_id",
-                "lega_legal_status",
-                "lega_legal_status_start_date",
-                "lega_legal_status_end_date",
-            ],
-            rows: legal,
-        },
-        Table {
-            name: "ssd_cla_placement",
-            header: &[
-                "clap_cla_placement_id",
-                "clap_person_id",
-                "clap_cla_placement_start_date",
-                "clap_cla_placement_end_date",
-                "clap_cla_placement_type",
-            ],
-            rows: placements,
-        },
-        Table {
-            name: "ssd_cla_health",
-            header: &[
-                "clah_health_check_id",
-                "clah_person_id",
-                "clah_health_check_type",
-                "clah_health_check_date",
-                "clah_health_check_status",
-            ],
-            rows: health,
-        },
-        Table {
-            name: "ssd_care_leavers",
-            header: &[
-                "clea_table_id",
-                "clea_person_id",
-                "clea_care_leaver_eligibility",
-                "clea_care_leaver_in_touch",
-                "clea_care_leaver_latest_contact",
-                "clea_care_leaver_accommodation",
-                "clea_care_leaver_accom_suitable",
-                "clea_care_leaver_activity",
-            ],
-            rows: leavers,
-        },
+        Table { name: "ssd_person", rows: person },
+        Table { name: "ssd_cin_episodes", rows: referrals },
+        Table { name: "ssd_cin_assessments", rows: assessments },
+        Table { name: "ssd_s47_enquiry", rows: s47 },
+        Table { name: "ssd_initial_cp_conference", rows: icpcs },
+        Table { name: "ssd_cin_plans", rows: cin_plans },
+        Table { name: "ssd_cp_plans", rows: cp_plans },
+        Table { name: "ssd_cin_visits", rows: cin_visits },
+        Table { name: "ssd_cp_visits", rows: cp_visits },
+        Table { name: "ssd_involvements", rows: involvements },
+        Table { name: "ssd_department", rows: department },
+        Table { name: "ssd_cla_episodes", rows: episodes },
+        Table { name: "ssd_legal_status", rows: legal },
+        Table { name: "ssd_cla_placement", rows: placements },
+        Table { name: "ssd_cla_health", rows: health },
+        Table { name: "ssd_care_leavers", rows: leavers },
     ]
 }
 
@@ -577,11 +435,12 @@ mod tests {
     fn same_seed_same_data_and_every_table() {
         let opts = Options { seed: 7, period: "2022-01".parse().unwrap(), scale: 0.05 };
         let (a, b) = (build(&opts), build(&opts));
-        assert_eq!(a.len(), 16);
+        let names: Vec<&str> = a.iter().map(|t| t.name).collect();
+        assert_eq!(names, scrutiny_extract::Contract::builtin().names().collect::<Vec<_>>(), "every contract table");
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x.rows, y.rows, "{}", x.name);
             for r in &x.rows {
-                assert_eq!(r.len(), x.header.len(), "{}", x.name);
+                assert_eq!(r.len(), header(x.name).len(), "{}: a value for each contract column", x.name);
             }
         }
         let other = build(&Options { seed: 8, ..opts });
