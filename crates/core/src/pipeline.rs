@@ -294,6 +294,37 @@ mod tests {
         assert!(e.contains("no pipeline `weekly` (there are: corporate_parenting_quarterly, monthly_scrutiny)"), "{e}");
     }
 
+    /// deploy/ schedules every pipeline with the cron line its file gives, in the CronJob and in
+    /// the crontab.
+    #[test]
+    fn deploy_schedules_each_pipeline_as_its_file_says() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let cronjob = std::fs::read_to_string(format!("{root}/deploy/cronjob.yaml")).unwrap();
+        let crontab = std::fs::read_to_string(format!("{root}/deploy/crontab")).unwrap();
+        let jobs: Vec<serde_yaml::Value> = cronjob
+            .split("\n---")
+            .filter_map(|d| serde_yaml::from_str::<serde_yaml::Value>(d).ok())
+            .filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CronJob"))
+            .collect();
+        let pipelines = Pipeline::load_all(Path::new(&format!("{root}/pipelines"))).unwrap();
+        assert_eq!(jobs.len(), pipelines.len(), "one CronJob per pipeline");
+        for p in &pipelines {
+            let job = jobs
+                .iter()
+                .find(|j| {
+                    let args = &j["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"];
+                    args.as_sequence().unwrap().windows(2).any(|w| w[0] == "--pipeline" && w[1] == p.id.as_str())
+                })
+                .unwrap_or_else(|| panic!("no CronJob runs --pipeline {}", p.id));
+            assert_eq!(job["spec"]["schedule"].as_str(), Some(p.schedule.as_str()), "{}", p.id);
+            let line = crontab
+                .lines()
+                .find(|l| l.contains(&format!("--pipeline {} ", p.id)))
+                .unwrap_or_else(|| panic!("no crontab line runs --pipeline {}", p.id));
+            assert!(line.starts_with(&format!("{} ", p.schedule)), "{}: {line}", p.id);
+        }
+    }
+
     #[test]
     fn a_problem_with_a_listed_measure_points_at_its_line() {
         let p = parse(QUARTERLY).unwrap();
