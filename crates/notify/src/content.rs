@@ -7,8 +7,8 @@
 use crate::NotifyError;
 use scrutiny_core::Period;
 use scrutiny_core::settings::ReportSettings;
-use scrutiny_metrics::values::MetricValue;
-use scrutiny_metrics::{Computed, Unit};
+use scrutiny_measures::values::MetricValue;
+use scrutiny_measures::{Computed, Unit};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -215,7 +215,7 @@ pub fn narrative(computed: &Computed, values: &[MetricValue], period: Period, su
 
 fn breakdowns(
     computed: &Computed,
-    m: &scrutiny_metrics::Measure,
+    m: &scrutiny_measures::Measure,
     rows: &[&MetricValue],
     values: &[MetricValue],
     suppress: bool,

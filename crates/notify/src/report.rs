@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 pub fn report_html(run: &RunSummary, content: &Content) -> Result<String, NotifyError> {
     let mut svgs: BTreeMap<String, minijinja::Value> = BTreeMap::new();
     for m in content.areas.iter().flat_map(|a| &a.measures) {
-        let rate = m.unit == scrutiny_metrics::Unit::Rate;
+        let rate = m.unit == scrutiny_measures::Unit::Rate;
         if let Some(svg) = charts::trend_svg(&m.series, &content.trend_labels, rate, m.target_value) {
             // The SVG is drawn here from numbers, never from text a person typed, so it is
             // inserted as markup.

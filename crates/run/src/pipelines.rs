@@ -4,7 +4,7 @@
 use scrutiny_core::pipeline::Pipeline;
 use scrutiny_core::settings::Problem;
 use scrutiny_core::{ConfigError, Settings};
-use scrutiny_metrics::Project;
+use scrutiny_measures::Project;
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,7 +64,7 @@ pub async fn select(
             problems.push(pipeline.problem(&["measures", "ids"], Some(id), format!("no measure `{id}`")));
         }
     }
-    let chosen: Vec<&scrutiny_metrics::Measure> = project
+    let chosen: Vec<&scrutiny_measures::Measure> = project
         .measures
         .iter()
         .filter(|m| pipeline.measures.areas.contains(&m.meta.area) || pipeline.measures.ids.contains(&m.meta.id))
@@ -111,7 +111,7 @@ pub async fn select(
         return Err(ConfigError { problems });
     }
 
-    let lineage = scrutiny_metrics::docs::lineage(project, vars).await.map_err(|e| ConfigError {
+    let lineage = scrutiny_measures::lineage::lineage(project, vars).await.map_err(|e| ConfigError {
         problems: vec![Problem { file: project.dir.clone(), line: None, key: String::new(), message: e }],
     })?;
     let mut read: BTreeSet<&str> = pipeline.also_extract.iter().map(String::as_str).collect();

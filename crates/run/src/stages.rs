@@ -8,8 +8,8 @@ use scrutiny_core::settings::{OnBadRow, SourceSettings};
 use scrutiny_core::{Grain, Period, Settings, WorkingDayCalendar, exit, new_run_id};
 use scrutiny_extract::{Contract, ExtractError, FileSource, Landing};
 use scrutiny_mart::{Published, RunFacts};
-use scrutiny_metrics::engine::{CODE_SETS_CSV, TeamMap, read_code_map, read_code_sets};
-use scrutiny_metrics::{Computed, Inputs, MetricsError, Project};
+use scrutiny_measures::reference::{TeamMap, builtin_code_map, builtin_code_sets, read_code_map};
+use scrutiny_measures::{Computed, Inputs, MeasureError, Project};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,10 +56,10 @@ pub struct Prepared {
 
 pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prepared, Failure> {
     let m = &settings.measures;
-    let project = Project::load(&m.sql_dir).map_err(|e| config_failure("configure", MetricsError::Definitions(e)))?;
+    let project = Project::load(&m.sql_dir).map_err(|e| config_failure("configure", MeasureError::Definitions(e)))?;
     let vars = project
         .resolve_vars(&m.vars, &settings.file)
-        .map_err(|e| config_failure("configure", MetricsError::Definitions(e)))?;
+        .map_err(|e| config_failure("configure", MeasureError::Definitions(e)))?;
     for id in m.targets.keys() {
         if !project.measures.iter().any(|x| &x.meta.id == id) {
             return Err(config_failure(
@@ -88,11 +88,10 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
                 std::fs::read_to_string(p).map_err(|e| config_failure("configure", format!("{}: {e}", p.display())))?;
             read_code_map(&text, p)
         }
-        None => read_code_map(include_str!("../../../config/reference/code_map.csv"), Path::new("built-in code map")),
+        None => builtin_code_map(),
     }
     .map_err(|e| config_failure("configure", e))?;
-    let code_sets = read_code_sets(CODE_SETS_CSV, Path::new("built-in SSDA903 code sets"))
-        .map_err(|e| config_failure("configure", e))?;
+    let code_sets = builtin_code_sets().map_err(|e| config_failure("configure", e))?;
     let inputs = Inputs {
         period,
         // A pipeline sets its own trend; the data team's commands show the default's length.
@@ -138,7 +137,7 @@ pub fn publish_with_report(
     elapsed: std::time::Duration,
 ) -> Result<(Published, scrutiny_notify::Content), Failure> {
     let content = std::cell::RefCell::new(None);
-    let report = |values: &[scrutiny_metrics::values::MetricValue]| {
+    let report = |values: &[scrutiny_measures::values::MetricValue]| {
         let failed = |e: scrutiny_notify::NotifyError| scrutiny_mart::MartError::Document {
             name: "report.html".into(),
             message: e.to_string(),
@@ -165,7 +164,7 @@ fn extract_failure(errors: Vec<ExtractError>) -> Failure {
     Failure::new("extract", code, message)
 }
 
-pub fn metrics_failure(e: MetricsError) -> Failure {
+pub fn measure_failure(e: MeasureError) -> Failure {
     let code = if e.is_config_error() { exit::CONFIG } else { exit::DATA };
     Failure::new("compute", code, e.to_string())
 }
@@ -455,19 +454,19 @@ async fn run_stages(
     progress.stage("compute");
     let t = Instant::now();
     inputs.tables = landing.manifest.tables.keys().map(|name| (name.clone(), landing.table_path(name))).collect();
-    let mut computed = scrutiny_metrics::compute(&project, &inputs).await.map_err(metrics_failure)?;
+    let mut computed = scrutiny_measures::compute(&project, &inputs).await.map_err(measure_failure)?;
     // The report shows the pipeline's areas in its order.
     computed.measures.sort_by_key(|m| resolved.measures.iter().position(|id| id == &m.meta.id));
     // Times of day are dropped while landing; the landing's manifest counts them.
     for (name, t) in &landing.manifest.tables {
-        computed.quality.push(scrutiny_metrics::QualityRow {
+        computed.quality.push(scrutiny_measures::QualityRow {
             table_name: name.clone(),
             rule: "time_of_day_dropped".into(),
             rows_seen: t.rows as i64,
             rows_affected: t.rows_with_times as i64,
         });
         if quarantining(settings) {
-            computed.quality.push(scrutiny_metrics::QualityRow {
+            computed.quality.push(scrutiny_measures::QualityRow {
                 table_name: name.clone(),
                 rule: "unreadable_row_quarantined".into(),
                 rows_seen: (t.rows + t.rows_rejected) as i64,

@@ -6,13 +6,13 @@ use scrutiny_core::pipeline::DEFAULT_PIPELINE;
 use scrutiny_core::settings::SourceSettings;
 use scrutiny_core::{Period, Settings, exit, new_run_id};
 use scrutiny_extract::Landing;
-use scrutiny_metrics::{MetricsError, Project};
+use scrutiny_measures::{MeasureError, Project};
 use serde_yaml::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::stages::{Failure, config_failure, metrics_failure, prepare};
+use crate::stages::{Failure, config_failure, measure_failure, prepare};
 
 fn load_optional(config: Option<&Path>, stage: &'static str) -> Result<Option<Settings>, Failure> {
     config.map(Settings::load).transpose().map_err(|e| config_failure(stage, e))
@@ -28,9 +28,9 @@ fn project_and_vars(
         Some(s) => (s.measures.sql_dir.clone(), s.measures.vars.clone(), s.file.clone()),
         None => (sql_dir.to_path_buf(), BTreeMap::new(), PathBuf::from("(no settings)")),
     };
-    let project = Project::load(&dir).map_err(|e| config_failure("check", MetricsError::Definitions(e)))?;
+    let project = Project::load(&dir).map_err(|e| config_failure("check", MeasureError::Definitions(e)))?;
     let vars =
-        project.resolve_vars(&overrides, &file).map_err(|e| config_failure("check", MetricsError::Definitions(e)))?;
+        project.resolve_vars(&overrides, &file).map_err(|e| config_failure("check", MeasureError::Definitions(e)))?;
     Ok((project, vars))
 }
 
@@ -38,7 +38,7 @@ pub async fn check(config: Option<&Path>, sql_dir: &Path) -> Result<(), Failure>
     let started = Instant::now();
     let settings = load_optional(config, "check")?;
     let (project, vars) = project_and_vars(settings.as_ref(), sql_dir)?;
-    let report = scrutiny_metrics::check::check(&project, &vars).await;
+    let report = scrutiny_measures::check::check(&project, &vars).await;
     // The extract queries, with the council's schema and renames when the settings name them.
     let (queries_dir, schema, renames) = match settings.as_ref().map(|s| &s.source) {
         Some(SourceSettings::SqlServer(q)) => (q.queries_dir.clone(), q.schema.clone(), q.column_renames.clone()),
@@ -87,7 +87,7 @@ pub async fn check(config: Option<&Path>, sql_dir: &Path) -> Result<(), Failure>
     let mut lines: Vec<String> = query_problems.iter().map(ToString::to_string).collect();
     lines.extend(pipeline_problems.iter().map(ToString::to_string));
     if !report.problems.is_empty() {
-        lines.push(MetricsError::Definitions(report.problems).to_string());
+        lines.push(MeasureError::Definitions(report.problems).to_string());
     }
     Err(config_failure("check", lines.join("\n")))
 }
@@ -122,8 +122,8 @@ fn xml_escape(s: &str) -> String {
 
 pub async fn test(sql: &Path, pattern: Option<&str>, junit: Option<&Path>) -> Result<(), Failure> {
     let started = Instant::now();
-    let project = Project::load(sql).map_err(|e| config_failure("test", MetricsError::Definitions(e)))?;
-    let results = scrutiny_metrics::testing::run_tests(&project, &sql.join("measures/tests"), pattern)
+    let project = Project::load(sql).map_err(|e| config_failure("test", MeasureError::Definitions(e)))?;
+    let results = scrutiny_measures::testing::run_tests(&project, &sql.join("measures/tests"), pattern)
         .await
         .map_err(|e| Failure::new("test", exit::CONFIG, e))?;
     let mut failed = 0;
@@ -176,7 +176,7 @@ pub async fn docs(
     let (project, vars) = project_and_vars(settings.as_ref(), sql_dir)?;
     let fail = |e: String| Failure::new("docs", exit::SOFTWARE, e);
     if let Some(out) = out {
-        let cat = scrutiny_metrics::docs::catalogue(&project, &vars).await.map_err(fail)?;
+        let cat = scrutiny_measures::docs::catalogue(&project, &vars).await.map_err(fail)?;
         std::fs::create_dir_all(out).map_err(|e| fail(format!("{}: {e}", out.display())))?;
         std::fs::write(out.join("measures.md"), cat.markdown).map_err(|e| fail(e.to_string()))?;
         std::fs::write(out.join("index.html"), cat.html).map_err(|e| fail(e.to_string()))?;
@@ -184,11 +184,11 @@ pub async fn docs(
     }
     if let Some(readme) = readme {
         let text = std::fs::read_to_string(readme).map_err(|e| fail(format!("{}: {e}", readme.display())))?;
-        let updated = scrutiny_metrics::docs::update_readme(&text, &project).ok_or_else(|| {
+        let updated = scrutiny_measures::docs::update_readme(&text, &project).ok_or_else(|| {
             Failure::new(
                 "docs",
                 exit::CONFIG,
-                format!("{}: no measures markers ({})", readme.display(), scrutiny_metrics::docs::README_START),
+                format!("{}: no measures markers ({})", readme.display(), scrutiny_measures::docs::README_START),
             )
         })?;
         if updated != text {
@@ -251,7 +251,7 @@ pub async fn compute(
     prepared.inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
     let root = if publish { settings.storage.mart.clone() } else { out.to_path_buf() };
     let _lock = crate::stages::lock(&root, &settings, &run_id)?;
-    let computed = scrutiny_metrics::compute(&prepared.project, &prepared.inputs).await.map_err(metrics_failure)?;
+    let computed = scrutiny_measures::compute(&prepared.project, &prepared.inputs).await.map_err(measure_failure)?;
     let facts = scrutiny_mart::RunFacts {
         run_id: run_id.clone(),
         period,
@@ -277,7 +277,7 @@ pub async fn compute(
             .iter()
             .find(|m| m.meta.id == v.metric_id)
             .map(|m| m.meta.unit)
-            .unwrap_or(scrutiny_metrics::Unit::Count);
+            .unwrap_or(scrutiny_measures::Unit::Count);
         let place = v.category.clone().map_or(v.org_unit.clone(), |c| format!("{} {c}", v.org_unit));
         let nd = match v.denominator {
             Some(d) => format!("{} / {d}", v.numerator.unwrap_or(0)),
@@ -308,20 +308,20 @@ pub async fn explain(config: &Path, id: &str, period: Period, landing: Option<&s
     let landing = open_landing(&settings, landing)?;
     let mut inputs = prepared.inputs;
     inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
-    let ctx = scrutiny_metrics::engine::session(&inputs).map_err(metrics_failure)?;
-    scrutiny_metrics::engine::register_sources(&ctx, &inputs.tables).await.map_err(metrics_failure)?;
-    scrutiny_metrics::engine::register_models(
+    let ctx = scrutiny_measures::session::session(&inputs).map_err(measure_failure)?;
+    scrutiny_measures::session::register_sources(&ctx, &inputs.tables).await.map_err(measure_failure)?;
+    scrutiny_measures::session::register_models(
         &ctx,
         &prepared.project,
         &inputs.vars,
-        scrutiny_metrics::engine::Models::Materialised,
+        scrutiny_measures::session::Models::Materialised,
     )
     .await
-    .map_err(metrics_failure)?;
-    let sql = scrutiny_metrics::project::render(&m.sql, &inputs.vars, &m.file, m.first_line)
-        .map_err(|e| metrics_failure(MetricsError::Definitions(vec![e])))?;
+    .map_err(measure_failure)?;
+    let sql = scrutiny_measures::project::render(&m.sql, &inputs.vars, &m.file, m.first_line)
+        .map_err(|e| measure_failure(MeasureError::Definitions(vec![e])))?;
     let df = ctx.sql(&sql).await.map_err(|e| {
-        metrics_failure(MetricsError::Definitions(vec![scrutiny_metrics::check::locate_error(
+        measure_failure(MeasureError::Definitions(vec![scrutiny_measures::session::locate_error(
             &m.file,
             m.first_line,
             &e,
@@ -338,7 +338,7 @@ pub async fn explain(config: &Path, id: &str, period: Period, landing: Option<&s
             e.to_string()
         ))?
     );
-    let rows = scrutiny_metrics::engine::run_measure(&ctx, m, &inputs).await.map_err(metrics_failure)?;
+    let rows = scrutiny_measures::engine::run_measure(&ctx, m, &inputs).await.map_err(measure_failure)?;
     println!("\n{} for {} (counts only):", m.meta.id, period.label());
     println!("{:<32} {:>12} {:>12}", "org unit / category", "numerator", "denominator");
     let p = period.to_string();

@@ -1,19 +1,13 @@
 //! `scrutiny docs`: the measure catalogue (Markdown and one HTML page) and the README's list
 //! of measures, generated from the definitions so they never drift from the SQL.
 
-use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::logical_expr::LogicalPlan;
 use serde::Serialize;
 use serde_yaml::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::engine::{Models, register_models};
-use crate::project::{Measure, Project, Unit, render};
-
-/// The source and reference tables a measure reads, with their columns, through the staging
-/// models (read off DataFusion's optimised plan, so only columns actually used appear).
-pub type Lineage = BTreeMap<String, BTreeSet<String>>;
+use crate::lineage::lineage;
+use crate::project::{Measure, Project, Unit};
 
 #[derive(Serialize)]
 struct TableColumns {
@@ -46,41 +40,6 @@ struct AreaDoc {
 pub struct Catalogue {
     pub markdown: String,
     pub html: String,
-}
-
-async fn lineage_of(ctx: &datafusion::execution::context::SessionContext, sql: &str) -> Result<Lineage, String> {
-    let state = ctx.state();
-    let plan = state.create_logical_plan(sql).await.map_err(|e| e.to_string())?;
-    let plan = state.optimize(&plan).map_err(|e| e.to_string())?;
-    let mut out = Lineage::new();
-    plan.apply_with_subqueries(|node| {
-        if let LogicalPlan::TableScan(scan) = node {
-            let cols = out.entry(scan.table_name.table().to_string()).or_default();
-            for f in scan.projected_schema.fields() {
-                cols.insert(f.name().clone());
-            }
-            for e in &scan.filters {
-                for c in e.column_refs() {
-                    cols.insert(c.name.clone());
-                }
-            }
-        }
-        Ok(TreeNodeRecursion::Continue)
-    })
-    .map_err(|e| e.to_string())?;
-    Ok(out)
-}
-
-/// Each measure's lineage.
-pub async fn lineage(project: &Project, vars: &BTreeMap<String, Value>) -> Result<BTreeMap<String, Lineage>, String> {
-    let ctx = crate::testing::empty_session(&project.contract, vars).await?;
-    register_models(&ctx, project, vars, Models::Views).await.map_err(|e| e.to_string())?;
-    let mut out = BTreeMap::new();
-    for m in &project.measures {
-        let sql = render(&m.sql, vars, &m.file, m.first_line).map_err(|e| e.to_string())?;
-        out.insert(m.meta.id.clone(), lineage_of(&ctx, &sql).await?);
-    }
-    Ok(out)
 }
 
 fn target_text(m: &Measure) -> String {

@@ -1,13 +1,13 @@
 //! Runs the data team's measure tests (`sql/measures/tests/*.yaml`) under `cargo test`.
 
-use scrutiny_metrics::Project;
+use scrutiny_measures::Project;
 use std::path::Path;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_shipped_measure_test_passes() {
     let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql");
     let project = Project::load(&sql).unwrap_or_else(|e| panic!("{e:?}"));
-    let results = scrutiny_metrics::testing::run_tests(&project, &sql.join("measures/tests"), None).await.unwrap();
+    let results = scrutiny_measures::testing::run_tests(&project, &sql.join("measures/tests"), None).await.unwrap();
     assert!(!results.is_empty(), "no measure tests found");
     let failures: Vec<String> =
         results.iter().filter_map(|r| r.failure.as_ref().map(|f| format!("{} / {}: {f}", r.measure, r.name))).collect();

@@ -16,7 +16,7 @@ impl DefinitionError {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum MetricsError {
+pub enum MeasureError {
     /// The definitions are wrong (exit 78); every mistake found is listed.
     #[error("{} problem{} in the SQL definitions:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Definitions(Vec<DefinitionError>),
@@ -33,7 +33,7 @@ pub enum MetricsError {
     DataFusion { context: String, source: datafusion::error::DataFusionError },
 }
 
-impl MetricsError {
+impl MeasureError {
     pub fn is_config_error(&self) -> bool {
         matches!(self, Self::Definitions(_) | Self::Reference { .. })
     }

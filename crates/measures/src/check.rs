@@ -6,34 +6,10 @@ use serde_yaml::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::engine::{check_measure_schema, order_models};
+use crate::engine::check_measure_schema;
 use crate::error::DefinitionError;
 use crate::project::{Project, render};
-
-/// Locates a planning or parsing error in the definition file. sqlparser reports positions as
-/// `Line: L, Column: C`, and planning errors carry a span when spans are collected; both are
-/// relative to the SQL given, which starts at `first_line` of the file.
-pub fn locate_error(file: &Path, first_line: usize, e: &datafusion::error::DataFusionError) -> DefinitionError {
-    let msg = e.strip_backtrace().to_string();
-    let span = e.iter().find_map(|x| x.diagnostic().and_then(|d| d.span));
-    let (line, column) = match span {
-        Some(s) => (Some(s.start.line as usize), Some(s.start.column as usize)),
-        None => {
-            let num = |key: &str| {
-                msg.find(key).and_then(|i| {
-                    msg[i + key.len()..].split(|c: char| !c.is_ascii_digit()).next()?.parse::<usize>().ok()
-                })
-            };
-            (num("Line: "), num("Column: "))
-        }
-    };
-    let line = line.filter(|l| *l > 0).map_or(first_line, |l| first_line + l - 1);
-    let message = match column {
-        Some(c) if c > 0 => format!("column {c}: {msg}"),
-        _ => msg,
-    };
-    DefinitionError::new(file, line, message)
-}
+use crate::session::{locate_error, order_models};
 
 /// What `check` found.
 #[derive(Debug, Default)]
@@ -68,7 +44,7 @@ pub async fn check(project: &Project, vars: &BTreeMap<String, Value>) -> CheckRe
         quality_rules: project.quality.len(),
         ..Default::default()
     };
-    let ctx = match crate::testing::empty_session(&project.contract, vars).await {
+    let ctx = match crate::session::empty_session(project, vars).await {
         Ok(c) => c,
         Err(e) => {
             report.problems.push(DefinitionError::new(&project.dir, 0, e));

@@ -25,8 +25,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::engine::{Inputs, Models, TeamMap, register_models, run_measure, session};
+use crate::engine::run_measure;
 use crate::project::Project;
+use crate::reference::TeamMap;
+use crate::session::{Inputs, Models, register_models, session};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -173,37 +175,6 @@ pub fn diff(expected: &[ExpectedRow], actual: &[ExpectedRow]) -> Option<String> 
     Some(out)
 }
 
-/// A session whose source tables are empty with the contract's schemas, for planning without
-/// data (`scrutiny check`, `scrutiny docs`). The staging models are not registered.
-pub async fn empty_session(
-    contract: &scrutiny_extract::Contract,
-    vars: &BTreeMap<String, Value>,
-) -> Result<datafusion::execution::context::SessionContext, String> {
-    let holidays = WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays")
-        .map_err(|e| e.to_string())?;
-    let inputs = Inputs {
-        period: "2022-01".parse().expect("valid period"),
-        trend_months: 1,
-        calendar: Arc::new(WorkingDayCalendar::new(holidays)),
-        vars: vars.clone(),
-        targets: BTreeMap::new(),
-        team_map: TeamMap::default(),
-        code_map: Vec::new(),
-        code_sets: crate::engine::read_code_sets(crate::engine::CODE_SETS_CSV, Path::new("ssda903_codes.csv"))
-            .map_err(|e| e.to_string())?,
-        tables: Vec::new(),
-        select: None,
-        run_id: "check".into(),
-        compute: Default::default(),
-    };
-    let ctx = session(&inputs).map_err(|e| e.to_string())?;
-    for t in &contract.tables {
-        let mem = MemTable::try_new(t.schema(), vec![vec![]]).map_err(|e| e.to_string())?;
-        ctx.register_table(t.name.as_str(), Arc::new(mem)).map_err(|e| e.to_string())?;
-    }
-    Ok(ctx)
-}
-
 /// A session with the case's rows as the source tables, the staging models built.
 async fn case_session(
     project: &Project,
@@ -225,13 +196,8 @@ async fn case_session(
         vars,
         targets: BTreeMap::new(),
         team_map: TeamMap { teams: case.team_map.iter().map(|[t, o, k]| (t.clone(), o.clone(), k.clone())).collect() },
-        code_map: crate::engine::read_code_map(
-            include_str!("../../../config/reference/code_map.csv"),
-            Path::new("code_map.csv"),
-        )
-        .map_err(|e| e.to_string())?,
-        code_sets: crate::engine::read_code_sets(crate::engine::CODE_SETS_CSV, Path::new("ssda903_codes.csv"))
-            .map_err(|e| e.to_string())?,
+        code_map: crate::reference::builtin_code_map().map_err(|e| e.to_string())?,
+        code_sets: crate::reference::builtin_code_sets().map_err(|e| e.to_string())?,
         tables: Vec::new(),
         select: None,
         run_id: "test".into(),

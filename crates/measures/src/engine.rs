@@ -1,0 +1,244 @@
+//! The compute stage: register the landed and reference tables, build the staging views in
+//! dependency order, run every measure and the data-quality rules.
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::execution::context::SessionContext;
+use scrutiny_core::Period;
+use serde_yaml::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::error::{DefinitionError, MeasureError};
+use crate::project::{Measure, Project, Unit, render};
+use crate::reference::OrgUnit;
+use crate::session::{
+    Inputs, Models, days, locate_error, register_empty_sources, register_models, register_sources, session,
+};
+use crate::values::{MetricValue, status};
+
+/// A data-quality count: how many rows a rule dropped or repaired in a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualityRow {
+    pub table_name: String,
+    pub rule: String,
+    pub rows_seen: i64,
+    pub rows_affected: i64,
+}
+
+pub struct Computed {
+    pub values: Vec<MetricValue>,
+    pub quality: Vec<QualityRow>,
+    /// The measures computed, targets as the settings set them.
+    pub measures: Vec<Measure>,
+    pub org_units: Vec<OrgUnit>,
+    pub periods: Vec<Period>,
+    /// `code_set, code, label, sort_order`: labels for measures' categories.
+    pub code_sets: Vec<[String; 4]>,
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a ArrayRef> {
+    batch.column_by_name(name)
+}
+
+/// The columns every measure returns, and the types they are read as.
+pub const MEASURE_COLUMNS: [(&str, DataType); 5] = [
+    ("period", DataType::Utf8),
+    ("org_unit", DataType::Utf8),
+    ("category", DataType::Utf8),
+    ("numerator", DataType::Int64),
+    ("denominator", DataType::Int64),
+];
+
+/// Checks a measure's output schema: the five columns, each castable to its type.
+pub fn check_measure_schema(schema: &datafusion::common::DFSchema) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for (name, want) in &MEASURE_COLUMNS {
+        match schema.fields().iter().find(|f| f.name() == name) {
+            None => problems.push(format!("missing column `{name}`")),
+            Some(f) => {
+                let t = f.data_type();
+                let ok = match want {
+                    DataType::Utf8 => {
+                        matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null)
+                    }
+                    _ => t.is_integer() || matches!(t, DataType::Null),
+                };
+                if !ok {
+                    problems.push(format!(
+                        "column `{name}` is {t}, expected {}",
+                        if *want == DataType::Utf8 { "text" } else { "an integer" }
+                    ));
+                }
+            }
+        }
+    }
+    if schema.fields().len() != MEASURE_COLUMNS.len() && problems.is_empty() {
+        let extra: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| !MEASURE_COLUMNS.iter().any(|(c, _)| c == n))
+            .collect();
+        problems.push(format!("unexpected column{} {}", if extra.len() == 1 { "" } else { "s" }, extra.join(", ")));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("a measure returns period, org_unit, category, numerator, denominator: {}", problems.join("; ")))
+    }
+}
+
+/// Runs one measure and turns its rows into mart rows.
+pub async fn run_measure(ctx: &SessionContext, m: &Measure, inputs: &Inputs) -> Result<Vec<MetricValue>, MeasureError> {
+    let fail = |message: String| MeasureError::Measure { measure: m.meta.id.clone(), file: m.file.clone(), message };
+    let sql = render(&m.sql, &inputs.vars, &m.file, m.first_line).map_err(|e| MeasureError::Definitions(vec![e]))?;
+    let df =
+        ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, m.first_line, &e)]))?;
+    check_measure_schema(df.schema())
+        .map_err(|msg| MeasureError::Definitions(vec![DefinitionError::new(&m.file, m.first_line, msg)]))?;
+    let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
+    let target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
+    let ends: HashMap<String, i32> =
+        inputs.period.trend(inputs.trend_months).into_iter().map(|p| (p.to_string(), days(p.end()))).collect();
+    let run_period = inputs.period.to_string();
+    let mut out = Vec::new();
+    for b in batches {
+        let get = |name: &str, t: &DataType| {
+            cast(column(&b, name).expect("schema checked"), t).map_err(|e| fail(e.to_string()))
+        };
+        let (period, org, cat) =
+            (get("period", &DataType::Utf8)?, get("org_unit", &DataType::Utf8)?, get("category", &DataType::Utf8)?);
+        let (num, den) = (get("numerator", &DataType::Int64)?, get("denominator", &DataType::Int64)?);
+        let (period, org, cat) = (period.as_string::<i32>(), org.as_string::<i32>(), cat.as_string::<i32>());
+        let (num, den) = (num.as_primitive::<Int64Type>(), den.as_primitive::<Int64Type>());
+        for i in 0..b.num_rows() {
+            let p = period
+                .is_valid(i)
+                .then(|| period.value(i).to_string())
+                .ok_or_else(|| fail("a row has no period".into()))?;
+            let Some(&period_end) = ends.get(&p) else {
+                return Err(fail(format!("period `{p}` is not one of reporting_periods")));
+            };
+            if m.meta.snapshot && p != run_period {
+                continue;
+            }
+            let org_unit = org
+                .is_valid(i)
+                .then(|| org.value(i).to_string())
+                .ok_or_else(|| fail("a row has no org_unit".into()))?;
+            let numerator = num.is_valid(i).then(|| num.value(i));
+            let (denominator, value) = match m.meta.unit {
+                Unit::Count => (None, numerator.map(|n| n as f64)),
+                Unit::Rate => {
+                    let d = den.is_valid(i).then(|| den.value(i));
+                    let v = match (numerator, d) {
+                        (Some(n), Some(d)) if d != 0 => Some(n as f64 / d as f64),
+                        _ => None,
+                    };
+                    (d, v)
+                }
+            };
+            out.push(MetricValue {
+                metric_id: m.meta.id.clone(),
+                period: p,
+                period_end,
+                org_unit,
+                category: cat.is_valid(i).then(|| cat.value(i).to_string()),
+                numerator,
+                denominator,
+                value,
+                value_prev_month: None,
+                value_last_year: None,
+                change_vs_last_year: None,
+                target,
+                status: status(value, target, m.meta.polarity),
+                run_id: inputs.run_id.clone(),
+            });
+        }
+    }
+    let mut seen = HashSet::new();
+    for r in &out {
+        if !seen.insert((&r.period, &r.org_unit, &r.category)) {
+            return Err(fail(format!(
+                "two rows for period {}, org unit {}, category {:?}",
+                r.period, r.org_unit, r.category
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the data-quality rules of `sql/quality/`.
+pub async fn run_quality(
+    ctx: &SessionContext,
+    project: &Project,
+    vars: &BTreeMap<String, Value>,
+) -> Result<Vec<QualityRow>, MeasureError> {
+    let mut out = Vec::new();
+    for q in &project.quality {
+        let fail = |message: String| MeasureError::Model { model: q.name.clone(), file: q.file.clone(), message };
+        let sql = render(&q.sql, vars, &q.file, 1).map_err(|e| MeasureError::Definitions(vec![e]))?;
+        let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&q.file, 1, &e)]))?;
+        for b in df.collect().await.map_err(|e| fail(e.to_string()))? {
+            let get = |n: &str, t: &DataType| -> Result<ArrayRef, MeasureError> {
+                let c = column(&b, n).ok_or_else(|| {
+                    fail(format!("a quality rule returns table_name, rule, rows_seen, rows_affected: no `{n}`"))
+                })?;
+                cast(c, t).map_err(|e| fail(e.to_string()))
+            };
+            let (t, r) = (get("table_name", &DataType::Utf8)?, get("rule", &DataType::Utf8)?);
+            let (s, a) = (get("rows_seen", &DataType::Int64)?, get("rows_affected", &DataType::Int64)?);
+            let (t, r, s, a) = (
+                t.as_string::<i32>(),
+                r.as_string::<i32>(),
+                s.as_primitive::<Int64Type>(),
+                a.as_primitive::<Int64Type>(),
+            );
+            for i in 0..b.num_rows() {
+                out.push(QualityRow {
+                    table_name: t.value(i).into(),
+                    rule: r.value(i).into(),
+                    rows_seen: s.value(i),
+                    rows_affected: a.value(i),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.table_name, &a.rule).cmp(&(&b.table_name, &b.rule)));
+    Ok(out)
+}
+
+/// Computes every measure (or the selected ones) and the data-quality counts.
+pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, MeasureError> {
+    let ctx = session(inputs)?;
+    register_sources(&ctx, &inputs.tables).await?;
+    // A pipeline lands only the tables its measures read; the others are empty here, so every
+    // staging model and quality rule still plans, and their counts are left out below.
+    let landed: HashSet<&str> = inputs.tables.iter().map(|(n, _)| n.as_str()).collect();
+    register_empty_sources(&ctx, &project.contract, &landed)?;
+    register_models(&ctx, project, &inputs.vars, Models::Materialised).await?;
+    let mut values = Vec::new();
+    let mut measures = Vec::new();
+    for m in &project.measures {
+        if inputs.select.as_ref().is_some_and(|s| !s.contains(&m.meta.id)) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let rows = run_measure(&ctx, m, inputs).await?;
+        tracing::info!(measure = %m.meta.id, rows = rows.len(), ms = started.elapsed().as_millis() as u64, "measure computed");
+        values.extend(rows);
+        let mut m = m.clone();
+        m.meta.target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
+        measures.push(m);
+    }
+    let mut quality = run_quality(&ctx, project, &inputs.vars).await?;
+    quality.retain(|q| landed.contains(q.table_name.as_str()));
+    Ok(Computed {
+        values,
+        quality,
+        measures,
+        org_units: inputs.team_map.org_units(),
+        periods: inputs.period.trend(inputs.trend_months),
+        code_sets: inputs.code_sets.clone(),
+    })
+}

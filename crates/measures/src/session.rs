@@ -1,0 +1,371 @@
+//! Session setup: the DataFusion runtime and its memory, the reference tables and working-day
+//! functions, the landed source tables, and the staging models in dependency order.
+
+use chrono::Datelike;
+use datafusion::arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray, UInt32Array};
+use datafusion::datasource::MemTable;
+use datafusion::execution::context::SessionContext;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig};
+use scrutiny_core::settings::ComputeSettings;
+use scrutiny_core::{Period, WorkingDayCalendar};
+use serde_yaml::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{DefinitionError, MeasureError};
+use crate::project::{Model, Project, render};
+use crate::reference::TeamMap;
+
+const UNIX_EPOCH_CE: i32 = 719_163;
+
+pub(crate) fn days(d: chrono::NaiveDate) -> i32 {
+    d.num_days_from_ce() - UNIX_EPOCH_CE
+}
+
+/// Everything a computation needs besides the definitions.
+pub struct Inputs {
+    pub period: Period,
+    pub trend_months: u32,
+    pub calendar: Arc<WorkingDayCalendar>,
+    /// Resolved values of `sql/vars.yaml`.
+    pub vars: BTreeMap<String, Value>,
+    /// Per-measure targets from the settings.
+    pub targets: BTreeMap<String, f64>,
+    pub team_map: TeamMap,
+    /// `code_set, description, code` rows: the council's code map.
+    pub code_map: Vec<[String; 3]>,
+    /// `code_set, code, label, sort_order` rows: the SSDA903 code sets.
+    pub code_sets: Vec<[String; 4]>,
+    /// Source tables: name and landed Parquet file.
+    pub tables: Vec<(String, PathBuf)>,
+    /// Only these measures, when given.
+    pub select: Option<Vec<String>>,
+    pub run_id: String,
+    /// How much memory the computation may hold before it spills, and where: a Kubernetes
+    /// memory limit is met by spilling rather than by an OOM kill.
+    pub compute: ComputeSettings,
+}
+
+pub(crate) fn df_err(context: impl Into<String>) -> impl FnOnce(datafusion::error::DataFusionError) -> MeasureError {
+    let context = context.into();
+    move |source| MeasureError::DataFusion { context, source }
+}
+
+fn strings(v: impl IntoIterator<Item = String>) -> ArrayRef {
+    Arc::new(v.into_iter().map(Some).collect::<StringArray>())
+}
+
+pub(crate) fn mem_table(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<(), MeasureError> {
+    let t = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(df_err(name))?;
+    ctx.register_table(name, Arc::new(t)).map_err(df_err(name))?;
+    Ok(())
+}
+
+/// The runtime: without a limit, DataFusion's defaults; with one, a pool that shares the
+/// limit fairly between the operators that can spill, and a spill directory.
+fn runtime(memory: &ComputeSettings) -> Result<Arc<datafusion::execution::runtime_env::RuntimeEnv>, MeasureError> {
+    use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+    use datafusion::execution::memory_pool::FairSpillPool;
+    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+    let mut b = RuntimeEnvBuilder::new();
+    if let Some(limit) = memory.memory_limit {
+        b = b.with_memory_pool(Arc::new(FairSpillPool::new(usize::try_from(limit).unwrap_or(usize::MAX))));
+    }
+    if let Some(dir) = &memory.spill_dir {
+        scrutiny_core::fs::create_private_dir(dir).map_err(|e| MeasureError::Reference {
+            file: dir.clone(),
+            message: format!("the spill directory cannot be created: {e}"),
+        })?;
+        b = b.with_disk_manager_builder(
+            DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
+        );
+    }
+    b.build_arc().map_err(df_err("the compute runtime"))
+}
+
+/// A session with the working-day functions and the reference tables registered.
+pub fn session(inputs: &Inputs) -> Result<SessionContext, MeasureError> {
+    let mut config =
+        SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    // Spans let a planning error (an unknown column, say) point at its line in the file.
+    config.options_mut().sql_parser.collect_spans = true;
+    let ctx = SessionContext::new_with_config_rt(config, runtime(&inputs.compute)?);
+    let book = crate::udf::CodeBook::new(
+        inputs.code_sets.iter().map(|r| (r[0].as_str(), r[1].as_str())),
+        inputs.code_map.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())),
+    );
+    for f in crate::udf::all(inputs.calendar.clone(), Arc::new(book)) {
+        ctx.register_udf(f);
+    }
+    let periods = inputs.period.trend(inputs.trend_months);
+    let batch = RecordBatch::try_from_iter(vec![
+        ("period", strings(periods.iter().map(Period::to_string))),
+        ("period_start", Arc::new(periods.iter().map(|p| Some(days(p.start()))).collect::<Date32Array>()) as ArrayRef),
+        ("period_end", Arc::new(periods.iter().map(|p| Some(days(p.end()))).collect::<Date32Array>()) as ArrayRef),
+        // The first day of the period's last month: "the last N months" end with the period's
+        // last month, for a quarter as for a month (kpis.md's month-window rule).
+        (
+            "last_month_start",
+            Arc::new(periods.iter().map(|p| Some(days(p.end().with_day(1).expect("day 1")))).collect::<Date32Array>())
+                as ArrayRef,
+        ),
+        ("label", strings(periods.iter().map(|p| p.label()))),
+    ])
+    .map_err(|e| df_err("reporting_periods")(e.into()))?;
+    mem_table(&ctx, "reporting_periods", batch)?;
+
+    let teams = &inputs.team_map.teams;
+    let batch = RecordBatch::try_from_iter(vec![
+        ("team_id", strings(teams.iter().map(|t| t.0.clone()))),
+        ("org_unit", strings(teams.iter().map(|t| t.1.clone()))),
+        ("org_unit_kind", strings(teams.iter().map(|t| t.2.clone()))),
+    ])
+    .map_err(|e| df_err("team_org_units")(e.into()))?;
+    mem_table(&ctx, "team_org_units", batch)?;
+
+    let units = inputs.team_map.org_units();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("org_unit", strings(units.iter().map(|u| u.org_unit.clone()))),
+        ("org_unit_kind", strings(units.iter().map(|u| u.kind.clone()))),
+        ("sort_order", Arc::new(units.iter().map(|u| Some(u.sort_order)).collect::<UInt32Array>()) as ArrayRef),
+    ])
+    .map_err(|e| df_err("org_units")(e.into()))?;
+    mem_table(&ctx, "org_units", batch)?;
+
+    let cm = &inputs.code_map;
+    let batch = RecordBatch::try_from_iter(vec![
+        ("code_set", strings(cm.iter().map(|r| r[0].clone()))),
+        ("description", strings(cm.iter().map(|r| r[1].clone()))),
+        ("code", strings(cm.iter().map(|r| r[2].clone()))),
+    ])
+    .map_err(|e| df_err("code_map")(e.into()))?;
+    mem_table(&ctx, "code_map", batch)?;
+
+    let cs = &inputs.code_sets;
+    let order = |s: &str| s.parse::<u32>().ok();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("code_set", strings(cs.iter().map(|r| r[0].clone()))),
+        ("code", strings(cs.iter().map(|r| r[1].clone()))),
+        ("label", strings(cs.iter().map(|r| r[2].clone()))),
+        ("sort_order", Arc::new(cs.iter().map(|r| order(&r[3])).collect::<UInt32Array>()) as ArrayRef),
+    ])
+    .map_err(|e| df_err("code_sets")(e.into()))?;
+    mem_table(&ctx, "code_sets", batch)?;
+    Ok(ctx)
+}
+
+/// Registers the landed Parquet files as the source tables.
+pub async fn register_sources(ctx: &SessionContext, tables: &[(String, PathBuf)]) -> Result<(), MeasureError> {
+    for (name, path) in tables {
+        let p = path
+            .to_str()
+            .ok_or_else(|| MeasureError::Reference { file: path.clone(), message: "path is not UTF-8".into() })?;
+        ctx.register_parquet(name, p, ParquetReadOptions::default())
+            .await
+            .map_err(df_err(format!("source table `{name}`")))?;
+    }
+    Ok(())
+}
+
+/// The tables a statement reads, CTEs aside.
+pub fn references(ctx: &SessionContext, sql: &str) -> Result<Vec<String>, datafusion::error::DataFusionError> {
+    let state = ctx.state();
+    let stmt = state.sql_to_statement(sql, &datafusion::config::Dialect::Generic)?;
+    Ok(state.resolve_table_references(&stmt)?.into_iter().map(|t| t.table().to_string()).collect())
+}
+
+/// Orders models so each comes after the models it reads; a cycle is an error naming it.
+pub fn order_models<'a>(
+    ctx: &SessionContext,
+    models: &'a [Model],
+    vars: &BTreeMap<String, Value>,
+) -> Result<Vec<(&'a Model, String)>, Vec<DefinitionError>> {
+    let names: HashSet<&str> = models.iter().map(|m| m.name.as_str()).collect();
+    let mut errors = Vec::new();
+    let mut deps: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut rendered: HashMap<&str, String> = HashMap::new();
+    for m in models {
+        let sql = match render(&m.sql, vars, &m.file, 1) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        match references(ctx, &sql) {
+            Ok(refs) => {
+                deps.insert(&m.name, refs.into_iter().filter(|r| names.contains(r.as_str()) && r != &m.name).collect());
+            }
+            Err(e) => errors.push(locate_error(&m.file, 1, &e)),
+        }
+        rendered.insert(&m.name, sql);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut done: Vec<(&Model, String)> = Vec::new();
+    let mut placed: HashSet<&str> = HashSet::new();
+    while done.len() < models.len() {
+        let ready: Vec<&Model> = models
+            .iter()
+            .filter(|m| {
+                !placed.contains(m.name.as_str()) && deps[m.name.as_str()].iter().all(|d| placed.contains(d.as_str()))
+            })
+            .collect();
+        if ready.is_empty() {
+            let stuck: Vec<&str> = models.iter().map(|m| m.name.as_str()).filter(|n| !placed.contains(n)).collect();
+            let first = models.iter().find(|m| m.name == stuck[0]).expect("stuck model exists");
+            return Err(vec![DefinitionError::new(
+                &first.file,
+                1,
+                format!("cycle between models: {}", stuck.join(" -> ")),
+            )]);
+        }
+        for m in ready {
+            placed.insert(&m.name);
+            done.push((m, rendered.remove(m.name.as_str()).unwrap_or_default()));
+        }
+    }
+    Ok(done)
+}
+
+/// How staging models are registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Models {
+    /// As views: planning only (check, docs, lineage), nothing is run.
+    Views,
+    /// Computed once and held in memory, so the measures that share a model (every measure
+    /// reads a deduplicated staging table) do not recompute it.
+    Materialised,
+}
+
+/// Builds the staging models in dependency order.
+pub async fn register_models(
+    ctx: &SessionContext,
+    project: &Project,
+    vars: &BTreeMap<String, Value>,
+    how: Models,
+) -> Result<(), MeasureError> {
+    let ordered = order_models(ctx, &project.models, vars).map_err(MeasureError::Definitions)?;
+    for (m, sql) in ordered {
+        let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, 1, &e)]))?;
+        let table = match how {
+            Models::Views => df.into_view(),
+            Models::Materialised => {
+                let started = std::time::Instant::now();
+                let cached = df.cache().await.map_err(|e| MeasureError::Model {
+                    model: m.name.clone(),
+                    file: m.file.clone(),
+                    message: e.strip_backtrace().to_string(),
+                })?;
+                tracing::debug!(model = %m.name, ms = started.elapsed().as_millis() as u64, "model built");
+                cached.into_view()
+            }
+        };
+        ctx.register_table(m.name.as_str(), table).map_err(df_err(&m.name))?;
+    }
+    Ok(())
+}
+
+/// Registers each table of `contract` that `landed` does not name as an empty table of its
+/// schema, so every definition plans whatever a pipeline extracted.
+pub fn register_empty_sources(
+    ctx: &SessionContext,
+    contract: &scrutiny_extract::Contract,
+    landed: &HashSet<&str>,
+) -> Result<(), MeasureError> {
+    for t in contract.tables.iter().filter(|t| !landed.contains(t.name.as_str())) {
+        let empty = MemTable::try_new(t.schema(), vec![vec![]]).map_err(df_err(&t.name))?;
+        ctx.register_table(t.name.as_str(), Arc::new(empty)).map_err(df_err(&t.name))?;
+    }
+    Ok(())
+}
+
+/// A session whose source tables are empty with the contract's schemas, for planning without
+/// data (`scrutiny check`, `scrutiny docs`, lineage). The staging models are not registered.
+pub async fn empty_session(project: &Project, vars: &BTreeMap<String, Value>) -> Result<SessionContext, String> {
+    let holidays = WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays")
+        .map_err(|e| e.to_string())?;
+    let inputs = Inputs {
+        period: "2022-01".parse().expect("valid period"),
+        trend_months: 1,
+        calendar: Arc::new(WorkingDayCalendar::new(holidays)),
+        vars: vars.clone(),
+        targets: BTreeMap::new(),
+        team_map: TeamMap::default(),
+        code_map: Vec::new(),
+        code_sets: crate::reference::builtin_code_sets().map_err(|e| e.to_string())?,
+        tables: Vec::new(),
+        select: None,
+        run_id: "check".into(),
+        compute: Default::default(),
+    };
+    let ctx = session(&inputs).map_err(|e| e.to_string())?;
+    register_empty_sources(&ctx, &project.contract, &HashSet::new()).map_err(|e| e.to_string())?;
+    Ok(ctx)
+}
+
+/// Locates a planning or parsing error in the definition file. sqlparser reports positions as
+/// `Line: L, Column: C`, and planning errors carry a span when spans are collected; both are
+/// relative to the SQL given, which starts at `first_line` of the file.
+pub fn locate_error(file: &Path, first_line: usize, e: &datafusion::error::DataFusionError) -> DefinitionError {
+    let msg = e.strip_backtrace().to_string();
+    let span = e.iter().find_map(|x| x.diagnostic().and_then(|d| d.span));
+    let (line, column) = match span {
+        Some(s) => (Some(s.start.line as usize), Some(s.start.column as usize)),
+        None => {
+            let num = |key: &str| {
+                msg.find(key).and_then(|i| {
+                    msg[i + key.len()..].split(|c: char| !c.is_ascii_digit()).next()?.parse::<usize>().ok()
+                })
+            };
+            (num("Line: "), num("Column: "))
+        }
+    };
+    let line = line.filter(|l| *l > 0).map_or(first_line, |l| first_line + l - 1);
+    let message = match column {
+        Some(c) if c > 0 => format!("column {c}: {msg}"),
+        _ => msg,
+    };
+    DefinitionError::new(file, line, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(name: &str, sql: &str) -> Model {
+        Model { name: name.into(), file: PathBuf::from(format!("sql/staging/{name}.sql")), sql: sql.into() }
+    }
+
+    #[test]
+    fn models_are_ordered_by_what_they_read_not_by_name() {
+        let ctx = SessionContext::new();
+        let models = vec![
+            model("a_last", "SELECT * FROM m_middle"),
+            model("m_middle", "WITH x AS (SELECT * FROM z_first) SELECT * FROM x"),
+            model("z_first", "SELECT * FROM ssd_person"),
+        ];
+        let order: Vec<&str> =
+            order_models(&ctx, &models, &BTreeMap::new()).unwrap().iter().map(|(m, _)| m.name.as_str()).collect();
+        assert_eq!(order, vec!["z_first", "m_middle", "a_last"]);
+    }
+
+    #[test]
+    fn a_cycle_between_models_is_named() {
+        let ctx = SessionContext::new();
+        let models = vec![model("a", "SELECT * FROM b"), model("b", "SELECT * FROM a"), model("c", "SELECT 1")];
+        let e = order_models(&ctx, &models, &BTreeMap::new()).unwrap_err();
+        assert!(e[0].message.contains("cycle between models: a -> b"), "{e:?}");
+    }
+
+    #[test]
+    fn a_syntax_error_points_at_the_line_in_the_file() {
+        let ctx = SessionContext::new();
+        let models = vec![model("bad", "SELECT a\nFROM t\nWHERE a = = 1")];
+        let e = order_models(&ctx, &models, &BTreeMap::new()).unwrap_err();
+        assert_eq!(e[0].line, 3, "{e:?}");
+        assert!(e[0].file.ends_with("bad.sql"));
+    }
+}
