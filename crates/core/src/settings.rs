@@ -724,31 +724,12 @@ impl Settings {
         };
         let notify = l.section::<NotifyFile>(&root, "notify");
         let report = if root.get("report").is_some() {
-            l.section::<ReportSettings>(&root, "report").map(|mut r| {
-                r.commentary_dir = r.commentary_dir.map(|p| l.path(p));
-                if r.power_bi_url.as_ref().is_some_and(|u| !u.starts_with("https://") && !u.starts_with("http://")) {
-                    l.problem(&["report", "power_bi_url"], "an https:// link");
-                }
-                r
-            })
+            l.section::<ReportSettings>(&root, "report").map(|r| report_settings(&mut l, r))
         } else {
             Some(ReportSettings::default())
         };
         let monitoring = if root.get("monitoring").is_some() {
-            l.section::<MonitoringSettings>(&root, "monitoring").map(|mut m| {
-                m.prometheus_textfile = m.prometheus_textfile.map(|p| l.path(p));
-                m.openlineage_file = m.openlineage_file.map(|p| l.path(p));
-                m.ca_file = m.ca_file.map(|p| l.path(p));
-                if let Some(p) = m.ca_file.as_ref().filter(|p| !p.is_file()) {
-                    l.problem(&["monitoring", "ca_file"], format!("no such file: {}", p.display()));
-                }
-                for (key, url) in [("pushgateway_url", &m.pushgateway_url), ("openlineage_url", &m.openlineage_url)] {
-                    if url.as_ref().is_some_and(|u| !u.starts_with("http://") && !u.starts_with("https://")) {
-                        l.problem(&["monitoring", key], "an http:// or https:// URL");
-                    }
-                }
-                m
-            })
+            l.section::<MonitoringSettings>(&root, "monitoring").map(|m| monitoring_settings(&mut l, m))
         } else {
             Some(MonitoringSettings { openlineage_namespace: default_namespace(), ..Default::default() })
         };
@@ -759,218 +740,18 @@ impl Settings {
             .and_then(|v| v.as_str())
             .map(|p| l.path(PathBuf::from(p)))
             .unwrap_or_else(|| l.path(PathBuf::from("sql")));
-        let source = source.and_then(|s| match (s.files, s.sqlserver) {
-            (Some(f), None) => {
-                if f.max_rejects == 0 && f.on_bad_row == OnBadRow::Quarantine {
-                    l.problem(&["source", "files", "max_rejects"], "quarantine needs room for at least one row");
-                }
-                Some(SourceSettings::Files {
-                    path: l.path(f.path),
-                    on_bad_row: f.on_bad_row,
-                    max_rejects: f.max_rejects,
-                })
-            }
-            (None, Some(q)) => {
-                let password = match (q.password, q.password_file) {
-                    (Some(p), None) => Some(p),
-                    (None, Some(f)) => {
-                        let f = l.path(f);
-                        match std::fs::read_to_string(&f) {
-                            Ok(t) => Some(Secret::new(t.trim_end_matches(['\r', '\n']))),
-                            Err(e) => {
-                                l.problem(
-                                    &["source", "sqlserver", "password_file"],
-                                    format!("cannot read {}: {e}", f.display()),
-                                );
-                                None
-                            }
-                        }
-                    }
-                    (Some(_), Some(_)) => {
-                        l.problem(&["source", "sqlserver", "password"], "give `password` or `password_file`, not both");
-                        None
-                    }
-                    (None, None) => {
-                        l.problem(
-                            &["source", "sqlserver"],
-                            "give `password: ${VAR}` or `password_file` (a mounted secret)",
-                        );
-                        None
-                    }
-                };
-                if q.parallel_connections == 0 || q.parallel_connections > 32 {
-                    l.problem(&["source", "sqlserver", "parallel_connections"], "must be between 1 and 32");
-                }
-                // Names that reach T-SQL are bracket-quoted; what no quoting makes sensible is refused.
-                if let Err(why) = check_identifier(&q.schema) {
-                    l.problem(&["source", "sqlserver", "schema"], why);
-                }
-                for (table, renames) in &q.column_renames {
-                    for (column, source) in renames {
-                        if let Err(why) = check_identifier(source) {
-                            l.problem(&["source", "sqlserver", "column_renames", table, column], why);
-                        }
-                    }
-                }
-                let ca_file = q.ca_file.map(|p| l.path(p));
-                if let Some(p) = &ca_file
-                    && !p.is_file()
-                {
-                    l.problem(&["source", "sqlserver", "ca_file"], format!("no such file: {}", p.display()));
-                }
-                password.map(|password| {
-                    SourceSettings::SqlServer(Box::new(SqlServerSettings {
-                        host: q.host,
-                        port: q.port,
-                        database: q.database,
-                        schema: q.schema,
-                        user: q.user,
-                        password,
-                        encrypt: q.encrypt,
-                        trust_server_certificate: q.trust_server_certificate,
-                        ca_file,
-                        read_only_intent: q.read_only_intent,
-                        connect_timeout_secs: q.connect_timeout_secs,
-                        command_timeout_secs: q.command_timeout_secs,
-                        parallel_connections: q.parallel_connections,
-                        retries: q.retries,
-                        retry_backoff_ms: q.retry_backoff_ms,
-                        column_renames: q.column_renames,
-                        queries_dir: sql_dir_for_queries.join("extract/ssd"),
-                    }))
-                })
-            }
-            (Some(_), Some(_)) => {
-                l.problem(&["source"], "choose one source: `files` or `sqlserver`, not both");
-                None
-            }
-            (None, None) => {
-                l.problem(&["source"], "name a source: `files` (a directory of table files) or `sqlserver`");
-                None
-            }
-        });
+        let source = source.and_then(|s| source_settings(&mut l, s, &sql_dir_for_queries));
 
-        let storage = storage.map(|s| {
-            let landing = l.path(s.landing);
-            let mart = l.path(s.mart);
-            if landing == mart {
-                l.problem(&["storage", "mart"], "the mart and the landing must be different directories");
-            }
-            if s.lock_ttl_secs.is_some_and(|t| !(10..=86_400).contains(&t)) {
-                l.problem(&["storage", "lock_ttl_secs"], "must be between 10 and 86400 seconds");
-            }
-            StorageSettings {
-                landing,
-                mart,
-                keep_versions: s.keep_versions,
-                retention_days: s.retention_days,
-                lock_ttl: s.lock_ttl_secs.map(std::time::Duration::from_secs),
-            }
-        });
+        let storage = storage.map(|s| storage_settings(&mut l, s));
 
-        let reference = reference.map(|r| {
-            let team_org_units = l.path(r.team_org_units);
-            if !team_org_units.is_file() {
-                l.problem(&["reference", "team_org_units"], format!("no such file: {}", team_org_units.display()));
-            }
-            let bank_holidays = r.bank_holidays.map(|p| l.path(p));
-            if let Some(p) = &bank_holidays
-                && !p.is_file()
-            {
-                l.problem(&["reference", "bank_holidays"], format!("no such file: {}", p.display()));
-            }
-            let code_map = r.code_map.map(|p| l.path(p));
-            if let Some(p) = &code_map
-                && !p.is_file()
-            {
-                l.problem(&["reference", "code_map"], format!("no such file: {}", p.display()));
-            }
-            ReferenceSettings { team_org_units, bank_holidays, code_map, closure_days: r.closure_days }
-        });
+        let reference = reference.map(|r| reference_settings(&mut l, r));
 
-        let measures = measures.map(|m| {
-            let sql_dir = l.path(m.sql_dir.unwrap_or_else(|| PathBuf::from("sql")));
-            if !sql_dir.join("measures").is_dir() {
-                l.problem(
-                    &["measures", "sql_dir"],
-                    format!("{} has no `measures` directory of measure definitions", sql_dir.display()),
-                );
-            }
-            for (id, t) in &m.targets {
-                if !t.is_finite() {
-                    l.problem(&["measures", "targets", id], "must be a number");
-                }
-            }
-            MeasureSettings { sql_dir, targets: m.targets, vars: m.vars }
-        });
+        let measures = measures.map(|m| measures_settings(&mut l, m));
 
-        let email = notify.and_then(|n| n.email).and_then(|e| {
-            if !looks_like_address(&e.from) {
-                l.problem(&["notify", "email", "from"], format!("`{}` is not an email address", e.from));
-            }
-            if e.to.is_empty() {
-                l.problem(&["notify", "email", "to"], "name at least one recipient");
-            }
-            for a in e.to.iter().chain(&e.failure_to) {
-                if !looks_like_address(a) {
-                    l.problem(&["notify", "email", "to"], format!("`{a}` is not an email address"));
-                }
-            }
-            let transport = match (e.outbox, e.smtp) {
-                (Some(o), None) => EmailTransport::Outbox(l.path(o)),
-                (None, Some(s)) => {
-                    if s.host.trim().is_empty() {
-                        l.problem(&["notify", "email", "smtp", "host"], "must not be empty");
-                    }
-                    if s.password.is_some() && s.username.is_none() {
-                        l.problem(&["notify", "email", "smtp", "username"], "a password needs a username");
-                    }
-                    if s.username.is_some() && s.tls == SmtpTls::None {
-                        l.problem(
-                            &["notify", "email", "smtp", "tls"],
-                            "a username and password never cross an unencrypted connection: use `starttls` or `implicit`",
-                        );
-                    }
-                    let mut s = s;
-                    s.ca_file = s.ca_file.map(|p| l.path(p));
-                    if let Some(p) = s.ca_file.as_ref().filter(|p| !p.is_file()) {
-                        l.problem(&["notify", "email", "smtp", "ca_file"], format!("no such file: {}", p.display()));
-                    }
-                    EmailTransport::Smtp(s)
-                }
-                (Some(_), Some(_)) => {
-                    l.problem(&["notify", "email"], "choose one of `outbox` and `smtp`, not both");
-                    return None;
-                }
-                (None, None) => {
-                    l.problem(&["notify", "email"], "say how to deliver: `outbox` (a directory) or `smtp`");
-                    return None;
-                }
-            };
-            let failure_to = if e.failure_to.is_empty() { e.to.clone() } else { e.failure_to };
-            Some(EmailSettings {
-                from: e.from,
-                to: e.to,
-                failure_to,
-                transport,
-            })
-        });
+        let email = notify.and_then(|n| n.email).and_then(|e| email_settings(&mut l, e));
 
         let compute = if root.get("compute").is_some() {
-            l.section::<ComputeFile>(&root, "compute").map(|c| {
-                let memory_limit = c.memory_limit.and_then(|m| match parse_size(&m) {
-                    Ok(bytes) if bytes >= 64 * 1024 * 1024 => Some(bytes),
-                    Ok(_) => {
-                        l.problem(&["compute", "memory_limit"], "at least 64MiB");
-                        None
-                    }
-                    Err(e) => {
-                        l.problem(&["compute", "memory_limit"], e);
-                        None
-                    }
-                });
-                ComputeSettings { memory_limit, spill_dir: c.spill_dir.map(|p| l.path(p)) }
-            })
+            l.section::<ComputeFile>(&root, "compute").map(|c| compute_settings(&mut l, c))
         } else {
             Some(ComputeSettings::default())
         };
@@ -1010,6 +791,240 @@ impl Settings {
             _ => Err(ConfigError { problems: l.problems }),
         }
     }
+}
+
+/// `report`: the commentary directory resolved, the Power BI link checked.
+fn report_settings(l: &mut Loader, mut r: ReportSettings) -> ReportSettings {
+    r.commentary_dir = r.commentary_dir.map(|p| l.path(p));
+    if r.power_bi_url.as_ref().is_some_and(|u| !u.starts_with("https://") && !u.starts_with("http://")) {
+        l.problem(&["report", "power_bi_url"], "an https:// link");
+    }
+    r
+}
+
+/// `monitoring`: paths resolved, URLs and the CA file checked.
+fn monitoring_settings(l: &mut Loader, mut m: MonitoringSettings) -> MonitoringSettings {
+    m.prometheus_textfile = m.prometheus_textfile.map(|p| l.path(p));
+    m.openlineage_file = m.openlineage_file.map(|p| l.path(p));
+    m.ca_file = m.ca_file.map(|p| l.path(p));
+    if let Some(p) = m.ca_file.as_ref().filter(|p| !p.is_file()) {
+        l.problem(&["monitoring", "ca_file"], format!("no such file: {}", p.display()));
+    }
+    for (key, url) in [("pushgateway_url", &m.pushgateway_url), ("openlineage_url", &m.openlineage_url)] {
+        if url.as_ref().is_some_and(|u| !u.starts_with("http://") && !u.starts_with("https://")) {
+            l.problem(&["monitoring", key], "an http:// or https:// URL");
+        }
+    }
+    m
+}
+
+/// `source.sqlserver`: its password from the settings or a mounted file, its identifiers and
+/// CA file checked.
+fn sqlserver_settings(l: &mut Loader, q: SqlServerFile, sql_dir: &Path) -> Option<SourceSettings> {
+    let password = match (q.password, q.password_file) {
+        (Some(p), None) => Some(p),
+        (None, Some(f)) => {
+            let f = l.path(f);
+            match std::fs::read_to_string(&f) {
+                Ok(t) => Some(Secret::new(t.trim_end_matches(['\r', '\n']))),
+                Err(e) => {
+                    l.problem(&["source", "sqlserver", "password_file"], format!("cannot read {}: {e}", f.display()));
+                    None
+                }
+            }
+        }
+        (Some(_), Some(_)) => {
+            l.problem(&["source", "sqlserver", "password"], "give `password` or `password_file`, not both");
+            None
+        }
+        (None, None) => {
+            l.problem(&["source", "sqlserver"], "give `password: ${VAR}` or `password_file` (a mounted secret)");
+            None
+        }
+    };
+    if q.parallel_connections == 0 || q.parallel_connections > 32 {
+        l.problem(&["source", "sqlserver", "parallel_connections"], "must be between 1 and 32");
+    }
+    // Names that reach T-SQL are bracket-quoted; what no quoting makes sensible is refused.
+    if let Err(why) = check_identifier(&q.schema) {
+        l.problem(&["source", "sqlserver", "schema"], why);
+    }
+    for (table, renames) in &q.column_renames {
+        for (column, source) in renames {
+            if let Err(why) = check_identifier(source) {
+                l.problem(&["source", "sqlserver", "column_renames", table, column], why);
+            }
+        }
+    }
+    let ca_file = q.ca_file.map(|p| l.path(p));
+    if let Some(p) = &ca_file
+        && !p.is_file()
+    {
+        l.problem(&["source", "sqlserver", "ca_file"], format!("no such file: {}", p.display()));
+    }
+    password.map(|password| {
+        SourceSettings::SqlServer(Box::new(SqlServerSettings {
+            host: q.host,
+            port: q.port,
+            database: q.database,
+            schema: q.schema,
+            user: q.user,
+            password,
+            encrypt: q.encrypt,
+            trust_server_certificate: q.trust_server_certificate,
+            ca_file,
+            read_only_intent: q.read_only_intent,
+            connect_timeout_secs: q.connect_timeout_secs,
+            command_timeout_secs: q.command_timeout_secs,
+            parallel_connections: q.parallel_connections,
+            retries: q.retries,
+            retry_backoff_ms: q.retry_backoff_ms,
+            column_renames: q.column_renames,
+            queries_dir: sql_dir.join("extract/ssd"),
+        }))
+    })
+}
+
+/// `source`: one of `files` and `sqlserver`, its secret read, its identifiers checked.
+fn source_settings(l: &mut Loader, s: SourceFile, sql_dir: &Path) -> Option<SourceSettings> {
+    match (s.files, s.sqlserver) {
+        (Some(f), None) => {
+            if f.max_rejects == 0 && f.on_bad_row == OnBadRow::Quarantine {
+                l.problem(&["source", "files", "max_rejects"], "quarantine needs room for at least one row");
+            }
+            Some(SourceSettings::Files { path: l.path(f.path), on_bad_row: f.on_bad_row, max_rejects: f.max_rejects })
+        }
+        (None, Some(q)) => sqlserver_settings(l, q, sql_dir),
+        (Some(_), Some(_)) => {
+            l.problem(&["source"], "choose one source: `files` or `sqlserver`, not both");
+            None
+        }
+        (None, None) => {
+            l.problem(&["source"], "name a source: `files` (a directory of table files) or `sqlserver`");
+            None
+        }
+    }
+}
+
+/// `storage`: paths resolved, the lease checked.
+fn storage_settings(l: &mut Loader, s: StorageFile) -> StorageSettings {
+    let landing = l.path(s.landing);
+    let mart = l.path(s.mart);
+    if landing == mart {
+        l.problem(&["storage", "mart"], "the mart and the landing must be different directories");
+    }
+    if s.lock_ttl_secs.is_some_and(|t| !(10..=86_400).contains(&t)) {
+        l.problem(&["storage", "lock_ttl_secs"], "must be between 10 and 86400 seconds");
+    }
+    StorageSettings {
+        landing,
+        mart,
+        keep_versions: s.keep_versions,
+        retention_days: s.retention_days,
+        lock_ttl: s.lock_ttl_secs.map(std::time::Duration::from_secs),
+    }
+}
+
+/// `reference`: every named file exists.
+fn reference_settings(l: &mut Loader, r: ReferenceFile) -> ReferenceSettings {
+    let team_org_units = l.path(r.team_org_units);
+    if !team_org_units.is_file() {
+        l.problem(&["reference", "team_org_units"], format!("no such file: {}", team_org_units.display()));
+    }
+    let bank_holidays = r.bank_holidays.map(|p| l.path(p));
+    if let Some(p) = &bank_holidays
+        && !p.is_file()
+    {
+        l.problem(&["reference", "bank_holidays"], format!("no such file: {}", p.display()));
+    }
+    let code_map = r.code_map.map(|p| l.path(p));
+    if let Some(p) = &code_map
+        && !p.is_file()
+    {
+        l.problem(&["reference", "code_map"], format!("no such file: {}", p.display()));
+    }
+    ReferenceSettings { team_org_units, bank_holidays, code_map, closure_days: r.closure_days }
+}
+
+/// `measures`: the SQL directory holds measures; targets are numbers.
+fn measures_settings(l: &mut Loader, m: MeasuresFile) -> MeasureSettings {
+    let sql_dir = l.path(m.sql_dir.unwrap_or_else(|| PathBuf::from("sql")));
+    if !sql_dir.join("measures").is_dir() {
+        l.problem(
+            &["measures", "sql_dir"],
+            format!("{} has no `measures` directory of measure definitions", sql_dir.display()),
+        );
+    }
+    for (id, t) in &m.targets {
+        if !t.is_finite() {
+            l.problem(&["measures", "targets", id], "must be a number");
+        }
+    }
+    MeasureSettings { sql_dir, targets: m.targets, vars: m.vars }
+}
+
+/// `notify.email`: addresses checked, one transport, credentials only over TLS.
+fn email_settings(l: &mut Loader, e: EmailFile) -> Option<EmailSettings> {
+    if !looks_like_address(&e.from) {
+        l.problem(&["notify", "email", "from"], format!("`{}` is not an email address", e.from));
+    }
+    if e.to.is_empty() {
+        l.problem(&["notify", "email", "to"], "name at least one recipient");
+    }
+    for a in e.to.iter().chain(&e.failure_to) {
+        if !looks_like_address(a) {
+            l.problem(&["notify", "email", "to"], format!("`{a}` is not an email address"));
+        }
+    }
+    let transport = match (e.outbox, e.smtp) {
+        (Some(o), None) => EmailTransport::Outbox(l.path(o)),
+        (None, Some(s)) => {
+            if s.host.trim().is_empty() {
+                l.problem(&["notify", "email", "smtp", "host"], "must not be empty");
+            }
+            if s.password.is_some() && s.username.is_none() {
+                l.problem(&["notify", "email", "smtp", "username"], "a password needs a username");
+            }
+            if s.username.is_some() && s.tls == SmtpTls::None {
+                l.problem(
+                    &["notify", "email", "smtp", "tls"],
+                    "a username and password never cross an unencrypted connection: use `starttls` or `implicit`",
+                );
+            }
+            let mut s = s;
+            s.ca_file = s.ca_file.map(|p| l.path(p));
+            if let Some(p) = s.ca_file.as_ref().filter(|p| !p.is_file()) {
+                l.problem(&["notify", "email", "smtp", "ca_file"], format!("no such file: {}", p.display()));
+            }
+            EmailTransport::Smtp(s)
+        }
+        (Some(_), Some(_)) => {
+            l.problem(&["notify", "email"], "choose one of `outbox` and `smtp`, not both");
+            return None;
+        }
+        (None, None) => {
+            l.problem(&["notify", "email"], "say how to deliver: `outbox` (a directory) or `smtp`");
+            return None;
+        }
+    };
+    let failure_to = if e.failure_to.is_empty() { e.to.clone() } else { e.failure_to };
+    Some(EmailSettings { from: e.from, to: e.to, failure_to, transport })
+}
+
+/// `compute`: the memory limit read as a size.
+fn compute_settings(l: &mut Loader, c: ComputeFile) -> ComputeSettings {
+    let memory_limit = c.memory_limit.and_then(|m| match parse_size(&m) {
+        Ok(bytes) if bytes >= 64 * 1024 * 1024 => Some(bytes),
+        Ok(_) => {
+            l.problem(&["compute", "memory_limit"], "at least 64MiB");
+            None
+        }
+        Err(e) => {
+            l.problem(&["compute", "memory_limit"], e);
+            None
+        }
+    });
+    ComputeSettings { memory_limit, spill_dir: c.spill_dir.map(|p| l.path(p)) }
 }
 
 fn pipeline_settings(l: &mut Loader, p: PipelinesFile, sql_dir: &Path) -> PipelineSettings {
