@@ -8,7 +8,6 @@
 pub mod charts;
 pub mod content;
 mod email;
-pub mod observe;
 pub mod report;
 mod send;
 

@@ -3,6 +3,7 @@
 //! every path that publishes takes the same lock and the same steps. The binary only parses
 //! arguments and calls these.
 
+pub mod observe;
 pub mod pipelines;
 pub mod progress;
 pub mod stages;

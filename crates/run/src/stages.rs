@@ -235,7 +235,7 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
     };
     let _lock = lock(&settings.storage.mart, &settings, &run_id)?;
     tracing::info!(%run_id, pipeline = %pipeline.id, %period, host = %scrutiny_core::lock::hostname(), resumed = opts.resume.is_some(), "run started");
-    let mut report = scrutiny_notify::observe::RunReport {
+    let mut report = crate::observe::RunReport {
         run_id: run_id.clone(),
         period: period.to_string(),
         started_at,
@@ -310,8 +310,8 @@ fn source_name(settings: &Settings) -> String {
 }
 
 /// The START lineage event.
-async fn monitor_start(settings: &Settings, report: &scrutiny_notify::observe::RunReport) {
-    use scrutiny_notify::observe;
+async fn monitor_start(settings: &Settings, report: &crate::observe::RunReport) {
+    use crate::observe;
     let m = &settings.monitoring;
     let event = observe::lineage_event(
         "START",
@@ -325,7 +325,7 @@ async fn monitor_start(settings: &Settings, report: &scrutiny_notify::observe::R
 }
 
 async fn send_event(m: &scrutiny_core::settings::MonitoringSettings, event: &serde_json::Value) {
-    use scrutiny_notify::observe;
+    use crate::observe;
     if let Some(f) = &m.openlineage_file
         && let Err(e) = observe::append_event(f, event)
     {
@@ -341,8 +341,8 @@ async fn send_event(m: &scrutiny_core::settings::MonitoringSettings, event: &ser
 }
 
 /// Metrics and the COMPLETE or FAIL lineage event. Monitoring never fails a run.
-async fn monitor_end(settings: &Settings, report: &scrutiny_notify::observe::RunReport, failure: Option<&Failure>) {
-    use scrutiny_notify::observe;
+async fn monitor_end(settings: &Settings, report: &crate::observe::RunReport, failure: Option<&Failure>) {
+    use crate::observe;
     let m = &settings.monitoring;
     let previous = m.prometheus_textfile.as_deref().and_then(observe::previous_success);
     let text = observe::prometheus_text(report, previous);
@@ -414,7 +414,7 @@ async fn run_stages(
     started_at: chrono::DateTime<Utc>,
     recompute_snapshots: bool,
     record: &mut RunRecord,
-    report: &mut scrutiny_notify::observe::RunReport,
+    report: &mut crate::observe::RunReport,
 ) -> Result<Outcome, Failure> {
     let clock = Instant::now();
     let progress = Progress::new();
