@@ -1095,6 +1095,7 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(unsafe_code, reason = "std::env::set_var in tests, for variables no other test reads")]
 mod tests {
     use super::*;
 

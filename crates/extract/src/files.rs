@@ -130,7 +130,7 @@ impl FileSource {
 
     /// Reads a table as contract-typed record batches, streaming.
     pub fn read(&self, table: &Arc<ContractTable>) -> Result<Batches, ExtractError> {
-        Ok(self.read_counting(&table)?.batches)
+        Ok(self.read_counting(table)?.batches)
     }
 
     /// As [`Self::read`], counting rows whose dates carried a time of day.

@@ -39,7 +39,7 @@ pub struct TestFile {
     pub cases: Vec<TestCase>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestCase {
     pub name: String,
@@ -273,10 +273,38 @@ async fn run_case(
     Ok(diff(&expected, &actual))
 }
 
-/// Runs every test file under `dir` whose measure id or file name contains `pattern`.
-pub async fn run_tests(project: &Project, dir: &Path, pattern: Option<&str>) -> Result<Vec<CaseResult>, String> {
-    let holidays = WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays")
-        .map_err(|e| e.to_string())?;
+/// One case of a test file, ready to run on its own.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub file: PathBuf,
+    /// The measure under test; `None`: the data-quality rules.
+    pub measure: Option<String>,
+    case: TestCase,
+}
+
+impl Case {
+    /// What the case tests: the measure's id, or `data quality`.
+    pub fn subject(&self) -> String {
+        self.measure.clone().unwrap_or_else(|| "data quality".to_string())
+    }
+
+    pub fn name(&self) -> &str {
+        &self.case.name
+    }
+
+    /// Runs the case: `Ok(None)` when it passed, `Ok(Some(diff))` when its rows differ.
+    pub async fn run(&self, project: &Project) -> Result<Option<String>, String> {
+        let holidays = WorkingDayCalendar::read_holidays_csv(scrutiny_core::BANK_HOLIDAYS_CSV, "bank holidays")
+            .map_err(|e| e.to_string())?;
+        match &self.measure {
+            Some(m) => run_case(project, m, &self.case, &holidays).await,
+            None => run_quality_case(project, &self.case, &holidays).await,
+        }
+    }
+}
+
+/// Every case of the test files in `dir` (those whose measure or file name holds `pattern`).
+pub fn cases(dir: &Path, pattern: Option<&str>) -> Result<Vec<Case>, String> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(Result::ok)
@@ -284,7 +312,7 @@ pub async fn run_tests(project: &Project, dir: &Path, pattern: Option<&str>) -> 
         .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
         .collect();
     files.sort();
-    let mut results = Vec::new();
+    let mut out = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         let tf: TestFile = serde_yaml::from_str(&text)
@@ -294,17 +322,27 @@ pub async fn run_tests(project: &Project, dir: &Path, pattern: Option<&str>) -> 
         if pattern.is_some_and(|p| !subject.contains(p) && !fname.contains(p)) {
             continue;
         }
-        for case in &tf.cases {
-            let outcome = match &tf.measure {
-                Some(m) => run_case(project, m, case, &holidays).await,
-                None => run_quality_case(project, case, &holidays).await,
-            };
-            let failure = match outcome {
-                Ok(d) => d,
-                Err(e) => Some(format!("error: {e}")),
-            };
-            results.push(CaseResult { file: file.clone(), measure: subject.clone(), name: case.name.clone(), failure });
+        for case in tf.cases {
+            out.push(Case { file: file.clone(), measure: tf.measure.clone(), case });
         }
+    }
+    Ok(out)
+}
+
+/// Runs every case of the test files in `dir`.
+pub async fn run_tests(project: &Project, dir: &Path, pattern: Option<&str>) -> Result<Vec<CaseResult>, String> {
+    let mut results = Vec::new();
+    for case in cases(dir, pattern)? {
+        let failure = match case.run(project).await {
+            Ok(d) => d,
+            Err(e) => Some(format!("error: {e}")),
+        };
+        results.push(CaseResult {
+            file: case.file.clone(),
+            measure: case.subject(),
+            name: case.name().to_string(),
+            failure,
+        });
     }
     Ok(results)
 }

@@ -1,18 +1,40 @@
-//! Runs the data team's measure tests (`sql/measures/tests/*.yaml`) under `cargo test`.
+//! The data team's measure tests (`sql/measures/tests/*.yaml`) under `cargo test`, each case
+//! its own test named `<measure>::<case>`, so a failure names the case and `cargo test -p
+//! scrutiny-measures --test sql_measure_tests -- cla_count` runs one measure's cases.
 
+use libtest_mimic::{Arguments, Failed, Trial};
 use scrutiny_measures::Project;
+use scrutiny_measures::testing::cases;
 use std::path::Path;
+use std::sync::Arc;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_shipped_measure_test_passes() {
+fn main() {
+    let args = Arguments::from_args();
     let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql");
-    let project = Project::load(&sql).unwrap_or_else(|e| panic!("{e:?}"));
-    let results = scrutiny_measures::testing::run_tests(&project, &sql.join("measures/tests"), None).await.unwrap();
-    assert!(!results.is_empty(), "no measure tests found");
-    let failures: Vec<String> =
-        results.iter().filter_map(|r| r.failure.as_ref().map(|f| format!("{} / {}: {f}", r.measure, r.name))).collect();
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), results.len(), failures.join("\n"));
-    for id in project.measures.iter().map(|m| &m.meta.id) {
-        assert!(results.iter().any(|r| &r.measure == id), "measure `{id}` has no tests");
-    }
+    let project = Arc::new(Project::load(&sql).unwrap_or_else(|e| panic!("{e:?}")));
+    let all = cases(&sql.join("measures/tests"), None).unwrap_or_else(|e| panic!("{e}"));
+    let mut trials: Vec<Trial> = all
+        .into_iter()
+        .map(|case| {
+            let project = project.clone();
+            let name = format!("{}::{}", case.subject(), case.name());
+            Trial::test(name, move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                match runtime.block_on(case.run(&project)) {
+                    Ok(None) => Ok(()),
+                    Ok(Some(diff)) => Err(Failed::from(format!("{}: rows differ\n{diff}", case.file.display()))),
+                    Err(e) => Err(Failed::from(format!("{}: {e}", case.file.display()))),
+                }
+            })
+        })
+        .collect();
+    // Every measure has at least one case.
+    let ids: Vec<String> = project.measures.iter().map(|m| m.meta.id.clone()).collect();
+    let names: Vec<String> = trials.iter().map(|t| t.name().to_string()).collect();
+    trials.push(Trial::test("every_measure_has_a_test_case", move || {
+        let missing: Vec<&String> =
+            ids.iter().filter(|id| !names.iter().any(|n| n.starts_with(&format!("{id}::")))).collect();
+        if missing.is_empty() { Ok(()) } else { Err(Failed::from(format!("measures without tests: {missing:?}"))) }
+    }));
+    libtest_mimic::run(&args, trials).exit();
 }

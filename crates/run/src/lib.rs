@@ -5,7 +5,7 @@
 
 pub mod observe;
 pub mod pipelines;
-pub mod progress;
+mod progress;
 pub mod stages;
 pub mod workflow;
 
