@@ -872,12 +872,12 @@ fn metrics_and_lineage_after_a_run_and_retention_keeps_current() {
     }
     let prom = std::fs::read_to_string(c.path().join("scrutiny.prom")).unwrap();
     for want in [
-        "scrutiny_last_success_timestamp_seconds ",
-        "scrutiny_last_completion_timestamp_seconds ",
-        "scrutiny_stage_duration_seconds{stage=\"compute\"} ",
-        "scrutiny_rows_extracted{table=\"ssd_person\"} ",
-        "scrutiny_measures_computed 25\n",
-        "scrutiny_data_quality_rows{table=\"ssd_cin_episodes\",rule=\"exact_duplicate_dropped\"} ",
+        "scrutiny_last_success_timestamp_seconds{pipeline=\"monthly_scrutiny\"} ",
+        "scrutiny_last_completion_timestamp_seconds{pipeline=\"monthly_scrutiny\"} ",
+        "scrutiny_stage_duration_seconds{pipeline=\"monthly_scrutiny\",stage=\"compute\"} ",
+        "scrutiny_rows_extracted{pipeline=\"monthly_scrutiny\",table=\"ssd_person\"} ",
+        "scrutiny_measures_computed{pipeline=\"monthly_scrutiny\"} 25\n",
+        "scrutiny_data_quality_rows{pipeline=\"monthly_scrutiny\",table=\"ssd_cin_episodes\",rule=\"exact_duplicate_dropped\"} ",
     ] {
         assert!(prom.contains(want), "{want} missing from:\n{prom}");
     }
@@ -904,11 +904,14 @@ fn metrics_and_lineage_after_a_run_and_retention_keeps_current() {
     assert!(versions.contains(&current));
 
     // A failed run: the completion time moves, the success time does not.
-    let success = prom.lines().find(|l| l.starts_with("scrutiny_last_success_timestamp_seconds ")).unwrap().to_string();
+    let success = prom.lines().find(|l| l.starts_with("scrutiny_last_success_timestamp_seconds{")).unwrap().to_string();
     std::fs::remove_file(c.path().join("ssd/ssd_person.csv")).unwrap();
     assert_eq!(c.run("2022-01").status.code(), Some(65));
     let prom = std::fs::read_to_string(c.path().join("scrutiny.prom")).unwrap();
-    assert!(prom.contains(&success) && prom.contains("scrutiny_last_run_success 0\n"), "{prom}");
+    assert!(
+        prom.contains(&success) && prom.contains("scrutiny_last_run_success{pipeline=\"monthly_scrutiny\"} 0\n"),
+        "{prom}"
+    );
     let last: serde_json::Value =
         serde_json::from_str(std::fs::read_to_string(c.path().join("lineage.jsonl")).unwrap().lines().last().unwrap())
             .unwrap();

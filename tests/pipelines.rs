@@ -213,3 +213,32 @@ fn scrutiny_pipelines_lists_measures_and_the_tables_from_their_lineage() {
     assert!(t.contains("measures:  25"), "{t}");
     assert!(t.contains("tables:    16"), "{t}");
 }
+
+#[test]
+fn two_pipelines_run_at_once_without_locking_each_other_out() {
+    let c = council_with_pipelines(&[]);
+    c.edit_config("notify:\n", "monitoring:\n  prometheus_textfile: ./scrutiny.prom\nnotify:\n");
+    let start = |pipeline: &str, period: &str| {
+        Command::new(env!("CARGO_BIN_EXE_scrutiny"))
+            .args(["run", "--config", "scrutiny.yaml", "--pipeline", pipeline, "--period", period])
+            .current_dir(c.path())
+            .output()
+    };
+    let (monthly, quarterly) = std::thread::scope(|s| {
+        let m = s.spawn(|| start("monthly_scrutiny", "2022-01").unwrap());
+        let q = s.spawn(|| start("corporate_parenting_quarterly", "2021-Q4").unwrap());
+        (m.join().unwrap(), q.join().unwrap())
+    });
+    assert!(monthly.status.success(), "{}", text(&monthly));
+    assert!(quarterly.status.success(), "{}", text(&quarterly));
+    assert!(c.current().join("metric_values.parquet").is_file());
+    assert!(c.path().join("var/corporate_parenting/current/metric_values.parquet").is_file());
+    // Each pipeline's metrics in its own textfile, labelled, so node-exporter sees no series twice.
+    let monthly_prom = std::fs::read_to_string(c.path().join("scrutiny.prom")).unwrap();
+    let quarterly_prom = std::fs::read_to_string(c.path().join("scrutiny-corporate_parenting_quarterly.prom")).unwrap();
+    assert!(monthly_prom.contains("scrutiny_measures_computed{pipeline=\"monthly_scrutiny\"} 25\n"), "{monthly_prom}");
+    assert!(
+        quarterly_prom.contains("scrutiny_measures_computed{pipeline=\"corporate_parenting_quarterly\"} 12\n"),
+        "{quarterly_prom}"
+    );
+}

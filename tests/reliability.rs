@@ -679,7 +679,10 @@ fn a_failed_run_keeps_the_last_success_in_the_pushgateway_and_lineage_is_posted(
     assert_eq!(metric_line(&metrics, "scrutiny_last_success_timestamp_seconds"), Some(success.clone()), "{metrics}");
     assert!(metric_line(&metrics, "scrutiny_last_run_success").unwrap().ends_with(" 0"), "{metrics}");
     let prom = std::fs::read_to_string(c.path().join("scrutiny.prom")).unwrap();
-    assert!(prom.contains("scrutiny_last_success_timestamp_seconds ") && prom.contains("scrutiny_last_run_success 0"));
+    assert!(
+        prom.contains("scrutiny_last_success_timestamp_seconds{pipeline=\"monthly_scrutiny\"} ")
+            && prom.contains("scrutiny_last_run_success{pipeline=\"monthly_scrutiny\"} 0")
+    );
 
     let received: Vec<serde_json::Value> =
         std::fs::read_to_string(&events).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();

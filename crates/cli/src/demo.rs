@@ -82,6 +82,39 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
         println!("Email:   {e}");
     }
     println!("Landing: {}", outcome.landing.dir.display());
+
+    // The second pipeline from the same SQL and the same server: the quarterly report to the
+    // Corporate Parenting Board, by quarter, with its own mart and email.
+    let quarter: Period = "2021-Q4".parse().expect("valid period");
+    println!();
+    println!("Running the corporate_parenting_quarterly pipeline for {} ...", quarter.label());
+    let q = pipeline::run(
+        &config,
+        pipeline::RunOptions {
+            pipeline: Some("corporate_parenting_quarterly".into()),
+            period: Some(quarter),
+            ..Default::default()
+        },
+    )
+    .await?;
+    println!("{:<48} {:>10} {:>10}", "measure", "value", "prev qtr");
+    let p = quarter.to_string();
+    for m in &q.computed.measures {
+        let Some(v) = q
+            .published
+            .values
+            .iter()
+            .find(|v| v.metric_id == m.meta.id && v.period == p && v.org_unit == "ALL" && v.category.is_none())
+        else {
+            continue;
+        };
+        let f = |x: Option<f64>| scrutiny_notify::format_value(x, m.meta.unit);
+        println!("{:<48} {:>10} {:>10}", m.meta.title, f(v.value), f(v.value_prev_month));
+    }
+    println!("Mart:    {}", q.published.current.display());
+    if let Some(e) = &q.email {
+        println!("Email:   {e}");
+    }
     Ok(())
 }
 

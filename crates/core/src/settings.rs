@@ -1064,6 +1064,13 @@ impl Settings {
             (None, MartName::Default) => self.storage.mart.clone(),
             (None, MartName::Named(name)) => self.storage.mart.parent().unwrap_or(Path::new(".")).join(name),
         };
+        // node-exporter reads every *.prom of its directory: the pipelines beside the default
+        // one write their own file next to the configured one (their series carry a `pipeline`
+        // label, so the files never repeat a series).
+        if let (MartName::Named(_), Some(f)) = (&p.mart, &self.monitoring.prometheus_textfile) {
+            let stem = f.file_stem().and_then(|x| x.to_str()).unwrap_or("scrutiny");
+            s.monitoring.prometheus_textfile = Some(f.with_file_name(format!("{stem}-{}.prom", p.id)));
+        }
         if let (Some(email), Some(o)) = (s.email.as_mut(), o) {
             if !o.email_to.is_empty() {
                 email.to = o.email_to.clone();
@@ -1128,7 +1135,7 @@ notify:
     fn each_pipeline_gets_its_own_mart_and_may_have_its_own_recipients() {
         let dir = repo_like();
         let text = format!(
-            "{EXAMPLE}pipelines:\n  overrides:\n    quarterly:\n      email_to: [board@example.org]\n    elsewhere:\n      mart: /srv/cp\n"
+            "{EXAMPLE}monitoring:\n  prometheus_textfile: ./scrutiny.prom\npipelines:\n  overrides:\n    quarterly:\n      email_to: [board@example.org]\n    elsewhere:\n      mart: /srv/cp\n"
         );
         let s = load(&dir, &text).unwrap();
         assert_eq!(s.pipelines.dir, None, "no pipelines/ beside sql/: the built-in ones");
@@ -1144,12 +1151,14 @@ notify:
         assert_eq!(monthly.email.as_ref().unwrap().to, ["performance-team@example.org"]);
         let quarterly = s.for_pipeline(&pipeline("quarterly", "corporate_parenting"));
         assert_eq!(quarterly.storage.mart, dir.path().join("var/corporate_parenting"));
+        assert_eq!(quarterly.monitoring.prometheus_textfile, Some(dir.path().join("scrutiny-quarterly.prom")));
+        assert_eq!(monthly.monitoring.prometheus_textfile, Some(dir.path().join("scrutiny.prom")));
         let email = quarterly.email.unwrap();
         assert_eq!((email.to.clone(), email.failure_to), (vec!["board@example.org".to_string()], email.to));
         assert_eq!(s.for_pipeline(&pipeline("elsewhere", "x")).storage.mart, PathBuf::from("/srv/cp"));
         let unknown = s.check_overrides(&["quarterly", "monthly"]);
         assert_eq!(unknown.len(), 1);
-        assert!(unknown[0].to_string().contains(":18: `pipelines.overrides.elsewhere`: no pipeline"), "{unknown:?}");
+        assert!(unknown[0].to_string().contains(":20: `pipelines.overrides.elsewhere`: no pipeline"), "{unknown:?}");
     }
 
     fn load(dir: &tempfile::TempDir, text: &str) -> Result<Settings, ConfigError> {

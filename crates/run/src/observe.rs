@@ -10,7 +10,11 @@ use std::path::Path;
 #[derive(Debug, Clone, Default)]
 pub struct RunReport {
     pub run_id: String,
+    /// The pipeline's id: a label on every metric, the lineage job's name.
+    pub pipeline: String,
     pub period: String,
+    /// The period's first day, the lineage run's nominal start.
+    pub period_start: Option<chrono::NaiveDate>,
     pub succeeded: bool,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
@@ -29,13 +33,20 @@ fn esc(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// The metrics in the Prometheus text format. `previous_success` keeps the last success time
-/// of an earlier run when this one failed.
+/// The metrics in the Prometheus text format, each labelled with the pipeline (two pipelines'
+/// textfiles in one node-exporter directory, or groups in one Pushgateway, never hold the same
+/// series). `previous_success` keeps the last success time of an earlier run when this one
+/// failed.
 pub fn prometheus_text(r: &RunReport, previous_success: Option<f64>) -> String {
     let mut out = String::new();
+    let pipeline = format!("pipeline=\"{}\"", esc(&r.pipeline));
     let mut metric = |name: &str, help: &str, kind: &str, rows: Vec<(String, f64)>| {
         out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
         for (labels, v) in rows {
+            let labels = match labels.strip_prefix('{') {
+                Some(rest) => format!("{{{pipeline},{rest}"),
+                None => format!("{{{pipeline}}}"),
+            };
             out.push_str(&format!("{name}{labels} {v}\n"));
         }
     };
@@ -95,7 +106,10 @@ pub fn prometheus_text(r: &RunReport, previous_success: Option<f64>) -> String {
 pub fn previous_success(textfile: &Path) -> Option<f64> {
     let text = std::fs::read_to_string(textfile).ok()?;
     text.lines()
-        .find(|l| l.starts_with("scrutiny_last_success_timestamp_seconds "))?
+        .find(|l| {
+            l.starts_with("scrutiny_last_success_timestamp_seconds{")
+                || l.starts_with("scrutiny_last_success_timestamp_seconds ")
+        })?
         .split_whitespace()
         .nth(1)?
         .parse()
@@ -156,11 +170,17 @@ pub async fn http(
     .map_err(|e| format!("{e}"))?
 }
 
-/// Pushes the metrics to a Pushgateway as job `scrutiny`. A successful run replaces the group
-/// (PUT); a failed one adds to it (POST, push-add), so the last success time pushed by an
-/// earlier run survives a failure.
-pub async fn push(gateway: &str, text: &str, replace: bool, ca_file: Option<&Path>) -> Result<(), String> {
-    let url = format!("{}/metrics/job/scrutiny", gateway.trim_end_matches('/'));
+/// Pushes the metrics to a Pushgateway as job `scrutiny`, in the group of the pipeline. A
+/// successful run replaces its group (PUT); a failed one adds to it (POST, push-add), so the
+/// last success time pushed by an earlier run survives a failure.
+pub async fn push(
+    gateway: &str,
+    pipeline: &str,
+    text: &str,
+    replace: bool,
+    ca_file: Option<&Path>,
+) -> Result<(), String> {
+    let url = format!("{}/metrics/job/scrutiny/pipeline/{pipeline}", gateway.trim_end_matches('/'));
     let method = if replace { "PUT" } else { "POST" };
     match http(method, &url, "text/plain; version=0.0.4", text.to_string(), ca_file).await? {
         200..=299 => Ok(()),
@@ -194,7 +214,7 @@ pub fn lineage_event(
         })
         .collect();
     let outputs: Vec<_> = r.mart_tables.iter().map(|(t, n)| dataset(mart, t, Some(*n))).collect();
-    let mut run_facets = json!({ "nominalTime": { "_producer": "https://github.com/scrutiny", "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/NominalTimeRunFacet.json", "nominalStartTime": format!("{}-01T00:00:00Z", r.period) } });
+    let mut run_facets = json!({ "nominalTime": { "_producer": "https://github.com/scrutiny", "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/NominalTimeRunFacet.json", "nominalStartTime": r.period_start.map(|d| format!("{d}T00:00:00Z")) } });
     if let Some(e) = error {
         run_facets["errorMessage"] = json!({ "_producer": "https://github.com/scrutiny", "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/ErrorMessageRunFacet.json", "message": e, "programmingLanguage": "Rust" });
     }
@@ -204,7 +224,7 @@ pub fn lineage_event(
         "producer": format!("https://github.com/scrutiny/{}", env!("CARGO_PKG_VERSION")),
         "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
         "run": { "runId": run_uuid(&r.run_id), "facets": run_facets },
-        "job": { "namespace": namespace, "name": "scrutiny.monthly_report" },
+        "job": { "namespace": namespace, "name": format!("scrutiny.{}", r.pipeline) },
         "inputs": if event_type == "START" { json!([]) } else { json!(inputs) },
         "outputs": if event_type == "START" { json!([]) } else { json!(outputs) },
     })
@@ -230,7 +250,9 @@ mod tests {
     fn report(ok: bool) -> RunReport {
         RunReport {
             run_id: "r1".into(),
+            pipeline: "monthly_scrutiny".into(),
             period: "2022-01".into(),
+            period_start: "2022-01-01".parse().ok(),
             succeeded: ok,
             started_at: "2022-02-05T06:00:00Z".parse().unwrap(),
             finished_at: "2022-02-05T06:01:00Z".parse().unwrap(),
@@ -245,21 +267,32 @@ mod tests {
     #[test]
     fn metrics_in_the_textfile_format() {
         let t = prometheus_text(&report(true), None);
-        assert!(t.contains("scrutiny_last_success_timestamp_seconds 1644040860\n"), "{t}");
-        assert!(t.contains("scrutiny_stage_duration_seconds{stage=\"extract\"} 1.5\n"));
-        assert!(t.contains("scrutiny_rows_extracted{table=\"ssd_person\"} 10\n"));
-        assert!(t.contains("scrutiny_data_quality_rows{table=\"ssd_person\",rule=\"exact_duplicate_dropped\"} 2\n"));
+        assert!(
+            t.contains("scrutiny_last_success_timestamp_seconds{pipeline=\"monthly_scrutiny\"} 1644040860\n"),
+            "{t}"
+        );
+        assert!(t.contains("scrutiny_stage_duration_seconds{pipeline=\"monthly_scrutiny\",stage=\"extract\"} 1.5\n"));
+        assert!(t.contains("scrutiny_rows_extracted{pipeline=\"monthly_scrutiny\",table=\"ssd_person\"} 10\n"));
+        assert!(t.contains(
+            "scrutiny_data_quality_rows{pipeline=\"monthly_scrutiny\",table=\"ssd_person\",rule=\"exact_duplicate_dropped\"} 2\n"
+        ));
         let failed = prometheus_text(&report(false), Some(1.0e9));
         assert!(
-            failed.contains("scrutiny_last_success_timestamp_seconds 1000000000\n")
-                && failed.contains("scrutiny_last_run_success 0\n")
+            failed.contains("scrutiny_last_success_timestamp_seconds{pipeline=\"monthly_scrutiny\"} 1000000000\n")
+                && failed.contains("scrutiny_last_run_success{pipeline=\"monthly_scrutiny\"} 0\n")
         );
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("scrutiny.prom");
+        write_textfile(&f, &t).unwrap();
+        assert_eq!(previous_success(&f), Some(1644040860.0));
     }
 
     #[test]
     fn lineage_events_name_inputs_and_outputs() {
         let e = lineage_event("COMPLETE", "scrutiny", &report(true), "sqlserver://db:1433/ssd", "file:///mart", None);
         assert_eq!(e["eventType"], "COMPLETE");
+        assert_eq!(e["job"]["name"], "scrutiny.monthly_scrutiny");
+        assert_eq!(e["run"]["facets"]["nominalTime"]["nominalStartTime"], "2022-01-01T00:00:00Z");
         assert_eq!(e["inputs"][0]["name"], "ssd_person");
         assert_eq!(e["inputs"][0]["inputFacets"]["inputStatistics"]["rowCount"], 10);
         assert_eq!(e["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"], 100);

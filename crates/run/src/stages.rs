@@ -237,7 +237,9 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
     tracing::info!(%run_id, pipeline = %pipeline.id, %period, host = %scrutiny_core::lock::hostname(), resumed = opts.resume.is_some(), "run started");
     let mut report = crate::observe::RunReport {
         run_id: run_id.clone(),
+        pipeline: pipeline.id.clone(),
         period: period.to_string(),
+        period_start: Some(period.start()),
         started_at,
         ..Default::default()
     };
@@ -356,7 +358,7 @@ async fn monitor_end(settings: &Settings, report: &crate::observe::RunReport, fa
     // time, so the success pushed by an earlier run stays there.
     let pushed = if report.succeeded { text.clone() } else { observe::prometheus_text(report, None) };
     if let Some(url) = &m.pushgateway_url
-        && let Err(e) = observe::push(url, &pushed, report.succeeded, m.ca_file.as_deref()).await
+        && let Err(e) = observe::push(url, &report.pipeline, &pushed, report.succeeded, m.ca_file.as_deref()).await
     {
         tracing::warn!(%url, error = %e, "the metrics could not be pushed");
     }

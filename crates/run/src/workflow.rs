@@ -5,7 +5,7 @@ use chrono::Utc;
 use scrutiny_core::pipeline::DEFAULT_PIPELINE;
 use scrutiny_core::settings::SourceSettings;
 use scrutiny_core::{Period, Settings, exit, new_run_id};
-use scrutiny_extract::Landing;
+use scrutiny_extract::{Contract, Landing};
 use scrutiny_measures::{MeasureError, Project};
 use serde_yaml::Value;
 use std::collections::BTreeMap;
@@ -201,7 +201,10 @@ pub async fn docs(
     Ok(())
 }
 
-fn open_landing(settings: &Settings, landing: Option<&str>) -> Result<Landing, Failure> {
+/// The landing to compute from, holding every table of `contract` (the data team's commands
+/// compute any measure, so a landing of fewer tables, a quarterly pipeline's, is refused by
+/// name rather than read as empty tables).
+fn open_landing(settings: &Settings, landing: Option<&str>, contract: &Contract) -> Result<Landing, Failure> {
     let root = &settings.storage.landing;
     let found = match landing {
         Some(id) => Landing::open(root, id).map(Some),
@@ -215,6 +218,7 @@ fn open_landing(settings: &Settings, landing: Option<&str>) -> Result<Landing, F
     let landing = found.ok_or_else(|| {
         Failure::new("compute", exit::DATA, format!("no landing in {}: run `scrutiny run` first", root.display()))
     })?;
+    landing.require(contract.names()).map_err(|e| Failure::new("compute", e.exit_code(), e.to_string()))?;
     // Nothing damaged is computed from: every file must match its manifest entry.
     landing.verify().map_err(|e| Failure::new("compute", e.exit_code(), e.to_string()))?;
     Ok(landing)
@@ -239,7 +243,7 @@ pub async fn compute(
     let settings = settings.for_pipeline(&pipeline);
     let run_id = new_run_id(started_at, period);
     let mut prepared = prepare(&settings, period, &run_id)?;
-    let landing = open_landing(&settings, landing)?;
+    let landing = open_landing(&settings, landing, &prepared.project.contract)?;
     if let Some(ids) = &select {
         for id in ids {
             if !prepared.project.measures.iter().any(|m| &m.meta.id == id) {
@@ -305,7 +309,7 @@ pub async fn explain(config: &Path, id: &str, period: Period, landing: Option<&s
         .iter()
         .find(|m| m.meta.id == id)
         .ok_or_else(|| config_failure("explain", format!("no measure `{id}`")))?;
-    let landing = open_landing(&settings, landing)?;
+    let landing = open_landing(&settings, landing, &prepared.project.contract)?;
     let mut inputs = prepared.inputs;
     inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
     let ctx = scrutiny_measures::session::session(&inputs).map_err(measure_failure)?;
