@@ -334,7 +334,8 @@ pub struct ReportSettings {
     /// Counts of 1 to 5, and rates built on them, shown as `c` (for copies sent outside the team).
     #[serde(default)]
     pub suppress_small_numbers: bool,
-    /// Officers' commentary: `<dir>/<YYYY-MM>.yaml`, included when present.
+    /// Officers' commentary: `<dir>/<period>.yaml` (`2022-01.yaml`, `2021-Q4.yaml`), included
+    /// when present.
     pub commentary_dir: Option<PathBuf>,
 }
 

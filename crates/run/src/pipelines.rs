@@ -28,16 +28,27 @@ pub async fn resolve(
     vars: &BTreeMap<String, Value>,
     pipeline: Pipeline,
 ) -> Result<Resolved, ConfigError> {
-    let (measures, tables) = select(project, vars, &pipeline).await?;
+    let lineage = lineage(project, vars).await?;
+    let (measures, tables) = select(project, &lineage, &pipeline)?;
     Ok(Resolved { settings: settings.for_pipeline(&pipeline), measures, tables, pipeline })
+}
+
+/// Every measure's lineage, planned once for all the pipelines a command looks at.
+pub async fn lineage(
+    project: &Project,
+    vars: &BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, scrutiny_measures::lineage::Lineage>, ConfigError> {
+    scrutiny_measures::lineage::lineage(project, vars).await.map_err(|e| ConfigError {
+        problems: vec![Problem { file: project.dir.clone(), line: None, key: String::new(), message: e }],
+    })
 }
 
 /// Holds `pipeline` against the project: every area, measure and table it names must exist,
 /// and its report must show every area its measures are in; every problem is reported.
 /// Returns its measures in the report's order and the tables it extracts.
-pub async fn select(
+pub fn select(
     project: &Project,
-    vars: &BTreeMap<String, Value>,
+    lineage: &BTreeMap<String, scrutiny_measures::lineage::Lineage>,
     pipeline: &Pipeline,
 ) -> Result<(Vec<String>, Vec<String>), ConfigError> {
     let mut problems = Vec::new();
@@ -111,9 +122,6 @@ pub async fn select(
         return Err(ConfigError { problems });
     }
 
-    let lineage = scrutiny_measures::lineage::lineage(project, vars).await.map_err(|e| ConfigError {
-        problems: vec![Problem { file: project.dir.clone(), line: None, key: String::new(), message: e }],
-    })?;
     let mut read: BTreeSet<&str> = pipeline.also_extract.iter().map(String::as_str).collect();
     for m in &chosen {
         read.extend(lineage.get(&m.meta.id).into_iter().flat_map(|l| l.keys()).map(String::as_str));
@@ -135,9 +143,16 @@ pub async fn resolve_all(
     let all = Pipeline::available(settings.pipelines.dir.as_deref())?;
     let ids: Vec<&str> = all.iter().map(|p| p.id.as_str()).collect();
     let mut problems = settings.check_overrides(&ids);
+    let lineage = lineage(project, vars).await?;
     let mut resolved: Vec<Resolved> = Vec::new();
     for p in all.clone() {
-        match resolve(settings, project, vars, p).await {
+        let chosen = select(project, &lineage, &p).map(|(measures, tables)| Resolved {
+            settings: settings.for_pipeline(&p),
+            measures,
+            tables,
+            pipeline: p,
+        });
+        match chosen {
             Ok(r) => {
                 if let Some(other) = resolved.iter().find(|o| o.settings.storage.mart == r.settings.storage.mart) {
                     problems.push(r.pipeline.problem(

@@ -60,15 +60,17 @@ pub async fn check(config: Option<&Path>, sql_dir: &Path) -> Result<(), Failure>
     } else {
         let dir = sql_dir.parent().map(|p| p.join("pipelines")).filter(|d| d.is_dir());
         match scrutiny_core::Pipeline::available(dir.as_deref()) {
-            Ok(all) => {
-                let mut problems = Vec::new();
-                for p in &all {
-                    if let Err(e) = crate::pipelines::select(&project, &vars, p).await {
-                        problems.extend(e.problems);
-                    }
+            Ok(all) => match crate::pipelines::lineage(&project, &vars).await {
+                Ok(lineage) => {
+                    let problems = all
+                        .iter()
+                        .filter_map(|p| crate::pipelines::select(&project, &lineage, p).err())
+                        .flat_map(|e| e.problems)
+                        .collect();
+                    (all.len(), problems)
                 }
-                (all.len(), problems)
-            }
+                Err(e) => (0, e.problems),
+            },
             Err(e) => (0, e.problems),
         }
     };
