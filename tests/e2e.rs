@@ -572,6 +572,45 @@ fn walkthrough_add_a_measure_check_test_and_compute_it() {
     assert!(out.status.success(), "{}", text(&out));
     let msg = text(&out);
     assert!(msg.contains("logical_plan") && msg.contains("physical_plan") && msg.contains("numerator"), "{msg}");
+
+    // Where the time goes: a staging model run with each operator's metrics.
+    let out = scrutiny(
+        &["explain", "int_visit_timeliness", "--config", "scrutiny.yaml", "--period", "2022-01", "--analyze"],
+        c.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let msg = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(msg.contains("staging model int_visit_timeliness, run (EXPLAIN ANALYZE"), "{msg}");
+    assert!(msg.contains("Plan with Metrics") && msg.contains("output_rows=") && msg.contains("elapsed_compute="));
+    assert!(!msg.contains("numerator"), "a model has no numerator: {msg}");
+    let out = scrutiny(&["explain", "nope", "--config", "scrutiny.yaml", "--period", "2022-01"], c.path());
+    assert_eq!(out.status.code(), Some(78), "{}", text(&out));
+    assert!(text(&out).contains("no measure or staging model `nope`"));
+}
+
+/// The log says where a run's time went: every staging model, measure and quality rule with its
+/// rows and milliseconds, at info level, as dbt logs its models.
+#[test]
+fn the_log_times_every_model_measure_and_quality_rule() {
+    let c = Council::new(&repo().join("sql"));
+    let out = scrutiny(&["--log-format", "json", "run", "--config", "scrutiny.yaml", "--period", "2022-01"], c.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let events: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stderr).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let timed = |message: &str, key: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["fields"]["message"] == message && e["level"] == "INFO")
+            .filter(|e| e["fields"]["ms"].is_u64() && e["fields"]["rows"].is_u64())
+            .map(|e| e["fields"][key].as_str().unwrap().to_string())
+            .collect()
+    };
+    let models = timed("model built", "model");
+    assert_eq!(models.len(), 22, "{models:?}");
+    assert!(models.contains(&"int_visit_timeliness".to_string()));
+    assert_eq!(timed("measure computed", "measure").len(), 25);
+    let rules = timed("quality rule run", "rule");
+    assert_eq!(rules.len(), 7, "{rules:?}");
 }
 
 // ---- extraction from SQL Server, through the stand-in ----------------------------------------

@@ -151,8 +151,10 @@ enum Command {
         #[arg(long, default_value = "var/scratch")]
         out: PathBuf,
     },
-    /// Show a measure's logical and physical plans and its numerator and denominator.
+    /// Show a measure's or staging model's plans (with --analyze, run and measured), and a
+    /// measure's numerator and denominator.
     Explain {
+        /// A measure id or a staging model's name.
         id: String,
         #[arg(long, short)]
         config: PathBuf,
@@ -160,6 +162,9 @@ enum Command {
         period: Period,
         #[arg(long)]
         landing: Option<String>,
+        /// Run the plan and show each operator's rows, time and memory (EXPLAIN ANALYZE).
+        #[arg(long)]
+        analyze: bool,
     },
 }
 
@@ -223,8 +228,8 @@ async fn dispatch(command: Command) -> Result<(), pipeline::Failure> {
         Command::Compute { config, period, landing, select, publish, out } => {
             workflow::compute(&config, period, landing.as_deref(), select, publish, &out).await
         }
-        Command::Explain { id, config, period, landing } => {
-            workflow::explain(&config, &id, period, landing.as_deref()).await
+        Command::Explain { id, config, period, landing, analyze } => {
+            workflow::explain(&config, &id, period, landing.as_deref(), analyze).await
         }
     }
 }

@@ -179,7 +179,11 @@ pub async fn run_quality(
         let fail = |message: String| MeasureError::Model { model: q.name.clone(), file: q.file.clone(), message };
         let sql = render(&q.sql, vars, &q.file, 1).map_err(|e| MeasureError::Definitions(vec![e]))?;
         let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&q.file, 1, &e)]))?;
-        for b in df.collect().await.map_err(|e| fail(e.to_string()))? {
+        let started = std::time::Instant::now();
+        let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        tracing::info!(rule = %q.name, rows, ms = started.elapsed().as_millis() as u64, "quality rule run");
+        for b in batches {
             let get = |n: &str, t: &DataType| -> Result<ArrayRef, MeasureError> {
                 let c = column(&b, n).ok_or_else(|| {
                     fail(format!("a quality rule returns table_name, rule, rows_seen, rows_affected: no `{n}`"))

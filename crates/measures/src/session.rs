@@ -259,7 +259,10 @@ pub async fn register_models(
                     file: m.file.clone(),
                     message: e.strip_backtrace().to_string(),
                 })?;
-                tracing::debug!(model = %m.name, ms = started.elapsed().as_millis() as u64, "model built");
+                // Each model's rows and time at info level, as dbt logs them: the profile of
+                // a run is in its log.
+                let rows = cached.clone().count().await.unwrap_or(0);
+                tracing::info!(model = %m.name, rows, ms = started.elapsed().as_millis() as u64, "model built");
                 cached.into_view()
             }
         };

@@ -301,41 +301,49 @@ pub async fn compute(
     Ok(())
 }
 
-/// Shows a measure's plans and its numerator and denominator for one period.
-pub async fn explain(config: &Path, id: &str, period: Period, landing: Option<&str>) -> Result<(), Failure> {
+/// Shows the plans of a measure or a staging model: logical and physical, or (`analyze`) the
+/// physical plan run, with each operator's rows, time and memory (DataFusion's `EXPLAIN
+/// ANALYZE`). For a measure, also its numerator and denominator for the period.
+pub async fn explain(
+    config: &Path,
+    id: &str,
+    period: Period,
+    landing: Option<&str>,
+    analyze: bool,
+) -> Result<(), Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
     let prepared = prepare(&settings, period, "explain")?;
-    let m = prepared
-        .project
-        .measures
-        .iter()
-        .find(|m| m.meta.id == id)
-        .ok_or_else(|| config_failure("explain", format!("no measure `{id}`")))?;
-    let landing = open_landing(&settings, landing, &prepared.project.contract)?;
+    let project = &prepared.project;
+    let measure = project.measures.iter().find(|m| m.meta.id == id);
+    let model = project.models.iter().find(|m| m.name == id);
+    let (file, first_line, sql, title) = match (measure, model) {
+        (Some(m), _) => (&m.file, m.first_line, &m.sql, format!("{} ({})", m.meta.title, m.meta.id)),
+        (None, Some(m)) => (&m.file, 1, &m.sql, format!("staging model {}", m.name)),
+        (None, None) => return Err(config_failure("explain", format!("no measure or staging model `{id}`"))),
+    };
+    let landing = open_landing(&settings, landing, &project.contract)?;
     let mut inputs = prepared.inputs;
     inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
     let ctx = scrutiny_measures::session::session(&inputs).map_err(measure_failure)?;
     scrutiny_measures::session::register_sources(&ctx, &inputs.tables).await.map_err(measure_failure)?;
     scrutiny_measures::session::register_models(
         &ctx,
-        &prepared.project,
+        project,
         &inputs.vars,
         scrutiny_measures::session::Models::Materialised,
     )
     .await
     .map_err(measure_failure)?;
-    let sql = scrutiny_measures::project::render(&m.sql, &inputs.vars, &m.file, m.first_line)
+    let sql = scrutiny_measures::project::render(sql, &inputs.vars, file, first_line)
         .map_err(|e| measure_failure(MeasureError::Definitions(vec![e])))?;
     let df = ctx.sql(&sql).await.map_err(|e| {
-        measure_failure(MeasureError::Definitions(vec![scrutiny_measures::session::locate_error(
-            &m.file,
-            m.first_line,
-            &e,
-        )]))
+        measure_failure(MeasureError::Definitions(vec![scrutiny_measures::session::locate_error(file, first_line, &e)]))
     })?;
-    let plan = df.clone().explain(false, false).map_err(|e| Failure::new("explain", exit::SOFTWARE, e.to_string()))?;
-    let batches = plan.collect().await.map_err(|e| Failure::new("explain", exit::SOFTWARE, e.to_string()))?;
-    println!("{} ({}) from landing {}\n", m.meta.title, m.meta.id, landing.manifest.run_id);
+    let failed = |e: datafusion::error::DataFusionError| Failure::new("explain", exit::SOFTWARE, e.to_string());
+    let plan = df.clone().explain(false, analyze).map_err(failed)?;
+    let batches = plan.collect().await.map_err(failed)?;
+    let how = if analyze { "run (EXPLAIN ANALYZE: rows, time and memory per operator)" } else { "planned" };
+    println!("{title}, {how}, from landing {}\n", landing.manifest.run_id);
     println!(
         "{}",
         datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| Failure::new(
@@ -344,6 +352,9 @@ pub async fn explain(config: &Path, id: &str, period: Period, landing: Option<&s
             e.to_string()
         ))?
     );
+    let Some(m) = measure else {
+        return Ok(());
+    };
     let rows = scrutiny_measures::engine::run_measure(&ctx, m, &inputs).await.map_err(measure_failure)?;
     println!("\n{} for {} (counts only):", m.meta.id, period.label());
     println!("{:<32} {:>12} {:>12}", "org unit / category", "numerator", "denominator");
