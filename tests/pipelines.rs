@@ -159,6 +159,27 @@ fn the_corporate_parenting_pipeline_publishes_its_own_mart_email_and_tables() {
 
     // The monthly mart is the monthly pipeline's alone.
     assert_eq!(snapshot(&c.current()), monthly_before, "the quarterly run left the monthly mart alone");
+
+    // `extract` and `compute` take the pipeline too: its tables landed, its measures computed.
+    let out = scrutiny(
+        &["extract", "--config", "scrutiny.yaml", "--pipeline", "corporate_parenting_quarterly", "--period", "2021-Q4"],
+        c.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let landing = c.path().join(String::from_utf8_lossy(&out.stdout).trim());
+    let id = landing.file_name().unwrap().to_str().unwrap().to_string();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(landing.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["tables"].as_object().unwrap().len(), 6);
+    let args = ["compute", "--config", "scrutiny.yaml", "--pipeline", "corporate_parenting_quarterly"];
+    let out =
+        scrutiny(&[&args[..], &["--period", "2021-Q4", "--landing", &id, "--out", "var/scratch"]].concat(), c.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("computed 12 measures from landing"), "{}", text(&out));
+    // The monthly pipeline cannot compute from it: its landing lacks the monthly tables, by name.
+    let out = scrutiny(&["compute", "--config", "scrutiny.yaml", "--period", "2021-12", "--landing", &id], c.path());
+    assert_eq!(out.status.code(), Some(65), "{}", text(&out));
+    assert!(text(&out).contains("its manifest lacks ssd_cin_episodes"), "{}", text(&out));
 }
 
 #[test]

@@ -68,6 +68,9 @@ enum Command {
     Extract {
         #[arg(long, short)]
         config: PathBuf,
+        /// The pipeline whose tables to land.
+        #[arg(long, default_value = scrutiny_core::pipeline::DEFAULT_PIPELINE)]
+        pipeline: String,
         #[arg(long)]
         period: Option<Period>,
     },
@@ -136,6 +139,9 @@ enum Command {
     Compute {
         #[arg(long, short)]
         config: PathBuf,
+        /// The pipeline whose measures, trend and mart to use.
+        #[arg(long, default_value = scrutiny_core::pipeline::DEFAULT_PIPELINE)]
+        pipeline: String,
         #[arg(long)]
         period: Period,
         /// The landing (run id); default the latest.
@@ -209,7 +215,9 @@ async fn dispatch(command: Command) -> Result<(), pipeline::Failure> {
             let opts = pipeline::RunOptions { pipeline: Some(pipeline), period, recompute_snapshots, resume };
             interruptible(async { pipeline::run(&config, opts).await.map(|_| ()) }).await
         }
-        Command::Extract { config, period } => interruptible(pipeline::extract_only(&config, period)).await,
+        Command::Extract { config, pipeline, period } => {
+            interruptible(pipeline::extract_only(&config, Some(&pipeline), period)).await
+        }
         Command::Notify { config, resend } => {
             if resend {
                 pipeline::resend(&config).await
@@ -225,8 +233,8 @@ async fn dispatch(command: Command) -> Result<(), pipeline::Failure> {
         Command::Docs { out, readme, config, sql } => {
             workflow::docs(config.as_deref(), &sql, out.as_deref(), readme.as_deref()).await
         }
-        Command::Compute { config, period, landing, select, publish, out } => {
-            workflow::compute(&config, period, landing.as_deref(), select, publish, &out).await
+        Command::Compute { config, pipeline, period, landing, select, publish, out } => {
+            workflow::compute(&config, Some(&pipeline), period, landing.as_deref(), select, publish, &out).await
         }
         Command::Explain { id, config, period, landing, analyze } => {
             workflow::explain(&config, &id, period, landing.as_deref(), analyze).await

@@ -182,11 +182,17 @@ pub struct RunOptions {
 }
 
 /// Runs the whole pipeline with the settings in `config`.
-pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
-    let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
-    let id = opts.pipeline.as_deref().unwrap_or(DEFAULT_PIPELINE);
+/// The pipeline `id` (default `monthly_scrutiny`) and the settings as it sees them (its own
+/// mart and recipients: the lock, the landing's record and every message are its own); a
+/// period of another grain is refused.
+pub fn pipeline_settings(
+    settings: &Settings,
+    id: Option<&str>,
+    period: Option<Period>,
+) -> Result<(Settings, Pipeline), Failure> {
+    let id = id.unwrap_or(DEFAULT_PIPELINE);
     let pipeline = Pipeline::find(settings.pipelines.dir.as_deref(), id).map_err(|e| config_failure("configure", e))?;
-    if let Some(p) = opts.period.filter(|p| p.grain() != pipeline.grain) {
+    if let Some(p) = period.filter(|p| p.grain() != pipeline.grain) {
         return Err(config_failure(
             "configure",
             format!(
@@ -197,9 +203,12 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
             ),
         ));
     }
-    // The pipeline's own mart and recipients from here on: the lock, the landing's record and
-    // every message are its own.
-    let settings = settings.for_pipeline(&pipeline);
+    Ok((settings.for_pipeline(&pipeline), pipeline))
+}
+
+pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
+    let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
+    let (settings, pipeline) = pipeline_settings(&settings, opts.pipeline.as_deref(), opts.period)?;
     let started_at = Utc::now();
     let (run_id, period, mut record) = match &opts.resume {
         Some(id) => {
@@ -605,12 +614,16 @@ fn quarantining(settings: &Settings) -> bool {
     matches!(settings.source, SourceSettings::Files { on_bad_row: OnBadRow::Quarantine, .. })
 }
 
-/// `scrutiny extract`: land every table of the source contract and stop.
-pub async fn extract_only(config: &Path, period: Option<Period>) -> Result<(), Failure> {
+/// `scrutiny extract`: land the tables a pipeline reads and stop.
+pub async fn extract_only(config: &Path, pipeline: Option<&str>, period: Option<Period>) -> Result<(), Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
-    let contract = Contract::load(&settings.measures.sql_dir.join("sources.yaml"))
-        .map_err(|e| Failure::new("configure", e.exit_code(), e.to_string()))?;
-    let period = period.unwrap_or_else(|| default_period(Grain::Month));
+    let (settings, pipeline) = pipeline_settings(&settings, pipeline, period)?;
+    let period = period.unwrap_or_else(|| default_period(pipeline.grain));
+    let Prepared { project, inputs } = prepare(&settings, period, "extract")?;
+    let resolved = crate::pipelines::resolve(&settings, &project, &inputs.vars, pipeline)
+        .await
+        .map_err(|e| config_failure("configure", e))?;
+    let contract = project.contract.only(&resolved.tables);
     let started_at = Utc::now();
     let run_id = new_run_id(started_at, period);
     let progress = Progress::new();

@@ -2,7 +2,6 @@
 //! without a database and without rebuilding anything.
 
 use chrono::Utc;
-use scrutiny_core::pipeline::DEFAULT_PIPELINE;
 use scrutiny_core::settings::SourceSettings;
 use scrutiny_core::{Period, Settings, exit, new_run_id};
 use scrutiny_extract::{Contract, Landing};
@@ -228,8 +227,10 @@ fn open_landing(settings: &Settings, landing: Option<&str>, contract: &Contract)
 
 /// Recomputes measures from an existing landing, into a scratch mart or (with `publish`) the
 /// real one.
+#[allow(clippy::too_many_arguments)]
 pub async fn compute(
     config: &Path,
+    pipeline: Option<&str>,
     period: Period,
     landing: Option<&str>,
     select: Option<Vec<String>>,
@@ -239,13 +240,15 @@ pub async fn compute(
     let started_at = Utc::now();
     let clock = Instant::now();
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
-    // The monthly pipeline's mart and title: `compute --publish` republishes the report.
-    let pipeline = scrutiny_core::Pipeline::find(settings.pipelines.dir.as_deref(), DEFAULT_PIPELINE)
-        .map_err(|e| config_failure("configure", e))?;
-    let settings = settings.for_pipeline(&pipeline);
+    // The pipeline's measures, trend, mart and title: `compute --publish` republishes its report.
+    let (settings, pipeline) = crate::stages::pipeline_settings(&settings, pipeline, Some(period))?;
     let run_id = new_run_id(started_at, period);
     let mut prepared = prepare(&settings, period, &run_id)?;
-    let landing = open_landing(&settings, landing, &prepared.project.contract)?;
+    let resolved = crate::pipelines::resolve(&settings, &prepared.project, &prepared.inputs.vars, pipeline.clone())
+        .await
+        .map_err(|e| config_failure("configure", e))?;
+    prepared.inputs.trend_months = pipeline.trend;
+    let landing = open_landing(&settings, landing, &prepared.project.contract.only(&resolved.tables))?;
     if let Some(ids) = &select {
         for id in ids {
             if !prepared.project.measures.iter().any(|m| &m.meta.id == id) {
@@ -253,11 +256,13 @@ pub async fn compute(
             }
         }
     }
-    prepared.inputs.select = select;
+    prepared.inputs.select = Some(select.unwrap_or_else(|| resolved.measures.clone()));
     prepared.inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
     let root = if publish { settings.storage.mart.clone() } else { out.to_path_buf() };
     let _lock = crate::stages::lock(&root, &settings, &run_id)?;
-    let computed = scrutiny_measures::compute(&prepared.project, &prepared.inputs).await.map_err(measure_failure)?;
+    let mut computed =
+        scrutiny_measures::compute(&prepared.project, &prepared.inputs).await.map_err(measure_failure)?;
+    computed.measures.sort_by_key(|m| resolved.measures.iter().position(|id| id == &m.meta.id));
     let facts = scrutiny_mart::RunFacts {
         run_id: run_id.clone(),
         period,
