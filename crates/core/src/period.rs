@@ -30,6 +30,14 @@ impl Grain {
         }
     }
 
+    /// Periods in a trend when a pipeline does not say: 18 months, or 8 quarters.
+    pub fn default_trend(self) -> u32 {
+        match self {
+            Grain::Month => 18,
+            Grain::Quarter => 8,
+        }
+    }
+
     /// `2022-01` or `2021-Q4`: how a period of this grain is written.
     pub fn example(self) -> &'static str {
         match self {
@@ -132,10 +140,6 @@ impl Period {
     /// same period a year earlier for `n = 12`, whatever the grain.
     pub fn minus_months(self, n: u32) -> Self {
         Self::of_date_in(self.grain, self.start() - Months::new(n))
-    }
-
-    pub fn plus_months(self, n: u32) -> Self {
-        Self::of_date_in(self.grain, self.start() + Months::new(n))
     }
 
     /// The same period a year earlier.

@@ -119,10 +119,7 @@ impl Pipeline {
         if f.title.trim().is_empty() {
             problems.push(at(locate(text, &["title"]), "title", "must not be empty".into()));
         }
-        let trend = f.trend.unwrap_or(match f.grain {
-            Grain::Month => 18,
-            Grain::Quarter => 8,
-        });
+        let trend = f.trend.unwrap_or(f.grain.default_trend());
         let most = 120 / f.grain.months();
         if !(1..=most).contains(&trend) {
             problems.push(at(locate(text, &["trend"]), "trend", format!("between 1 and {most} {}s", f.grain)));
@@ -171,14 +168,8 @@ impl Pipeline {
 
     /// Reads one pipeline file.
     pub fn load(file: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
-            problems: vec![Problem {
-                file: file.to_path_buf(),
-                line: None,
-                key: String::new(),
-                message: format!("cannot read the pipeline: {e}"),
-            }],
-        })?;
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| ConfigError::in_file(file, None, format!("cannot read the pipeline: {e}")))?;
         Self::parse(&text, file).map_err(|problems| ConfigError { problems })
     }
 
@@ -203,17 +194,8 @@ impl Pipeline {
 
     /// Reads every `*.yaml` of `dir`, sorted by id, reporting every problem of every file.
     pub fn load_all(dir: &Path) -> Result<Vec<Self>, ConfigError> {
-        let problem = |message: String| ConfigError {
-            problems: vec![Problem { file: dir.to_path_buf(), line: None, key: String::new(), message }],
-        };
-        let entries =
-            std::fs::read_dir(dir).map_err(|e| problem(format!("cannot read the pipelines directory: {e}")))?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .collect();
-        files.sort();
+        let files = crate::fs::yaml_files(dir)
+            .map_err(|e| ConfigError::in_file(dir, None, format!("cannot read the pipelines directory: {e}")))?;
         let mut out = Vec::new();
         let mut problems = Vec::new();
         for f in files {
@@ -223,7 +205,7 @@ impl Pipeline {
             }
         }
         if out.is_empty() && problems.is_empty() {
-            return Err(problem("no pipeline files (*.yaml)".into()));
+            return Err(ConfigError::in_file(dir, None, "no pipeline files (*.yaml)"));
         }
         if problems.is_empty() { Ok(out) } else { Err(ConfigError { problems }) }
     }
@@ -233,13 +215,8 @@ impl Pipeline {
         let all = Self::available(dir)?;
         let dir = dir.unwrap_or(Path::new("built-in pipelines"));
         let known: Vec<String> = all.iter().map(|p| p.id.clone()).collect();
-        all.into_iter().find(|p| p.id == id).ok_or_else(|| ConfigError {
-            problems: vec![Problem {
-                file: dir.to_path_buf(),
-                line: None,
-                key: String::new(),
-                message: format!("no pipeline `{id}` (there are: {})", known.join(", ")),
-            }],
+        all.into_iter().find(|p| p.id == id).ok_or_else(|| {
+            ConfigError::in_file(dir, None, format!("no pipeline `{id}` (there are: {})", known.join(", ")))
         })
     }
 }

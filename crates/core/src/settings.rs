@@ -39,6 +39,13 @@ pub struct ConfigError {
     pub problems: Vec<Problem>,
 }
 
+impl ConfigError {
+    /// One problem with a whole file (or directory): it cannot be read, or holds nothing usable.
+    pub fn in_file(file: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
+        Self { problems: vec![Problem { file: file.to_path_buf(), line, key: String::new(), message: message.into() }] }
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
@@ -365,6 +372,14 @@ pub struct PipelineSettings {
     pub overrides: BTreeMap<String, PipelineOverride>,
 }
 
+impl PipelineSettings {
+    /// Where pipeline files are when the settings do not say: `pipelines/` beside the SQL
+    /// directory, if there is one (else the built-in pipelines serve).
+    pub fn default_dir(sql_dir: &Path) -> Option<PathBuf> {
+        Some(normalise(&sql_dir.parent().unwrap_or(Path::new(".")).join("pipelines"))).filter(|d| d.is_dir())
+    }
+}
+
 /// What a deployment sets for one pipeline: where its mart is, and who reads its email.
 #[derive(Debug, Clone, Default)]
 pub struct PipelineOverride {
@@ -649,14 +664,8 @@ fn looks_like_address(s: &str) -> bool {
 impl Settings {
     /// Reads and checks a settings file.
     pub fn load(file: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
-            problems: vec![Problem {
-                file: file.to_path_buf(),
-                line: None,
-                key: String::new(),
-                message: format!("cannot read the settings file: {e}"),
-            }],
-        })?;
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| ConfigError::in_file(file, None, format!("cannot read the settings file: {e}")))?;
         Self::from_yaml(&text, file)
     }
 
@@ -673,26 +682,11 @@ impl Settings {
             Ok(Value::Null) => Value::Mapping(Default::default()),
             Ok(v) => v,
             Err(e) => {
-                let line = e.location().map(|loc| loc.line());
-                return Err(ConfigError {
-                    problems: vec![Problem {
-                        file: file.to_path_buf(),
-                        line,
-                        key: String::new(),
-                        message: format!("not valid YAML: {e}"),
-                    }],
-                });
+                return Err(ConfigError::in_file(file, e.location().map(|l| l.line()), format!("not valid YAML: {e}")));
             }
         };
         let Some(top) = root.as_mapping() else {
-            return Err(ConfigError {
-                problems: vec![Problem {
-                    file: file.to_path_buf(),
-                    line: Some(1),
-                    key: String::new(),
-                    message: "expected a mapping of sections (source, storage, ...)".into(),
-                }],
-            });
+            return Err(ConfigError::in_file(file, Some(1), "expected a mapping of sections (source, storage, ...)"));
         };
         const SECTIONS: [&str; 9] =
             ["source", "storage", "reference", "measures", "pipelines", "compute", "report", "notify", "monitoring"];
@@ -1037,7 +1031,7 @@ fn pipeline_settings(l: &mut Loader, p: PipelinesFile, sql_dir: &Path) -> Pipeli
             }
             Some(d)
         }
-        None => Some(normalise(&sql_dir.parent().unwrap_or(Path::new(".")).join("pipelines"))).filter(|d| d.is_dir()),
+        None => PipelineSettings::default_dir(sql_dir),
     };
     let mut overrides = BTreeMap::new();
     for (id, o) in p.overrides {

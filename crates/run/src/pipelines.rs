@@ -2,7 +2,6 @@
 //! it computes, which tables it therefore extracts, and where it publishes.
 
 use scrutiny_core::pipeline::Pipeline;
-use scrutiny_core::settings::Problem;
 use scrutiny_core::{ConfigError, Settings};
 use scrutiny_measures::Project;
 use serde_yaml::Value;
@@ -38,9 +37,7 @@ pub async fn lineage(
     project: &Project,
     vars: &BTreeMap<String, Value>,
 ) -> Result<BTreeMap<String, scrutiny_measures::lineage::Lineage>, ConfigError> {
-    scrutiny_measures::lineage::lineage(project, vars).await.map_err(|e| ConfigError {
-        problems: vec![Problem { file: project.dir.clone(), line: None, key: String::new(), message: e }],
-    })
+    scrutiny_measures::lineage::lineage(project, vars).await.map_err(|e| ConfigError::in_file(&project.dir, None, e))
 }
 
 /// Holds `pipeline` against the project: every area, measure and table it names must exist,
@@ -52,15 +49,7 @@ pub fn select(
     pipeline: &Pipeline,
 ) -> Result<(Vec<String>, Vec<String>), ConfigError> {
     let mut problems = Vec::new();
-    let areas: Vec<&str> = {
-        let mut a: Vec<&str> = Vec::new();
-        for m in &project.measures {
-            if !a.contains(&m.meta.area.as_str()) {
-                a.push(&m.meta.area);
-            }
-        }
-        a
-    };
+    let areas = areas_in_order(&project.measures);
     for area in &pipeline.measures.areas {
         if !areas.contains(&area.as_str()) {
             problems.push(pipeline.problem(
@@ -80,16 +69,10 @@ pub fn select(
         .iter()
         .filter(|m| pipeline.measures.areas.contains(&m.meta.area) || pipeline.measures.ids.contains(&m.meta.id))
         .collect();
-    let report_areas: Vec<String> = if pipeline.report.areas.is_empty() {
-        let mut a: Vec<String> = Vec::new();
-        for m in &chosen {
-            if !a.contains(&m.meta.area) {
-                a.push(m.meta.area.clone());
-            }
-        }
-        a
+    let report_areas: Vec<&str> = if pipeline.report.areas.is_empty() {
+        areas_in_order(chosen.iter().copied())
     } else {
-        pipeline.report.areas.clone()
+        pipeline.report.areas.iter().map(String::as_str).collect()
     };
     for area in &pipeline.report.areas {
         if !chosen.iter().any(|m| &m.meta.area == area) {
@@ -101,7 +84,7 @@ pub fn select(
         }
     }
     for m in &chosen {
-        if !report_areas.contains(&m.meta.area) {
+        if !report_areas.contains(&m.meta.area.as_str()) {
             problems.push(pipeline.problem(
                 &["report", "areas"],
                 None,
@@ -129,8 +112,19 @@ pub fn select(
     let tables: Vec<String> = project.contract.names().filter(|t| read.contains(t)).map(str::to_string).collect();
 
     let mut ordered = chosen;
-    ordered.sort_by_key(|m| report_areas.iter().position(|a| a == &m.meta.area));
+    ordered.sort_by_key(|m| report_areas.iter().position(|a| *a == m.meta.area));
     Ok((ordered.into_iter().map(|m| m.meta.id.clone()).collect(), tables))
+}
+
+/// The areas of `measures`, each once, in the measures' order.
+fn areas_in_order<'a>(measures: impl IntoIterator<Item = &'a scrutiny_measures::Measure>) -> Vec<&'a str> {
+    let mut areas: Vec<&str> = Vec::new();
+    for m in measures {
+        if !areas.contains(&m.meta.area.as_str()) {
+            areas.push(&m.meta.area);
+        }
+    }
+    areas
 }
 
 /// Every pipeline, resolved, with the problems across them: an override for no pipeline, two

@@ -95,10 +95,7 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
     let inputs = Inputs {
         period,
         // A pipeline sets its own trend; the data team's commands show the default's length.
-        trend_months: match period.grain() {
-            Grain::Month => 18,
-            Grain::Quarter => 8,
-        },
+        trend_months: period.grain().default_trend(),
         calendar: Arc::new(WorkingDayCalendar::new(holidays)),
         vars,
         targets: m.targets.clone(),

@@ -57,7 +57,7 @@ pub async fn check(config: Option<&Path>, sql_dir: &Path) -> Result<(), Failure>
             Err(e) => (0, e.problems),
         }
     } else {
-        let dir = sql_dir.parent().map(|p| p.join("pipelines")).filter(|d| d.is_dir());
+        let dir = scrutiny_core::settings::PipelineSettings::default_dir(sql_dir);
         match scrutiny_core::Pipeline::available(dir.as_deref()) {
             Ok(all) => match crate::pipelines::lineage(&project, &vars).await {
                 Ok(lineage) => {
