@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): scrutiny and DuckDB side by side on the same synthetic files.
+#   bench/compare.sh [SCALE] [WORKDIR]        SCALE 1 is the seed's council, 150 about England
+#
+# One run, one machine, so the ratios mean something on a noisy host. It measures:
+#   synth    scrutiny synth --scale SCALE --seed 7 (wall, peak)
+#   run      scrutiny run from the CSV files (land + compute + publish) against DuckDB reading
+#            the same CSV files as text, typing them in SQL and computing the same measures
+#   compute  scrutiny compute from that run's landing against DuckDB over the same Parquet
+#   land     scrutiny's landing (CSV to Parquet, from the run's log) against DuckDB's
+#            COPY (SELECT ...) TO ... (FORMAT parquet) on the same files, in MB/s of CSV
+# and checks that both give the same rows (metric, period, org unit, category, numerator,
+# denominator). DuckDB's side is bench/duckdb/measures.py: it runs the project's own SQL
+# (sql/staging, sql/measures) in DuckDB, with the Rust functions written as DuckDB macros.
+#
+# Needs python3 and GNU time (/usr/bin/time); installs PyPI duckdb and PyYAML when missing.
+# COMPARE_MEMORY_LIMIT (bytes, e.g. 1500000000) sets scrutiny's compute.memory_limit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+scale=${1:-150}
+work=${2:-/tmp/scrutiny-compare-$scale}
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+python3 -c 'import duckdb, yaml' 2>/dev/null || python3 -m pip install --quiet duckdb pyyaml
+cargo build --release -p scrutiny
+bin=${CARGO_TARGET_DIR:-target}/release/scrutiny
+[ -x "$bin" ] || bin=target/release/scrutiny
+mkdir -p "$work"
+timed() { # timed NAME CMD...: runs CMD, appends "NAME wall_s peak_kib" to $work/times
+  local name=$1; shift
+  /usr/bin/time -f "$name %e %M" -a -o "$work/times" "$@"
+}
+: > "$work/times"
+
+echo "== synth --scale $scale --seed 7"
+rm -rf "$work/ssd"
+timed synth "$bin" synth --out "$work/ssd" --scale "$scale" --seed 7 >/dev/null
+csv_mb=$(du -sm "$work/ssd" | cut -f1)
+
+cat > "$work/scrutiny.yaml" <<YAML
+source:
+  files:
+    path: ./ssd
+storage:
+  landing: ./landing
+  mart: ./mart
+reference:
+  team_org_units: ./ssd/team_org_units.csv
+measures:
+  sql_dir: $root/sql
+${COMPARE_MEMORY_LIMIT:+compute:
+  memory_limit: $COMPARE_MEMORY_LIMIT
+  spill_dir: ./spill}
+YAML
+rm -rf "$work/landing" "$work/mart" "$work/scratch" "$work/duck-land"
+echo "== scrutiny run"
+timed scrutiny_run "$bin" --log-format json run --config "$work/scrutiny.yaml" --period 2022-01 2> "$work/run.log" \
+  || { tail -5 "$work/run.log"; exit 1; }
+landing=$(ls -d "$work"/landing/*/ | head -1)
+echo "== DuckDB run"
+timed duckdb_run python3 bench/duckdb/measures.py --sources "csv:$work/ssd" --project sql --reference config/reference \
+  --teams "$work/ssd/team_org_units.csv" --period 2022-01 --out "$work/duckdb-rows.csv" --timings "$work/duckdb-run.json"
+echo "== scrutiny compute (from the landing)"
+timed scrutiny_compute "$bin" compute --config "$work/scrutiny.yaml" --period 2022-01 --out "$work/scratch" >/dev/null 2>&1
+echo "== DuckDB compute (from the same Parquet)"
+timed duckdb_compute python3 bench/duckdb/measures.py --sources "parquet:$landing" --project sql --reference config/reference \
+  --teams "$work/ssd/team_org_units.csv" --period 2022-01 --out "$work/duckdb-compute-rows.csv"
+echo "== DuckDB landing (COPY to Parquet)"
+python3 bench/duckdb/measures.py --sources "csv:$work/ssd" --project sql --reference config/reference \
+  --teams "$work/ssd/team_org_units.csv" --period 2022-01 --land "$work/duck-land" --timings "$work/duckdb-land.json" 2>/dev/null
+
+echo
+echo "== same rows?"
+python3 bench/duckdb/same_rows.py "$work/mart/current/metric_values.parquet" "$work/duckdb-rows.csv"
+python3 bench/duckdb/same_rows.py "$work/mart/current/metric_values.parquet" "$work/duckdb-compute-rows.csv" >/dev/null \
+  || { echo "DuckDB over scrutiny's landing differs from the mart"; exit 1; }
+
+python3 - "$work" "$scale" "$csv_mb" <<'PY'
+import json, sys
+work, scale, csv_mb = sys.argv[1], sys.argv[2], float(sys.argv[3])
+t = {}
+for line in open(f"{work}/times"):
+    parts = line.split()
+    if len(parts) == 3 and parts[0].replace("_", "").isalpha():
+        t[parts[0]] = (float(parts[1]), int(parts[2]) / 1024)
+landed_ms = None
+for line in open(f"{work}/run.log"):
+    try:
+        f = json.loads(line).get("fields", {})
+    except ValueError:
+        continue
+    if f.get("message") == "landed":
+        landed_ms = f["ms"]
+duck_land_ms = json.load(open(f"{work}/duckdb-land.json"))["sources_ms"]
+print(f"\nscale {scale}: {csv_mb:.0f} MB of CSV")
+print(f"{'':10} {'scrutiny':>18} {'DuckDB':>18} {'ratio':>12}")
+for stage in ("run", "compute"):
+    (sw, sp), (dw, dp) = t[f"scrutiny_{stage}"], t[f"duckdb_{stage}"]
+    print(f"{stage:10} {sw:8.1f} s {sp:6.0f} MiB {dw:8.1f} s {dp:6.0f} MiB   time x{sw / dw:.2f} peak x{sp / dp:.2f}")
+sl, dl = landed_ms / 1000, duck_land_ms / 1000
+print(f"{'land':10} {csv_mb / sl:8.1f} MB/s        {csv_mb / dl:8.1f} MB/s          time x{sl / dl:.2f}")
+sw, sp = t["synth"]
+print(f"{'synth':10} {sw:8.1f} s {sp:6.0f} MiB")
+PY
