@@ -30,14 +30,26 @@ seen_visits AS (
     FROM stg_cp_visits
     WHERE is_seen
 ),
+-- Only a visit within the threshold before the as-at date can keep a child in time: the clock
+-- is the later of the plan start and the latest seen visit, so an older latest visit leaves
+-- the child late however the plan start falls. So each child's latest visit is looked for
+-- among those days only (found from the visit dates, a few hundred of them, through the
+-- calendar), never in their whole history.
+counting_days AS (
+    SELECT d.plan_type, p.period, d.visit_date
+    FROM (SELECT DISTINCT plan_type, visit_date FROM seen_visits) AS d
+    JOIN reporting_periods AS p ON d.visit_date <= p.period_end
+    WHERE working_days(d.visit_date, p.period_end)
+        <= CASE d.plan_type
+               WHEN 'CIN' THEN {{ var('cin_visit_threshold_wd') }}
+               ELSE {{ var('cp_visit_threshold_wd') }}
+           END
+),
 last_seen AS (
-    SELECT o.plan_type, o.period, o.person_id, MAX(v.visit_date) AS seen_on
-    FROM open_plans AS o
-    JOIN seen_visits AS v
-        ON v.plan_type = o.plan_type
-       AND v.person_id = o.person_id
-       AND v.visit_date <= o.period_end
-    GROUP BY o.plan_type, o.period, o.person_id
+    SELECT v.plan_type, c.period, v.person_id, MAX(v.visit_date) AS seen_on
+    FROM seen_visits AS v
+    JOIN counting_days AS c ON c.plan_type = v.plan_type AND c.visit_date = v.visit_date
+    GROUP BY v.plan_type, c.period, v.person_id
 )
 SELECT
     o.plan_type,

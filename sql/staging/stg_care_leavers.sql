@@ -3,14 +3,30 @@
 -- Exact duplicate rows count once. Of rows sharing a clea_table_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no clea_table_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_care_leavers
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT clea_table_id
+    FROM ssd_care_leavers
+    WHERE NULLIF(clea_table_id, '') IS NOT NULL
+    GROUP BY clea_table_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(clea_table_id, '') ORDER BY clea_table_id NULLS LAST, clea_person_id NULLS LAST, clea_care_leaver_eligibility NULLS LAST, clea_care_leaver_in_touch NULLS LAST, clea_care_leaver_latest_contact NULLS LAST, clea_care_leaver_accommodation NULLS LAST, clea_care_leaver_accom_suitable NULLS LAST, clea_care_leaver_activity NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_care_leavers
+    WHERE NULLIF(clea_table_id, '') IS NOT NULL AND clea_table_id NOT IN (SELECT clea_table_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.clea_table_id ORDER BY x.clea_person_id NULLS LAST, x.clea_care_leaver_eligibility NULLS LAST, x.clea_care_leaver_in_touch NULLS LAST, x.clea_care_leaver_latest_contact NULLS LAST, x.clea_care_leaver_accommodation NULLS LAST, x.clea_care_leaver_accom_suitable NULLS LAST, x.clea_care_leaver_activity NULLS LAST) AS key_rank
+    FROM ssd_care_leavers AS x
+    JOIN shared_ids AS s ON s.clea_table_id = x.clea_table_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_care_leavers
+    WHERE NULLIF(clea_table_id, '') IS NULL
 )
 SELECT
     clea_table_id,
@@ -23,4 +39,4 @@ SELECT
     normalise_code('care_leaver_activity', clea_care_leaver_activity) AS activity_code,
     UPPER(ascii_trim(clea_care_leaver_eligibility)) IN ({{ var_upper('care_leaver_eligibility') }}) AS is_eligible
 FROM ranked
-WHERE NULLIF(clea_table_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

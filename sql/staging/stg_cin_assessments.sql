@@ -2,8 +2,8 @@
 -- before exact duplicates are counted once. Of rows sharing a cina_assessment_id, the first in
 -- contract column order (ascending, NULLs last) is kept. `clock_start` is where the timeliness
 -- clock starts (var assessment_clock): the assessment's own start, or its linked referral's date.
-WITH distinct_rows AS (
-    SELECT DISTINCT
+WITH typed AS (
+    SELECT
         cina_assessment_id,
         cina_person_id,
         cina_referral_id,
@@ -15,11 +15,30 @@ WITH distinct_rows AS (
         cina_assessment_team
     FROM ssd_cin_assessments
 ),
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+shared_ids AS (
+    SELECT cina_assessment_id
+    FROM typed
+    WHERE NULLIF(cina_assessment_id, '') IS NOT NULL
+    GROUP BY cina_assessment_id
+    HAVING COUNT(*) > 1
+),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(cina_assessment_id, '') ORDER BY cina_assessment_id NULLS LAST, cina_person_id NULLS LAST, cina_referral_id NULLS LAST, cina_assessment_start_date NULLS LAST, cina_assessment_auth_date NULLS LAST, cina_assessment_team NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM typed
+    WHERE NULLIF(cina_assessment_id, '') IS NOT NULL AND cina_assessment_id NOT IN (SELECT cina_assessment_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.cina_assessment_id ORDER BY x.cina_person_id NULLS LAST, x.cina_referral_id NULLS LAST, x.cina_assessment_start_date NULLS LAST, x.cina_assessment_auth_date NULLS LAST, x.cina_assessment_team NULLS LAST) AS key_rank
+    FROM typed AS x
+    JOIN shared_ids AS s ON s.cina_assessment_id = x.cina_assessment_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM typed
+    WHERE NULLIF(cina_assessment_id, '') IS NULL
 )
 SELECT
     a.cina_assessment_id,
@@ -34,4 +53,4 @@ SELECT
     END AS clock_start
 FROM ranked AS a
 LEFT JOIN stg_cin_episodes AS r ON r.cine_referral_id = a.cina_referral_id
-WHERE NULLIF(a.cina_assessment_id, '') IS NULL OR a.key_rank = 1
+WHERE a.key_rank = 1

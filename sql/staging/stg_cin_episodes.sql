@@ -2,14 +2,30 @@
 -- Exact duplicate rows count once. Of rows sharing a cine_referral_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no cine_referral_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_cin_episodes
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT cine_referral_id
+    FROM ssd_cin_episodes
+    WHERE NULLIF(cine_referral_id, '') IS NOT NULL
+    GROUP BY cine_referral_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(cine_referral_id, '') ORDER BY cine_referral_id NULLS LAST, cine_person_id NULLS LAST, cine_referral_date NULLS LAST, cine_referral_nfa NULLS LAST, cine_close_date NULLS LAST, cine_referral_team NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_cin_episodes
+    WHERE NULLIF(cine_referral_id, '') IS NOT NULL AND cine_referral_id NOT IN (SELECT cine_referral_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.cine_referral_id ORDER BY x.cine_person_id NULLS LAST, x.cine_referral_date NULLS LAST, x.cine_referral_nfa NULLS LAST, x.cine_close_date NULLS LAST, x.cine_referral_team NULLS LAST) AS key_rank
+    FROM ssd_cin_episodes AS x
+    JOIN shared_ids AS s ON s.cine_referral_id = x.cine_referral_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_cin_episodes
+    WHERE NULLIF(cine_referral_id, '') IS NULL
 )
 SELECT
     cine_referral_id,
@@ -19,4 +35,4 @@ SELECT
     cine_close_date,
     cine_referral_team
 FROM ranked
-WHERE NULLIF(cine_referral_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

@@ -2,14 +2,30 @@
 -- Exact duplicate rows count once. Of rows sharing a cinv_cin_visit_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no cinv_cin_visit_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_cin_visits
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT cinv_cin_visit_id
+    FROM ssd_cin_visits
+    WHERE NULLIF(cinv_cin_visit_id, '') IS NOT NULL
+    GROUP BY cinv_cin_visit_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(cinv_cin_visit_id, '') ORDER BY cinv_cin_visit_id NULLS LAST, cinv_person_id NULLS LAST, cinv_cin_visit_date NULLS LAST, cinv_cin_visit_seen NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_cin_visits
+    WHERE NULLIF(cinv_cin_visit_id, '') IS NOT NULL AND cinv_cin_visit_id NOT IN (SELECT cinv_cin_visit_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.cinv_cin_visit_id ORDER BY x.cinv_person_id NULLS LAST, x.cinv_cin_visit_date NULLS LAST, x.cinv_cin_visit_seen NULLS LAST) AS key_rank
+    FROM ssd_cin_visits AS x
+    JOIN shared_ids AS s ON s.cinv_cin_visit_id = x.cinv_cin_visit_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_cin_visits
+    WHERE NULLIF(cinv_cin_visit_id, '') IS NULL
 )
 SELECT
     cinv_cin_visit_id,
@@ -17,4 +33,4 @@ SELECT
     cinv_cin_visit_date,
     is_yes(cinv_cin_visit_seen) AS is_seen
 FROM ranked
-WHERE NULLIF(cinv_cin_visit_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

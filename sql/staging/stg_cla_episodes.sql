@@ -2,14 +2,30 @@
 -- Exact duplicate rows count once. Of rows sharing a clae_cla_episode_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no clae_cla_episode_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_cla_episodes
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT clae_cla_episode_id
+    FROM ssd_cla_episodes
+    WHERE NULLIF(clae_cla_episode_id, '') IS NOT NULL
+    GROUP BY clae_cla_episode_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(clae_cla_episode_id, '') ORDER BY clae_cla_episode_id NULLS LAST, clae_person_id NULLS LAST, clae_cla_episode_start_date NULLS LAST, clae_cla_episode_start_reason NULLS LAST, clae_cla_episode_ceased_date NULLS LAST, clae_cla_episode_ceased_reason NULLS LAST, clae_entered_care_date NULLS LAST, clae_cla_placement_id NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_cla_episodes
+    WHERE NULLIF(clae_cla_episode_id, '') IS NOT NULL AND clae_cla_episode_id NOT IN (SELECT clae_cla_episode_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.clae_cla_episode_id ORDER BY x.clae_person_id NULLS LAST, x.clae_cla_episode_start_date NULLS LAST, x.clae_cla_episode_start_reason NULLS LAST, x.clae_cla_episode_ceased_date NULLS LAST, x.clae_cla_episode_ceased_reason NULLS LAST, x.clae_entered_care_date NULLS LAST, x.clae_cla_placement_id NULLS LAST) AS key_rank
+    FROM ssd_cla_episodes AS x
+    JOIN shared_ids AS s ON s.clae_cla_episode_id = x.clae_cla_episode_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_cla_episodes
+    WHERE NULLIF(clae_cla_episode_id, '') IS NULL
 )
 SELECT
     clae_cla_episode_id,
@@ -21,4 +37,4 @@ SELECT
     clae_entered_care_date,
     clae_cla_placement_id
 FROM ranked
-WHERE NULLIF(clae_cla_episode_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

@@ -3,14 +3,30 @@
 -- Exact duplicate rows count once. Of rows sharing a clah_health_check_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no clah_health_check_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_cla_health
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT clah_health_check_id
+    FROM ssd_cla_health
+    WHERE NULLIF(clah_health_check_id, '') IS NOT NULL
+    GROUP BY clah_health_check_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(clah_health_check_id, '') ORDER BY clah_health_check_id NULLS LAST, clah_person_id NULLS LAST, clah_health_check_type NULLS LAST, clah_health_check_date NULLS LAST, clah_health_check_status NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_cla_health
+    WHERE NULLIF(clah_health_check_id, '') IS NOT NULL AND clah_health_check_id NOT IN (SELECT clah_health_check_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.clah_health_check_id ORDER BY x.clah_person_id NULLS LAST, x.clah_health_check_type NULLS LAST, x.clah_health_check_date NULLS LAST, x.clah_health_check_status NULLS LAST) AS key_rank
+    FROM ssd_cla_health AS x
+    JOIN shared_ids AS s ON s.clah_health_check_id = x.clah_health_check_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_cla_health
+    WHERE NULLIF(clah_health_check_id, '') IS NULL
 )
 SELECT
     clah_health_check_id,
@@ -22,4 +38,4 @@ SELECT
     UPPER(ascii_trim(clah_health_check_type)) IN ({{ var_upper('dental_check_types') }}) AS is_dental_check,
     UPPER(ascii_trim(clah_health_check_status)) = 'COMPLETED' AS is_completed
 FROM ranked
-WHERE NULLIF(clah_health_check_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

@@ -2,14 +2,30 @@
 -- Exact duplicate rows count once. Of rows sharing a clap_cla_placement_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no clap_cla_placement_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_cla_placement
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT clap_cla_placement_id
+    FROM ssd_cla_placement
+    WHERE NULLIF(clap_cla_placement_id, '') IS NOT NULL
+    GROUP BY clap_cla_placement_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(clap_cla_placement_id, '') ORDER BY clap_cla_placement_id NULLS LAST, clap_person_id NULLS LAST, clap_cla_placement_start_date NULLS LAST, clap_cla_placement_end_date NULLS LAST, clap_cla_placement_type NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_cla_placement
+    WHERE NULLIF(clap_cla_placement_id, '') IS NOT NULL AND clap_cla_placement_id NOT IN (SELECT clap_cla_placement_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.clap_cla_placement_id ORDER BY x.clap_person_id NULLS LAST, x.clap_cla_placement_start_date NULLS LAST, x.clap_cla_placement_end_date NULLS LAST, x.clap_cla_placement_type NULLS LAST) AS key_rank
+    FROM ssd_cla_placement AS x
+    JOIN shared_ids AS s ON s.clap_cla_placement_id = x.clap_cla_placement_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_cla_placement
+    WHERE NULLIF(clap_cla_placement_id, '') IS NULL
 )
 SELECT
     NULLIF(clap_cla_placement_id, '') AS clap_cla_placement_id,
@@ -18,4 +34,4 @@ SELECT
     clap_cla_placement_end_date,
     clap_cla_placement_type
 FROM ranked
-WHERE NULLIF(clap_cla_placement_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

@@ -2,14 +2,30 @@
 -- Exact duplicate rows count once. Of rows sharing a cppl_cp_plan_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no cppl_cp_plan_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_cp_plans
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT cppl_cp_plan_id
+    FROM ssd_cp_plans
+    WHERE NULLIF(cppl_cp_plan_id, '') IS NOT NULL
+    GROUP BY cppl_cp_plan_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(cppl_cp_plan_id, '') ORDER BY cppl_cp_plan_id NULLS LAST, cppl_person_id NULLS LAST, cppl_cp_plan_start_date NULLS LAST, cppl_cp_plan_end_date NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_cp_plans
+    WHERE NULLIF(cppl_cp_plan_id, '') IS NOT NULL AND cppl_cp_plan_id NOT IN (SELECT cppl_cp_plan_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.cppl_cp_plan_id ORDER BY x.cppl_person_id NULLS LAST, x.cppl_cp_plan_start_date NULLS LAST, x.cppl_cp_plan_end_date NULLS LAST) AS key_rank
+    FROM ssd_cp_plans AS x
+    JOIN shared_ids AS s ON s.cppl_cp_plan_id = x.cppl_cp_plan_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_cp_plans
+    WHERE NULLIF(cppl_cp_plan_id, '') IS NULL
 )
 SELECT
     cppl_cp_plan_id,
@@ -17,4 +33,4 @@ SELECT
     cppl_cp_plan_start_date,
     cppl_cp_plan_end_date
 FROM ranked
-WHERE NULLIF(cppl_cp_plan_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

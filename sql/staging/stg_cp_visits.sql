@@ -2,14 +2,30 @@
 -- Exact duplicate rows count once. Of rows sharing a cppv_cp_visit_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no cppv_cp_visit_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_cp_visits
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT cppv_cp_visit_id
+    FROM ssd_cp_visits
+    WHERE NULLIF(cppv_cp_visit_id, '') IS NOT NULL
+    GROUP BY cppv_cp_visit_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(cppv_cp_visit_id, '') ORDER BY cppv_cp_visit_id NULLS LAST, cppv_person_id NULLS LAST, cppv_cp_plan_id NULLS LAST, cppv_cp_visit_date NULLS LAST, cppv_cp_visit_seen NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_cp_visits
+    WHERE NULLIF(cppv_cp_visit_id, '') IS NOT NULL AND cppv_cp_visit_id NOT IN (SELECT cppv_cp_visit_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.cppv_cp_visit_id ORDER BY x.cppv_person_id NULLS LAST, x.cppv_cp_plan_id NULLS LAST, x.cppv_cp_visit_date NULLS LAST, x.cppv_cp_visit_seen NULLS LAST) AS key_rank
+    FROM ssd_cp_visits AS x
+    JOIN shared_ids AS s ON s.cppv_cp_visit_id = x.cppv_cp_visit_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_cp_visits
+    WHERE NULLIF(cppv_cp_visit_id, '') IS NULL
 )
 SELECT
     cppv_cp_visit_id,
@@ -18,4 +34,4 @@ SELECT
     cppv_cp_visit_date,
     is_yes(cppv_cp_visit_seen) AS is_seen
 FROM ranked
-WHERE NULLIF(cppv_cp_visit_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

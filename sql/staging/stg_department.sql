@@ -2,14 +2,30 @@
 -- Exact duplicate rows count once. Of rows sharing a dept_team_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no dept_team_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_department
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT dept_team_id
+    FROM ssd_department
+    WHERE NULLIF(dept_team_id, '') IS NOT NULL
+    GROUP BY dept_team_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(dept_team_id, '') ORDER BY dept_team_id NULLS LAST, dept_team_name NULLS LAST, dept_team_parent_id NULLS LAST, dept_team_parent_name NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_department
+    WHERE NULLIF(dept_team_id, '') IS NOT NULL AND dept_team_id NOT IN (SELECT dept_team_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.dept_team_id ORDER BY x.dept_team_name NULLS LAST, x.dept_team_parent_id NULLS LAST, x.dept_team_parent_name NULLS LAST) AS key_rank
+    FROM ssd_department AS x
+    JOIN shared_ids AS s ON s.dept_team_id = x.dept_team_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_department
+    WHERE NULLIF(dept_team_id, '') IS NULL
 )
 SELECT
     dept_team_id,
@@ -17,4 +33,4 @@ SELECT
     dept_team_parent_id,
     dept_team_parent_name
 FROM ranked
-WHERE NULLIF(dept_team_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

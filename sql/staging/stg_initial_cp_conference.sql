@@ -3,14 +3,30 @@
 -- Exact duplicate rows count once. Of rows sharing a icpc_icpc_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no icpc_icpc_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_initial_cp_conference
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT icpc_icpc_id
+    FROM ssd_initial_cp_conference
+    WHERE NULLIF(icpc_icpc_id, '') IS NOT NULL
+    GROUP BY icpc_icpc_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(icpc_icpc_id, '') ORDER BY icpc_icpc_id NULLS LAST, icpc_person_id NULLS LAST, icpc_s47_enquiry_id NULLS LAST, icpc_icpc_date NULLS LAST, icpc_icpc_transfer_in NULLS LAST, icpc_icpc_outcome_cp_flag NULLS LAST, icpc_icpc_target_date NULLS LAST, icpc_cp_plan_id NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_initial_cp_conference
+    WHERE NULLIF(icpc_icpc_id, '') IS NOT NULL AND icpc_icpc_id NOT IN (SELECT icpc_icpc_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.icpc_icpc_id ORDER BY x.icpc_person_id NULLS LAST, x.icpc_s47_enquiry_id NULLS LAST, x.icpc_icpc_date NULLS LAST, x.icpc_icpc_transfer_in NULLS LAST, x.icpc_icpc_outcome_cp_flag NULLS LAST, x.icpc_icpc_target_date NULLS LAST, x.icpc_cp_plan_id NULLS LAST) AS key_rank
+    FROM ssd_initial_cp_conference AS x
+    JOIN shared_ids AS s ON s.icpc_icpc_id = x.icpc_icpc_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_initial_cp_conference
+    WHERE NULLIF(icpc_icpc_id, '') IS NULL
 )
 SELECT
     icpc_icpc_id,
@@ -22,4 +38,4 @@ SELECT
     icpc_icpc_target_date,
     icpc_cp_plan_id
 FROM ranked
-WHERE NULLIF(icpc_icpc_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

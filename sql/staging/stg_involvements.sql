@@ -3,14 +3,30 @@
 -- Exact duplicate rows count once. Of rows sharing an invo_involvements_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no invo_involvements_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_involvements
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT invo_involvements_id
+    FROM ssd_involvements
+    WHERE NULLIF(invo_involvements_id, '') IS NOT NULL
+    GROUP BY invo_involvements_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(invo_involvements_id, '') ORDER BY invo_involvements_id NULLS LAST, invo_person_id NULLS LAST, invo_professional_team NULLS LAST, invo_professional_role_id NULLS LAST, invo_involvement_start_date NULLS LAST, invo_involvement_end_date NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_involvements
+    WHERE NULLIF(invo_involvements_id, '') IS NOT NULL AND invo_involvements_id NOT IN (SELECT invo_involvements_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.invo_involvements_id ORDER BY x.invo_person_id NULLS LAST, x.invo_professional_team NULLS LAST, x.invo_professional_role_id NULLS LAST, x.invo_involvement_start_date NULLS LAST, x.invo_involvement_end_date NULLS LAST) AS key_rank
+    FROM ssd_involvements AS x
+    JOIN shared_ids AS s ON s.invo_involvements_id = x.invo_involvements_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_involvements
+    WHERE NULLIF(invo_involvements_id, '') IS NULL
 )
 SELECT
     invo_involvements_id,
@@ -21,4 +37,4 @@ SELECT
     invo_involvement_end_date,
     UPPER(ascii_trim(invo_professional_role_id)) IN ({{ var_upper('allocated_worker_roles') }}) AS is_allocated_worker
 FROM ranked
-WHERE NULLIF(invo_involvements_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

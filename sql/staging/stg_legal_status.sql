@@ -2,14 +2,30 @@
 -- Exact duplicate rows count once. Of rows sharing a lega_legal_status_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no lega_legal_status_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_legal_status
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT lega_legal_status_id
+    FROM ssd_legal_status
+    WHERE NULLIF(lega_legal_status_id, '') IS NOT NULL
+    GROUP BY lega_legal_status_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(lega_legal_status_id, '') ORDER BY lega_legal_status_id NULLS LAST, lega_person_id NULLS LAST, lega_legal_status NULLS LAST, lega_legal_status_start_date NULLS LAST, lega_legal_status_end_date NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_legal_status
+    WHERE NULLIF(lega_legal_status_id, '') IS NOT NULL AND lega_legal_status_id NOT IN (SELECT lega_legal_status_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.lega_legal_status_id ORDER BY x.lega_person_id NULLS LAST, x.lega_legal_status NULLS LAST, x.lega_legal_status_start_date NULLS LAST, x.lega_legal_status_end_date NULLS LAST) AS key_rank
+    FROM ssd_legal_status AS x
+    JOIN shared_ids AS s ON s.lega_legal_status_id = x.lega_legal_status_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_legal_status
+    WHERE NULLIF(lega_legal_status_id, '') IS NULL
 )
 SELECT
     lega_legal_status_id,
@@ -18,4 +34,4 @@ SELECT
     lega_legal_status_start_date,
     lega_legal_status_end_date
 FROM ranked
-WHERE NULLIF(lega_legal_status_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

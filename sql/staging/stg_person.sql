@@ -2,14 +2,30 @@
 -- Exact duplicate rows count once. Of rows sharing a pers_person_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no pers_person_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_person
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT pers_person_id
+    FROM ssd_person
+    WHERE NULLIF(pers_person_id, '') IS NOT NULL
+    GROUP BY pers_person_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(pers_person_id, '') ORDER BY pers_person_id NULLS LAST, pers_dob NULLS LAST, pers_expected_dob NULLS LAST, pers_sex NULLS LAST, pers_ethnicity NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_person
+    WHERE NULLIF(pers_person_id, '') IS NOT NULL AND pers_person_id NOT IN (SELECT pers_person_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.pers_person_id ORDER BY x.pers_dob NULLS LAST, x.pers_expected_dob NULLS LAST, x.pers_sex NULLS LAST, x.pers_ethnicity NULLS LAST) AS key_rank
+    FROM ssd_person AS x
+    JOIN shared_ids AS s ON s.pers_person_id = x.pers_person_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_person
+    WHERE NULLIF(pers_person_id, '') IS NULL
 )
 SELECT
     NULLIF(pers_person_id, '') AS pers_person_id,
@@ -19,4 +35,4 @@ SELECT
     pers_ethnicity,
     COALESCE(pers_dob, pers_expected_dob) AS birth_date
 FROM ranked
-WHERE NULLIF(pers_person_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1

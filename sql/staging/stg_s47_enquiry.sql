@@ -2,14 +2,30 @@
 -- Exact duplicate rows count once. Of rows sharing a s47e_s47_enquiry_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no s47e_s47_enquiry_id are all kept.
-WITH distinct_rows AS (
-    SELECT DISTINCT * FROM ssd_s47_enquiry
+-- Ids on more than one row: only their rows need ranking (ranking every row is slow).
+WITH shared_ids AS (
+    SELECT s47e_s47_enquiry_id
+    FROM ssd_s47_enquiry
+    WHERE NULLIF(s47e_s47_enquiry_id, '') IS NOT NULL
+    GROUP BY s47e_s47_enquiry_id
+    HAVING COUNT(*) > 1
 ),
 ranked AS (
-    SELECT
-        *,
-        row_number() OVER (PARTITION BY NULLIF(s47e_s47_enquiry_id, '') ORDER BY s47e_s47_enquiry_id NULLS LAST, s47e_person_id NULLS LAST, s47e_referral_id NULLS LAST, s47e_s47_start_date NULLS LAST, s47e_s47_end_date NULLS LAST) AS key_rank
-    FROM distinct_rows
+    -- Rows whose id is on no other row: kept.
+    SELECT *, 1 AS key_rank
+    FROM ssd_s47_enquiry
+    WHERE NULLIF(s47e_s47_enquiry_id, '') IS NOT NULL AND s47e_s47_enquiry_id NOT IN (SELECT s47e_s47_enquiry_id FROM shared_ids)
+    UNION ALL
+    -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
+    -- with its twin, so it counts once).
+    SELECT x.*, row_number() OVER (PARTITION BY x.s47e_s47_enquiry_id ORDER BY x.s47e_person_id NULLS LAST, x.s47e_referral_id NULLS LAST, x.s47e_s47_start_date NULLS LAST, x.s47e_s47_end_date NULLS LAST) AS key_rank
+    FROM ssd_s47_enquiry AS x
+    JOIN shared_ids AS s ON s.s47e_s47_enquiry_id = x.s47e_s47_enquiry_id
+    UNION ALL
+    -- Rows with no id: all kept, exact duplicates once.
+    SELECT DISTINCT *, 1 AS key_rank
+    FROM ssd_s47_enquiry
+    WHERE NULLIF(s47e_s47_enquiry_id, '') IS NULL
 )
 SELECT
     NULLIF(s47e_s47_enquiry_id, '') AS s47e_s47_enquiry_id,
@@ -18,4 +34,4 @@ SELECT
     s47e_s47_start_date,
     s47e_s47_end_date
 FROM ranked
-WHERE NULLIF(s47e_s47_enquiry_id, '') IS NULL OR key_rank = 1
+WHERE key_rank = 1
