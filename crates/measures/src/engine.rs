@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::error::{DefinitionError, MeasureError};
 use crate::project::{Measure, Project, Unit, render};
 use crate::reference::OrgUnit;
+use scrutiny_core::settings::ComputeSettings;
 use crate::session::{
     Inputs, Models, days, locate_error, register_empty_sources, register_models, register_sources, session,
 };
@@ -212,6 +213,18 @@ pub async fn run_quality(
     Ok(out)
 }
 
+/// A private directory (owner only, removed when dropped) for the staging models of one
+/// computation: in `compute.spill_dir` when set, else the system's temporary directory.
+pub fn scratch_dir(compute: &ComputeSettings) -> Result<tempfile::TempDir, MeasureError> {
+    let parent = compute.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
+    scrutiny_core::fs::create_private_dir(&parent)
+        .and_then(|()| tempfile::Builder::new().prefix("scrutiny-models-").tempdir_in(&parent))
+        .map_err(|e| MeasureError::Reference {
+            file: parent.clone(),
+            message: format!("the scratch directory for staging models cannot be created: {e}"),
+        })
+}
+
 /// Computes every measure (or the selected ones) and the data-quality counts.
 pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, MeasureError> {
     let ctx = session(inputs)?;
@@ -220,7 +233,8 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Mea
     // staging model and quality rule still plans, and their counts are left out below.
     let landed: HashSet<&str> = inputs.tables.iter().map(|(n, _)| n.as_str()).collect();
     register_empty_sources(&ctx, &project.contract, &landed)?;
-    register_models(&ctx, project, &inputs.vars, Models::Materialised).await?;
+    let scratch = scratch_dir(&inputs.compute)?;
+    register_models(&ctx, project, &inputs.vars, Models::OnDisk(scratch.path())).await?;
     let mut values = Vec::new();
     let mut measures = Vec::new();
     for m in &project.measures {

@@ -232,12 +232,16 @@ pub fn order_models<'a>(
 
 /// How staging models are registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Models {
+pub enum Models<'a> {
     /// As views: planning only (check, docs, lineage), nothing is run.
     Views,
-    /// Computed once and held in memory, so the measures that share a model (every measure
-    /// reads a deduplicated staging table) do not recompute it.
-    Materialised,
+    /// Computed once and held in memory: the few rows of a measure test.
+    InMemory,
+    /// Computed once and written as Parquet into `dir`, a private scratch directory, and read
+    /// from there: the measures that share a model (every measure reads a deduplicated staging
+    /// table) do not recompute it, and a run at national scale does not hold every model in
+    /// memory at once.
+    OnDisk(&'a Path),
 }
 
 /// Builds the staging models in dependency order.
@@ -245,30 +249,65 @@ pub async fn register_models(
     ctx: &SessionContext,
     project: &Project,
     vars: &BTreeMap<String, Value>,
-    how: Models,
+    how: Models<'_>,
 ) -> Result<(), MeasureError> {
     let ordered = order_models(ctx, &project.models, vars).map_err(MeasureError::Definitions)?;
     for (m, sql) in ordered {
         let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, 1, &e)]))?;
-        let table = match how {
-            Models::Views => df.into_view(),
-            Models::Materialised => {
-                let started = std::time::Instant::now();
-                let cached = df.cache().await.map_err(|e| MeasureError::Model {
-                    model: m.name.clone(),
-                    file: m.file.clone(),
-                    message: e.strip_backtrace().to_string(),
-                })?;
-                // Each model's rows and time at info level, as dbt logs them: the profile of
-                // a run is in its log.
-                let rows = cached.clone().count().await.unwrap_or(0);
-                tracing::info!(model = %m.name, rows, ms = started.elapsed().as_millis() as u64, "model built");
-                cached.into_view()
-            }
+        let failed = |e: datafusion::error::DataFusionError| MeasureError::Model {
+            model: m.name.clone(),
+            file: m.file.clone(),
+            message: e.strip_backtrace().to_string(),
         };
-        ctx.register_table(m.name.as_str(), table).map_err(df_err(&m.name))?;
+        let started = std::time::Instant::now();
+        let rows = match how {
+            Models::Views => {
+                ctx.register_table(m.name.as_str(), df.into_view()).map_err(df_err(&m.name))?;
+                continue;
+            }
+            Models::InMemory => {
+                let cached = df.cache().await.map_err(failed)?;
+                let rows = cached.clone().count().await.unwrap_or(0);
+                ctx.register_table(m.name.as_str(), cached.into_view()).map_err(df_err(&m.name))?;
+                rows
+            }
+            Models::OnDisk(dir) => write_model(ctx, &m.name, df, dir).await.map_err(failed)?,
+        };
+        // Each model's rows and time at info level, as dbt logs them: the profile of a run is
+        // in its log.
+        tracing::info!(model = %m.name, rows, ms = started.elapsed().as_millis() as u64, "model built");
     }
     Ok(())
+}
+
+/// Writes a model's rows to `<dir>/<name>.parquet` and registers the file as the model.
+/// Uncompressed (dictionary encoding still shrinks the codes and ids): the file lives for one
+/// run, so writing fast matters more than its size.
+async fn write_model(
+    ctx: &SessionContext,
+    name: &str,
+    df: datafusion::dataframe::DataFrame,
+    dir: &Path,
+) -> Result<usize, datafusion::error::DataFusionError> {
+    use datafusion::dataframe::DataFrameWriteOptions;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let path = dir.join(format!("{name}.parquet"));
+    let path = path.to_string_lossy();
+    let mut options = datafusion::config::TableParquetOptions::default();
+    options.global.compression = Some("uncompressed".into());
+    let written =
+        df.write_parquet(&path, DataFrameWriteOptions::new().with_single_file_output(true), Some(options)).await?;
+    let rows = written
+        .first()
+        .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::UInt64Array>())
+        .map_or(0, |c| c.value(0) as usize);
+    if std::path::Path::new(path.as_ref()).exists() {
+        ctx.register_parquet(name, path.as_ref(), ParquetReadOptions::default()).await?;
+    } else {
+        // No rows may mean no file: the model is then an empty table of its schema.
+        ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
+    }
+    Ok(rows)
 }
 
 /// Registers each table of `contract` that `landed` does not name as an empty table of its

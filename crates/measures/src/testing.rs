@@ -215,7 +215,7 @@ async fn case_session(
         let mem = MemTable::try_new(t.schema(), vec![vec![batch]]).map_err(|e| e.to_string())?;
         ctx.register_table(t.name.as_str(), Arc::new(mem)).map_err(|e| e.to_string())?;
     }
-    register_models(&ctx, project, &inputs.vars, Models::Materialised).await.map_err(|e| e.to_string())?;
+    register_models(&ctx, project, &inputs.vars, Models::InMemory).await.map_err(|e| e.to_string())?;
     Ok((ctx, inputs))
 }
 

@@ -331,11 +331,12 @@ pub async fn explain(
     inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
     let ctx = scrutiny_measures::session::session(&inputs).map_err(measure_failure)?;
     scrutiny_measures::session::register_sources(&ctx, &inputs.tables).await.map_err(measure_failure)?;
+    let scratch = scrutiny_measures::engine::scratch_dir(&inputs.compute).map_err(measure_failure)?;
     scrutiny_measures::session::register_models(
         &ctx,
         project,
         &inputs.vars,
-        scrutiny_measures::session::Models::Materialised,
+        scrutiny_measures::session::Models::OnDisk(scratch.path()),
     )
     .await
     .map_err(measure_failure)?;
