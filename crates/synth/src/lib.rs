@@ -41,11 +41,47 @@ pub const TEAMS: &[(&str, &str, &str)] = &[
 
 type Row = Vec<String>;
 
-/// A table's rows, their values in the source contract's column order (`sql/sources.yaml`,
-/// which gives the header).
-struct Table {
+/// A table's CSV file, written as its rows are generated: every table is open at once (the
+/// generator moves between them as a child's case moves on), so memory stays flat at any scale
+/// and a seed still gives the same files. Values are in the source contract's column order
+/// (`sql/sources.yaml`, which gives the header).
+struct Sink {
     name: &'static str,
-    rows: Vec<Row>,
+    path: PathBuf,
+    writer: csv::Writer<std::fs::File>,
+    rows: usize,
+    /// The first write error: generation carries on (it must draw the same numbers), and the
+    /// error is reported when the files are finished.
+    error: Option<csv::Error>,
+}
+
+impl Sink {
+    fn create(dir: &Path, name: &'static str) -> Result<Self, SynthError> {
+        let path = dir.join(format!("{name}.csv"));
+        let mut writer = csv::WriterBuilder::new()
+            .buffer_capacity(1 << 16)
+            .from_path(&path)
+            .map_err(|source| SynthError { path: path.clone(), source })?;
+        writer.write_record(header(name)).map_err(|source| SynthError { path: path.clone(), source })?;
+        Ok(Self { name, path, writer, rows: 0, error: None })
+    }
+
+    fn push(&mut self, row: Row) {
+        if self.error.is_none()
+            && let Err(e) = self.writer.write_record(&row)
+        {
+            self.error = Some(e);
+        }
+        self.rows += 1;
+    }
+
+    fn finish(mut self) -> Result<(String, usize), SynthError> {
+        if let Some(source) = self.error.take() {
+            return Err(SynthError { path: self.path, source });
+        }
+        self.writer.flush().map_err(|e| SynthError { path: self.path.clone(), source: e.into() })?;
+        Ok((self.name.to_string(), self.rows))
+    }
 }
 
 fn header(table: &str) -> Vec<&'static str> {
@@ -114,21 +150,11 @@ fn scaled(n: f64, scale: f64) -> usize {
     (n * scale).round().max(0.0) as usize
 }
 
-/// Generates every table and writes `<table>.csv` files and `team_org_units.csv` into `out`.
+/// Generates every table and writes `<table>.csv` files and `team_org_units.csv` into `out`,
+/// streaming: rows go to their file as they are generated.
 pub fn generate(opts: &Options, out: &Path) -> Result<Vec<(String, usize)>, SynthError> {
-    let tables = build(opts);
     std::fs::create_dir_all(out).map_err(|e| SynthError { path: out.to_path_buf(), source: e.into() })?;
-    let mut counts = Vec::new();
-    for t in &tables {
-        let path = out.join(format!("{}.csv", t.name));
-        let mut w = csv::Writer::from_path(&path).map_err(|source| SynthError { path: path.clone(), source })?;
-        w.write_record(header(t.name)).map_err(|source| SynthError { path: path.clone(), source })?;
-        for r in &t.rows {
-            w.write_record(r).map_err(|source| SynthError { path: path.clone(), source })?;
-        }
-        w.flush().map_err(|e| SynthError { path: path.clone(), source: e.into() })?;
-        counts.push((t.name.to_string(), t.rows.len()));
-    }
+    let counts = build(opts, out)?;
     let path = out.join("team_org_units.csv");
     let mut w = csv::Writer::from_path(&path).map_err(|source| SynthError { path: path.clone(), source })?;
     w.write_record(["team_id", "org_unit", "org_unit_kind"])
@@ -140,11 +166,12 @@ pub fn generate(opts: &Options, out: &Path) -> Result<Vec<(String, usize)>, Synt
     Ok(counts)
 }
 
-fn build(opts: &Options) -> Vec<Table> {
+fn build(opts: &Options, dir: &Path) -> Result<Vec<(String, usize)>, SynthError> {
     let s = opts.scale;
     let as_at = opts.period.end() + Duration::days(4);
     let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(opts.seed), next_id: 1000, as_at };
-    let mut person: Vec<Row> = Vec::new();
+    let open = |name| Sink::create(dir, name);
+    let mut person = open("ssd_person")?;
     let mut new_child = |g: &mut Gen, at: NaiveDate, min_age: i64, max_age: i64| -> String {
         let id = g.id("P");
         let dob = at - g.days(min_age * 365, max_age * 365 + 364);
@@ -155,9 +182,15 @@ fn build(opts: &Options) -> Vec<Table> {
 
     // Referrals, assessments, S47 enquiries, conferences and the plans that follow.
     let first = opts.period.minus_months(47);
-    let (mut referrals, mut assessments, mut s47, mut icpcs) = (vec![], vec![], vec![], vec![]);
-    let (mut cin_plans, mut cp_plans, mut cin_visits, mut cp_visits, mut involvements) =
-        (vec![], vec![], vec![], vec![], vec![]);
+    let mut referrals = open("ssd_cin_episodes")?;
+    let mut assessments = open("ssd_cin_assessments")?;
+    let mut s47 = open("ssd_s47_enquiry")?;
+    let mut icpcs = open("ssd_initial_cp_conference")?;
+    let mut cin_plans = open("ssd_cin_plans")?;
+    let mut cp_plans = open("ssd_cp_plans")?;
+    let mut cin_visits = open("ssd_cin_visits")?;
+    let mut cp_visits = open("ssd_cp_visits")?;
+    let mut involvements = open("ssd_involvements")?;
     // Referrals of the last twelve months, oldest first, for re-referrals.
     let mut recent: std::collections::VecDeque<(String, NaiveDate)> = Default::default();
     let mut month = first;
@@ -256,7 +289,10 @@ fn build(opts: &Options) -> Vec<Table> {
     }
 
     // Children in care: about 23 periods of care start a month; they last about three years.
-    let (mut episodes, mut legal, mut placements, mut health) = (vec![], vec![], vec![], vec![]);
+    let mut episodes = open("ssd_cla_episodes")?;
+    let mut legal = open("ssd_legal_status")?;
+    let mut placements = open("ssd_cla_placement")?;
+    let mut health = open("ssd_cla_health")?;
     let care_first = opts.period.minus_months(119);
     let mut month = care_first;
     while month <= opts.period {
@@ -345,7 +381,7 @@ fn build(opts: &Options) -> Vec<Table> {
     }
 
     // Care leavers: current status only.
-    let mut leavers = vec![];
+    let mut leavers = open("ssd_care_leavers")?;
     let codes = ["B", "C", "D", "E", "G", "H", "K", "R", "S", "T", "U", "V", "W", "X", "Z", "Y"];
     for _ in 0..scaled(575.0, s) {
         let child = new_child(&mut g, as_at, 18, 24);
@@ -371,36 +407,40 @@ fn build(opts: &Options) -> Vec<Table> {
             activity.into(),
         ]);
     }
-    let department = TEAMS
-        .iter()
-        .map(|(t, o, _)| vec![t.to_string(), format!("{o} team {}", &t[t.len() - 1..]), String::new(), o.to_string()])
-        .collect();
+    let mut department = open("ssd_department")?;
+    for (t, o, _) in TEAMS {
+        department.push(vec![t.to_string(), format!("{o} team {}", &t[t.len() - 1..]), String::new(), o.to_string()]);
+    }
 
-    vec![
-        Table { name: "ssd_person", rows: person },
-        Table { name: "ssd_cin_episodes", rows: referrals },
-        Table { name: "ssd_cin_assessments", rows: assessments },
-        Table { name: "ssd_s47_enquiry", rows: s47 },
-        Table { name: "ssd_initial_cp_conference", rows: icpcs },
-        Table { name: "ssd_cin_plans", rows: cin_plans },
-        Table { name: "ssd_cp_plans", rows: cp_plans },
-        Table { name: "ssd_cin_visits", rows: cin_visits },
-        Table { name: "ssd_cp_visits", rows: cp_visits },
-        Table { name: "ssd_involvements", rows: involvements },
-        Table { name: "ssd_department", rows: department },
-        Table { name: "ssd_cla_episodes", rows: episodes },
-        Table { name: "ssd_legal_status", rows: legal },
-        Table { name: "ssd_cla_placement", rows: placements },
-        Table { name: "ssd_cla_health", rows: health },
-        Table { name: "ssd_care_leavers", rows: leavers },
+    // In the contract's order.
+    [
+        person,
+        referrals,
+        assessments,
+        s47,
+        icpcs,
+        cin_plans,
+        cp_plans,
+        cin_visits,
+        cp_visits,
+        involvements,
+        department,
+        episodes,
+        legal,
+        placements,
+        health,
+        leavers,
     ]
+    .into_iter()
+    .map(Sink::finish)
+    .collect()
 }
 
 /// Visits from `from` to `to`, every `lo..=hi` days, mostly seen.
 #[allow(clippy::too_many_arguments)]
 fn visits(
     g: &mut Gen,
-    out: &mut Vec<Row>,
+    out: &mut Sink,
     child: &str,
     plan: Option<&str>,
     from: NaiveDate,
@@ -431,19 +471,36 @@ fn visits(
 mod tests {
     use super::*;
 
+    fn files(dir: &Path) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+            .collect();
+        out.sort();
+        out
+    }
+
     #[test]
     fn same_seed_same_data_and_every_table() {
         let opts = Options { seed: 7, period: "2022-01".parse().unwrap(), scale: 0.05 };
-        let (a, b) = (build(&opts), build(&opts));
-        let names: Vec<&str> = a.iter().map(|t| t.name).collect();
+        let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let counts = generate(&opts, a.path()).unwrap();
+        generate(&opts, b.path()).unwrap();
+        let names: Vec<&str> = counts.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, scrutiny_extract::Contract::builtin().names().collect::<Vec<_>>(), "every contract table");
-        for (x, y) in a.iter().zip(&b) {
-            assert_eq!(x.rows, y.rows, "{}", x.name);
-            for r in &x.rows {
-                assert_eq!(r.len(), header(x.name).len(), "{}: a value for each contract column", x.name);
-            }
+        let (fa, fb) = (files(a.path()), files(b.path()));
+        assert_eq!(fa, fb, "the same seed writes the same files");
+        for (name, rows) in &counts {
+            let mut r = csv::Reader::from_path(a.path().join(format!("{name}.csv"))).unwrap();
+            let header = r.headers().unwrap().clone();
+            assert_eq!(header.iter().collect::<Vec<_>>(), super::header(name), "{name}: the contract's header");
+            let records: Vec<_> = r.records().map(|x| x.unwrap()).collect();
+            assert_eq!(records.len(), *rows, "{name}: every generated row written");
+            assert!(records.iter().all(|x| x.len() == header.len()), "{name}: a value for each contract column");
         }
-        let other = build(&Options { seed: 8, ..opts });
-        assert_ne!(a[1].rows, other[1].rows);
+        generate(&Options { seed: 8, ..opts }, c.path()).unwrap();
+        let referrals = |d: &Path| std::fs::read_to_string(d.join("ssd_cin_episodes.csv")).unwrap();
+        assert_ne!(referrals(a.path()), referrals(c.path()));
     }
 }
