@@ -14,7 +14,9 @@
 # (sql/staging, sql/measures) in DuckDB, with the Rust functions written as DuckDB macros.
 #
 # Needs python3 and GNU time (/usr/bin/time); installs PyPI duckdb and PyYAML when missing.
-# COMPARE_MEMORY_LIMIT (bytes, e.g. 1500000000) sets scrutiny's compute.memory_limit.
+# COMPARE_MEMORY_LIMIT (e.g. 1GiB) sets scrutiny's compute.memory_limit.
+# For a before/after table: SCRUTINY_BIN (an older build) and SCRUTINY_SQL (its sql/ directory)
+# replace scrutiny's side; DuckDB always runs this checkout's SQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,9 +24,13 @@ scale=${1:-150}
 work=${2:-/tmp/scrutiny-compare-$scale}
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 python3 -c 'import duckdb, yaml' 2>/dev/null || python3 -m pip install --quiet duckdb pyyaml
-cargo build --release -p scrutiny
-bin=${CARGO_TARGET_DIR:-target}/release/scrutiny
-[ -x "$bin" ] || bin=target/release/scrutiny
+if [ -n "${SCRUTINY_BIN:-}" ]; then
+  bin=$SCRUTINY_BIN
+else
+  cargo build --release -p scrutiny
+  bin=${CARGO_TARGET_DIR:-target}/release/scrutiny
+fi
+sql_dir=${SCRUTINY_SQL:-$root/sql}
 mkdir -p "$work"
 timed() { # timed NAME CMD...: runs CMD, appends "NAME wall_s peak_kib" to $work/times
   local name=$1; shift
@@ -47,7 +53,7 @@ storage:
 reference:
   team_org_units: ./ssd/team_org_units.csv
 measures:
-  sql_dir: $root/sql
+  sql_dir: $sql_dir
 ${COMPARE_MEMORY_LIMIT:+compute:
   memory_limit: $COMPARE_MEMORY_LIMIT
   spill_dir: ./spill}

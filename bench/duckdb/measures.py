@@ -148,7 +148,8 @@ def main():
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
     timings["sources_ms"] = int((time.time() - started) * 1000)
     if a.land:
-        print(json.dumps(timings), file=sys.stderr)
+        if a.timings:
+            json.dump(timings, open(a.timings, "w"))
         return
 
     # Staging models: materialised in dependency order (retry until each one's inputs exist).
