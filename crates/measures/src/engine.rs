@@ -11,11 +11,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::error::{DefinitionError, MeasureError};
 use crate::project::{Measure, Project, Unit, render};
 use crate::reference::OrgUnit;
-use scrutiny_core::settings::ComputeSettings;
 use crate::session::{
     Inputs, Models, days, locate_error, register_empty_sources, register_models, register_sources, session,
 };
 use crate::values::{MetricValue, status};
+use scrutiny_core::settings::ComputeSettings;
 
 /// A data-quality count: how many rows a rule dropped or repaired in a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
