@@ -43,21 +43,10 @@ rm -rf "$work/ssd"
 timed synth "$bin" synth --out "$work/ssd" --scale "$scale" --seed 7 >/dev/null
 csv_mb=$(du -sm "$work/ssd" | cut -f1)
 
-cat > "$work/scrutiny.yaml" <<YAML
-source:
-  files:
-    path: ./ssd
-storage:
-  landing: ./landing
-  mart: ./mart
-reference:
-  team_org_units: ./ssd/team_org_units.csv
-measures:
-  sql_dir: $sql_dir
-${COMPARE_MEMORY_LIMIT:+compute:
+source bench/settings.sh
+files_settings "$work/scrutiny.yaml" "$sql_dir" . "${COMPARE_MEMORY_LIMIT:+compute:
   memory_limit: $COMPARE_MEMORY_LIMIT
-  spill_dir: ./spill}
-YAML
+  spill_dir: ./spill}"
 rm -rf "$work/landing" "$work/mart" "$work/scratch" "$work/duck-land"
 echo "== scrutiny run"
 timed scrutiny_run "$bin" --log-format json run --config "$work/scrutiny.yaml" --period 2022-01 2> "$work/run.log" \

@@ -22,18 +22,8 @@ if [ ! -f "$work/ssd/ssd_person.csv" ]; then
   /usr/bin/time -f "synth: %e s wall, %M KiB peak" "$bin" synth --out "$work/ssd" --scale "$scale" --seed 1
 fi
 du -sh "$work/ssd"
-cat > "$work/scrutiny.yaml" <<YAML
-source:
-  files:
-    path: ./ssd
-storage:
-  landing: ./landing
-  mart: ./mart
-reference:
-  team_org_units: ./ssd/team_org_units.csv
-measures:
-  sql_dir: $PWD/sql
-YAML
+source bench/settings.sh
+files_settings "$work/scrutiny.yaml" "$PWD/sql" .
 rm -rf "$work/landing" "$work/mart"
 echo "== run --period 2022-01"
 /usr/bin/time -f "run: %e s wall, %M KiB peak" "$bin" --log-format json run --config "$work/scrutiny.yaml" --period 2022-01 2> "$work/run.log" || { tail -5 "$work/run.log"; exit 1; }

@@ -22,20 +22,9 @@ if [ ! -f "$work/ssd/ssd_person.csv" ]; then
 fi
 du -sh "$work/ssd"
 
+source bench/settings.sh
 settings() { # $1 name, $2 extra YAML
-  cat > "$work/$1.yaml" <<YAML
-source:
-  files:
-    path: ./ssd
-storage:
-  landing: ./$1/landing
-  mart: ./$1/mart
-reference:
-  team_org_units: ./ssd/team_org_units.csv
-measures:
-  sql_dir: $PWD/sql
-$2
-YAML
+  files_settings "$work/$1.yaml" "$PWD/sql" "./$1" "$2"
   rm -rf "${work:?}/$1"
 }
 settings unlimited ""
