@@ -76,8 +76,8 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
         println!("{:<48} {:>10} {:>10} {:>10}", m.meta.title, f(v.value), f(v.value_prev_month), change);
     }
     println!();
-    println!("Mart:    {}", outcome.published.current.display());
-    println!("Report:  {}", outcome.published.current.join("report.html").display());
+    println!("Mart:    {}", outcome.published.location);
+    println!("Report:  {}/report.html", outcome.published.documents);
     if let Some(e) = &outcome.email {
         println!("Email:   {e}");
     }
@@ -111,7 +111,7 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
         let f = |x: Option<f64>| scrutiny_notify::format_value(x, m.meta.unit);
         println!("{:<48} {:>10} {:>10}", m.meta.title, f(v.value), f(v.value_prev_month));
     }
-    println!("Mart:    {}", q.published.current.display());
+    println!("Mart:    {}", q.published.location);
     if let Some(e) = &q.email {
         println!("Email:   {e}");
     }

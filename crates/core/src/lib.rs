@@ -9,6 +9,7 @@ pub mod period;
 pub mod pipeline;
 pub mod run;
 pub mod settings;
+pub mod storage;
 
 pub use calendar::WorkingDayCalendar;
 pub use period::{Grain, Period};

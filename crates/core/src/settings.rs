@@ -218,7 +218,11 @@ pub enum OnBadRow {
 #[serde(deny_unknown_fields)]
 struct StorageFile {
     landing: PathBuf,
-    mart: PathBuf,
+    mart: String,
+    mart_format: Option<MartFormat>,
+    /// Object store settings that are not secrets (`use_emulator`, `region`, `endpoint`, ...).
+    #[serde(default)]
+    options: BTreeMap<String, String>,
     #[serde(default = "default_keep_versions")]
     keep_versions: usize,
     #[serde(default = "default_retention_days")]
@@ -238,7 +242,7 @@ struct PipelinesFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PipelineOverrideFile {
-    mart: Option<PathBuf>,
+    mart: Option<String>,
     #[serde(default)]
     email_to: Vec<String>,
     #[serde(default)]
@@ -383,7 +387,7 @@ impl PipelineSettings {
 /// What a deployment sets for one pipeline: where its mart is, and who reads its email.
 #[derive(Debug, Clone, Default)]
 pub struct PipelineOverride {
-    pub mart: Option<PathBuf>,
+    pub mart: Option<MartLocation>,
     /// Replaces `notify.email.to` for this pipeline's summary.
     pub email_to: Vec<String>,
     /// Replaces `notify.email.failure_to` for this pipeline's alerts.
@@ -400,10 +404,65 @@ pub enum SourceSettings {
     SqlServer(Box<SqlServerSettings>),
 }
 
+/// Where the mart is published: a local directory, or an object store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MartLocation {
+    Local(PathBuf),
+    Store(crate::storage::StoreUrl),
+}
+
+impl MartLocation {
+    /// The directory, for a local mart.
+    pub fn local(&self) -> Option<&Path> {
+        match self {
+            Self::Local(p) => Some(p),
+            Self::Store(_) => None,
+        }
+    }
+
+    /// A mart called `name` beside this one (a pipeline's named mart).
+    pub fn sibling(&self, name: &str) -> MartLocation {
+        match self {
+            Self::Local(p) => Self::Local(p.parent().unwrap_or(Path::new(".")).join(name)),
+            Self::Store(u) => Self::Store(u.sibling(name)),
+        }
+    }
+
+    /// As a URL, for lineage events: `file:///srv/mart`, `az://mart/scrutiny`.
+    pub fn uri(&self) -> String {
+        match self {
+            Self::Local(p) => format!("file://{}", p.display()),
+            Self::Store(u) => u.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for MartLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Local(p) => write!(f, "{}", p.display()),
+            Self::Store(u) => write!(f, "{u}"),
+        }
+    }
+}
+
+/// How the mart's tables are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MartFormat {
+    /// Plain Parquet in `versions/<run>/`, `current` switched by a symlink (local only).
+    Parquet,
+    /// One Delta Lake table per mart table, `_current.json` naming the versions of one run.
+    Delta,
+}
+
 #[derive(Debug, Clone)]
 pub struct StorageSettings {
     pub landing: PathBuf,
-    pub mart: PathBuf,
+    pub mart: MartLocation,
+    pub mart_format: MartFormat,
+    /// Object store settings that are not secrets, for `object_store`.
+    pub options: BTreeMap<String, String>,
     /// Published mart versions kept besides `current`.
     pub keep_versions: usize,
     /// Landings older than this are removed after a successful publish.
@@ -570,6 +629,18 @@ impl Loader<'_> {
 
     fn path(&self, p: PathBuf) -> PathBuf {
         if p.is_absolute() { p } else { normalise(&self.base.join(p)) }
+    }
+
+    /// A local directory (relative to the settings file) or an object store URL.
+    fn mart_location(&mut self, key: &[&str], s: String) -> MartLocation {
+        match crate::storage::StoreUrl::parse(&s) {
+            None => MartLocation::Local(self.path(PathBuf::from(s))),
+            Some(Ok(u)) => MartLocation::Store(u),
+            Some(Err(message)) => {
+                self.problem(key, message);
+                MartLocation::Local(self.path(PathBuf::from(s)))
+            }
+        }
     }
 }
 
@@ -903,10 +974,39 @@ fn source_settings(l: &mut Loader, s: SourceFile, sql_dir: &Path) -> Option<Sour
 
 /// `storage`: paths resolved, the lease checked.
 fn storage_settings(l: &mut Loader, s: StorageFile) -> StorageSettings {
+    if crate::storage::StoreUrl::parse(&s.landing.to_string_lossy()).is_some() {
+        l.problem(
+            &["storage", "landing"],
+            "the landing must be a local directory (a volume of the pod); only the mart may be on object storage",
+        );
+    }
     let landing = l.path(s.landing);
-    let mart = l.path(s.mart);
-    if landing == mart {
+    let mart = l.mart_location(&["storage", "mart"], s.mart);
+    if mart.local() == Some(landing.as_path()) {
         l.problem(&["storage", "mart"], "the mart and the landing must be different directories");
+    }
+    let mart_format = match (&mart, s.mart_format) {
+        (MartLocation::Store(_), Some(MartFormat::Parquet)) => {
+            l.problem(
+                &["storage", "mart_format"],
+                "`parquet` cannot be published atomically on an object store (it has no symlinks): use `delta`",
+            );
+            MartFormat::Parquet
+        }
+        (_, Some(f)) => f,
+        (MartLocation::Local(_), None) => MartFormat::Parquet,
+        (MartLocation::Store(_), None) => MartFormat::Delta,
+    };
+    match &mart {
+        MartLocation::Store(u) => {
+            for p in crate::storage::check_options(u.cloud(), &s.options) {
+                l.problem(&["storage", "options"], p);
+            }
+        }
+        MartLocation::Local(_) if !s.options.is_empty() => {
+            l.problem(&["storage", "options"], "options are for a mart on object storage; this mart is a local directory");
+        }
+        MartLocation::Local(_) => {}
     }
     if s.lock_ttl_secs.is_some_and(|t| !(10..=86_400).contains(&t)) {
         l.problem(&["storage", "lock_ttl_secs"], "must be between 10 and 86400 seconds");
@@ -914,6 +1014,8 @@ fn storage_settings(l: &mut Loader, s: StorageFile) -> StorageSettings {
     StorageSettings {
         landing,
         mart,
+        mart_format,
+        options: s.options,
         keep_versions: s.keep_versions,
         retention_days: s.retention_days,
         lock_ttl: s.lock_ttl_secs.map(std::time::Duration::from_secs),
@@ -1040,7 +1142,7 @@ fn pipeline_settings(l: &mut Loader, p: PipelinesFile, sql_dir: &Path) -> Pipeli
                 l.problem(&["pipelines", "overrides", &id], format!("`{a}` is not an email address"));
             }
         }
-        let mart = o.mart.map(|m| l.path(m));
+        let mart = o.mart.map(|m| l.mart_location(&["pipelines", "overrides", &id, "mart"], m));
         let line = locate(l.text, &["pipelines", "overrides", &id]);
         overrides.insert(id, PipelineOverride { mart, email_to: o.email_to, failure_to: o.failure_to, line });
     }
@@ -1057,7 +1159,7 @@ impl Settings {
         s.storage.mart = match (o.and_then(|o| o.mart.clone()), &p.mart) {
             (Some(path), _) => path,
             (None, MartName::Default) => self.storage.mart.clone(),
-            (None, MartName::Named(name)) => self.storage.mart.parent().unwrap_or(Path::new(".")).join(name),
+            (None, MartName::Named(name)) => self.storage.mart.sibling(name),
         };
         // node-exporter reads every *.prom of its directory: the pipelines beside the default
         // one write their own file next to the configured one (their series carry a `pipeline`
@@ -1142,18 +1244,38 @@ notify:
             crate::Pipeline::load(&f).unwrap()
         };
         let monthly = s.for_pipeline(&pipeline("monthly", "default"));
-        assert_eq!(monthly.storage.mart, dir.path().join("var/mart"));
+        assert_eq!(monthly.storage.mart, MartLocation::Local(dir.path().join("var/mart")));
         assert_eq!(monthly.email.as_ref().unwrap().to, ["performance-team@example.org"]);
         let quarterly = s.for_pipeline(&pipeline("quarterly", "corporate_parenting"));
-        assert_eq!(quarterly.storage.mart, dir.path().join("var/corporate_parenting"));
+        assert_eq!(quarterly.storage.mart, MartLocation::Local(dir.path().join("var/corporate_parenting")));
         assert_eq!(quarterly.monitoring.prometheus_textfile, Some(dir.path().join("scrutiny-quarterly.prom")));
         assert_eq!(monthly.monitoring.prometheus_textfile, Some(dir.path().join("scrutiny.prom")));
         let email = quarterly.email.unwrap();
         assert_eq!((email.to.clone(), email.failure_to), (vec!["board@example.org".to_string()], email.to));
-        assert_eq!(s.for_pipeline(&pipeline("elsewhere", "x")).storage.mart, PathBuf::from("/srv/cp"));
+        assert_eq!(s.for_pipeline(&pipeline("elsewhere", "x")).storage.mart, MartLocation::Local("/srv/cp".into()));
         let unknown = s.check_overrides(&["quarterly", "monthly"]);
         assert_eq!(unknown.len(), 1);
         assert!(unknown[0].to_string().contains(":20: `pipelines.overrides.elsewhere`: no pipeline"), "{unknown:?}");
+    }
+
+    #[test]
+    fn a_mart_on_object_storage_is_delta_and_its_secrets_stay_out_of_the_file() {
+        let dir = repo_like();
+        let s = load(&dir, &EXAMPLE.replace("./var/mart", "az://mart/scrutiny")).unwrap();
+        assert_eq!(s.storage.mart.to_string(), "az://mart/scrutiny");
+        assert_eq!(s.storage.mart_format, MartFormat::Delta, "delta is the default on a store");
+        assert_eq!(load(&dir, EXAMPLE).unwrap().storage.mart_format, MartFormat::Parquet, "parquet locally");
+        let text = EXAMPLE.replace(
+            "  mart: ./var/mart\n",
+            "  mart: s3://bucket/mart\n  mart_format: parquet\n  options:\n    aws_secret_access_key: abc\n    region: eu-west-2\n",
+        );
+        let p = problems(&dir, &text);
+        assert_eq!(p.len(), 2, "every problem at once: {p:?}");
+        assert!(p.iter().any(|m| m.contains("`storage.mart_format`") && m.contains("atomically")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`aws_secret_access_key` is a secret")), "{p:?}");
+        let p = problems(&dir, &EXAMPLE.replace("./var/mart", "gs://bucket/mart").replace("./var/landing", "s3://b/l"));
+        assert!(p.iter().any(|m| m.contains("`storage.mart`") && m.contains("`gs://`")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`storage.landing`") && m.contains("local directory")), "{p:?}");
     }
 
     fn load(dir: &tempfile::TempDir, text: &str) -> Result<Settings, ConfigError> {

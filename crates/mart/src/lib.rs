@@ -1,6 +1,9 @@
-//! Publish the curated mart (`mart-contract.md`): every table is written into
-//! `versions/<run id>/`, then `current` is switched to it in one atomic rename. A failure at any
-//! point leaves the previously published `current` exactly as it was.
+//! Publish the curated mart (`mart-contract.md`). A local Parquet mart writes every table into
+//! `versions/<run id>/`, then switches `current` to it in one atomic rename; a Delta mart (local
+//! or on object storage, see [`delta`]) commits each table and then `_current.json`. Either way a
+//! failure at any point leaves readers on the previously published run.
+
+pub mod delta;
 
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{
@@ -13,6 +16,7 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use scrutiny_core::Period;
+use scrutiny_core::settings::{MartFormat, MartLocation};
 use scrutiny_core::fs::{create_private_dir, create_private_file, durable_rename, sync_dir};
 use scrutiny_measures::Computed;
 use scrutiny_measures::values::{self, MetricValue};
@@ -30,6 +34,8 @@ pub enum MartError {
     Previous { path: PathBuf, message: String },
     #[error("{name} of the new mart: {message}")]
     Document { name: String, message: String },
+    #[error("{location}: {message}")]
+    Store { location: String, message: String },
 }
 
 impl MartError {
@@ -44,6 +50,8 @@ impl MartError {
             // (Parquet reports a full disk on flush as text, so the cause cannot be matched.)
             Self::Parquet { .. } => exit::CANTCREAT,
             Self::Document { .. } => exit::SOFTWARE,
+            // An object store that refuses or cannot be reached: try again later.
+            Self::Store { .. } => exit::UNAVAILABLE,
         }
     }
 }
@@ -52,7 +60,7 @@ impl MartError {
 /// because the values exist only once the previous mart is merged in.
 pub type Documents<'a> = &'a dyn Fn(&[MetricValue]) -> Result<Vec<(String, Vec<u8>)>, MartError>;
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MartError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MartError + '_ {
     move |source| MartError::Io { path: path.to_path_buf(), source }
 }
 
@@ -69,10 +77,24 @@ pub struct RunFacts {
 
 #[derive(Debug, Clone)]
 pub struct Published {
-    pub version_dir: PathBuf,
-    pub current: PathBuf,
+    /// Where readers find the published run: `<mart>/current`, or the Delta mart's root.
+    pub location: String,
+    /// This publish: the version directory, or `_current.json`'s run and table versions.
+    pub version: String,
+    /// Where the documents (`report.html`) of this run are: a directory or a URL prefix.
+    pub documents: String,
     /// Every row of `metric_values` as published (history included).
     pub values: Vec<MetricValue>,
+}
+
+/// Where and how to publish: [`MartLocation`] and [`MartFormat`] from the settings, with the
+/// store opened for a mart on object storage.
+pub struct Target {
+    pub location: MartLocation,
+    pub format: MartFormat,
+    pub store: Option<Arc<dyn object_store::ObjectStore>>,
+    /// Published runs kept (`storage.keep_versions`).
+    pub keep: usize,
 }
 
 pub const CURRENT: &str = "current";
@@ -317,9 +339,138 @@ fn runs_batch(previous: &[RecordBatch], run: &RunFacts, finished: DateTime<Utc>)
     Ok(batch(RUN_COLUMNS.iter().zip(types).zip(arrays).map(|((n, t), a)| (*n, t, false, a)).collect()))
 }
 
+/// The mart's tables for this run, in publishing order (`runs` last, so a reader of `runs`
+/// never sees a run whose other tables are missing).
+fn tables(
+    computed: &Computed,
+    merged: &[MetricValue],
+    previous_runs: &[RecordBatch],
+    run: &RunFacts,
+    sql_dir: &Path,
+    previous_runs_at: &str,
+) -> Result<Vec<(&'static str, RecordBatch)>, MartError> {
+    let runs = runs_batch(previous_runs, run, Utc::now())
+        .map_err(|message| MartError::Previous { path: previous_runs_at.into(), message })?;
+    Ok(vec![
+        ("metric_values", values::to_batch(merged)),
+        ("metrics", metrics_batch(computed, sql_dir)),
+        ("periods", periods_batch(merged)),
+        ("org_units", org_units_batch(computed)),
+        ("categories", categories_batch(computed)),
+        ("data_quality", quality_batch(computed)),
+        ("runs", runs),
+    ])
+}
+
 /// Builds the new mart version from this run's results and the published history, with the
-/// `documents` made from them, then switches `current` to it.
+/// `documents` made from them, and publishes it to `target`.
 pub fn publish(
+    target: &Target,
+    computed: &Computed,
+    run: &RunFacts,
+    sql_dir: &Path,
+    recompute_snapshots: bool,
+    documents: Documents<'_>,
+) -> Result<Published, MartError> {
+    match (&target.location, target.format, &target.store) {
+        (MartLocation::Local(root), MartFormat::Parquet, _) => {
+            publish_parquet(root, computed, run, sql_dir, recompute_snapshots, documents)
+        }
+        (MartLocation::Local(root), MartFormat::Delta, _) => {
+            let root = delta::DeltaRoot::local(root)?;
+            publish_delta(&root, target.keep, computed, run, sql_dir, recompute_snapshots, documents)
+        }
+        (MartLocation::Store(url), MartFormat::Delta, Some(store)) => {
+            let root = delta::DeltaRoot::in_store(url, store.clone());
+            publish_delta(&root, target.keep, computed, run, sql_dir, recompute_snapshots, documents)
+        }
+        (MartLocation::Store(url), _, _) => Err(MartError::Store {
+            location: url.to_string(),
+            message: "a mart on object storage is published as Delta tables, with its store opened".into(),
+        }),
+    }
+}
+
+/// The published `metric_values` of a mart, wherever it is, or nothing before the first publish.
+pub fn published_values(target: &Target) -> Result<Vec<MetricValue>, MartError> {
+    match (&target.location, target.format, &target.store) {
+        (MartLocation::Local(root), MartFormat::Parquet, _) => read_metric_values(root),
+        (MartLocation::Local(root), MartFormat::Delta, _) => {
+            let root = delta::DeltaRoot::local(root)?;
+            block_on(delta_history(&root)).map(|(v, _, _)| v)
+        }
+        (MartLocation::Store(url), _, Some(store)) => {
+            let root = delta::DeltaRoot::in_store(url, store.clone());
+            block_on(delta_history(&root)).map(|(v, _, _)| v)
+        }
+        (MartLocation::Store(url), _, None) => {
+            Err(MartError::Store { location: url.to_string(), message: "the store is not open".into() })
+        }
+    }
+}
+
+/// Runs a future to completion from synchronous code inside the runtime.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::block_in_place(|| handle.block_on(f))
+}
+
+/// What `_current.json` names: the published values and runs, and `_current.json` itself.
+async fn delta_history(
+    root: &delta::DeltaRoot,
+) -> Result<(Vec<MetricValue>, Vec<RecordBatch>, Option<delta::Current>), MartError> {
+    let Some(current) = root.current().await? else {
+        return Ok((Vec::new(), Vec::new(), None));
+    };
+    let version = |t: &str| {
+        current.tables.get(t).copied().ok_or_else(|| MartError::Previous {
+            path: format!("{}/{}", root.location(), delta::CURRENT_JSON).into(),
+            message: format!("names no version of `{t}`"),
+        })
+    };
+    let mut values = Vec::new();
+    for b in root.read("metric_values", version("metric_values")?).await? {
+        values.extend(values::from_batch(&b).map_err(|message| MartError::Previous {
+            path: format!("{}/metric_values", root.location()).into(),
+            message,
+        })?);
+    }
+    let runs = root.read("runs", version("runs")?).await?;
+    Ok((values, runs, Some(current)))
+}
+
+fn publish_delta(
+    root: &delta::DeltaRoot,
+    keep: usize,
+    computed: &Computed,
+    run: &RunFacts,
+    sql_dir: &Path,
+    recompute_snapshots: bool,
+    documents: Documents<'_>,
+) -> Result<Published, MartError> {
+    let (previous, previous_runs, current) = block_on(delta_history(root))?;
+    let snapshot_ids: HashSet<String> =
+        computed.measures.iter().filter(|m| m.meta.snapshot).map(|m| m.meta.id.clone()).collect();
+    let merged = merge(previous, computed.values.clone(), &snapshot_ids, recompute_snapshots);
+    let tables = tables(computed, &merged, &previous_runs, run, sql_dir, &format!("{}/runs", root.location()))?;
+    let docs = documents(&merged)?;
+    let published = block_on(root.publish(&run.run_id, &tables, docs, current.as_ref(), keep))?;
+    match block_on(root.retain(&published)) {
+        Ok(cleaned) if !cleaned.is_empty() => tracing::info!(cleaned = cleaned.join(", "), "versions beyond keep_versions removed"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "old versions could not be removed"),
+    }
+    let version = published.tables.iter().map(|(t, v)| format!("{t}@{v}")).collect::<Vec<_>>().join(" ");
+    Ok(Published {
+        location: root.location(),
+        version: format!("{} ({version})", published.run_id),
+        documents: format!("{}/reports/{}", root.location(), published.run_id),
+        values: merged,
+    })
+}
+
+/// A local Parquet mart: a new `versions/<run id>/`, then `current` switched to it.
+fn publish_parquet(
     root: &Path,
     computed: &Computed,
     run: &RunFacts,
@@ -344,15 +495,10 @@ pub fn publish(
     let partial = root.join(VERSIONS).join(format!(".{version}.partial"));
     create_private_dir(&partial).map_err(io(&partial))?;
     let result = (|| {
-        write_batch(&partial.join("metric_values.parquet"), &values::to_batch(&merged))?;
-        write_batch(&partial.join("metrics.parquet"), &metrics_batch(computed, sql_dir))?;
-        write_batch(&partial.join("periods.parquet"), &periods_batch(&merged))?;
-        write_batch(&partial.join("org_units.parquet"), &org_units_batch(computed))?;
-        write_batch(&partial.join("categories.parquet"), &categories_batch(computed))?;
-        write_batch(&partial.join("data_quality.parquet"), &quality_batch(computed))?;
-        let runs = runs_batch(&previous_runs, run, Utc::now())
-            .map_err(|message| MartError::Previous { path: root.join(CURRENT).join("runs.parquet"), message })?;
-        write_batch(&partial.join("runs.parquet"), &runs)?;
+        let runs_at = root.join(CURRENT).join("runs.parquet").display().to_string();
+        for (name, batch) in tables(computed, &merged, &previous_runs, run, sql_dir, &runs_at)? {
+            write_batch(&partial.join(format!("{name}.parquet")), &batch)?;
+        }
         for (name, bytes) in documents(&merged)? {
             let path = partial.join(&name);
             let mut f = create_private_file(&path).map_err(io(&path))?;
@@ -367,7 +513,8 @@ pub fn publish(
         let _ = std::fs::remove_dir_all(&partial);
     }
     result?;
-    Ok(Published { version_dir, current: root.join(CURRENT), values: merged })
+    let current = root.join(CURRENT).display().to_string();
+    Ok(Published { location: current.clone(), version: version_dir.display().to_string(), documents: current, values: merged })
 }
 
 /// Points `current` at `versions/<run id>` atomically: a new symlink renamed over the old one.

@@ -47,7 +47,8 @@ pub struct RunSummary {
     pub source_as_at: chrono::DateTime<chrono::Utc>,
     pub duration: Duration,
     pub rows_read: u64,
-    pub mart: PathBuf,
+    /// Where readers find the mart: a directory or a store URL.
+    pub mart: String,
 }
 
 impl RunSummary {
@@ -57,7 +58,7 @@ impl RunSummary {
             run_id => self.run_id,
             duration => fmt_duration(self.duration),
             rows_read => content::format_count(self.rows_read as f64),
-            mart => self.mart.display().to_string(),
+            mart => self.mart,
         }
     }
 }

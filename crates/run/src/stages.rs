@@ -4,7 +4,8 @@ use chrono::Utc;
 use scrutiny_core::lock::{LockError, RunLock};
 use scrutiny_core::pipeline::{DEFAULT_PIPELINE, Pipeline};
 use scrutiny_core::run::RunRecord;
-use scrutiny_core::settings::{OnBadRow, SourceSettings};
+use scrutiny_core::settings::{MartFormat, MartLocation, OnBadRow, SourceSettings};
+use scrutiny_core::storage::{Lease, StorageError};
 use scrutiny_core::{Grain, Period, Settings, WorkingDayCalendar, exit, new_run_id};
 use scrutiny_extract::{Contract, ExtractError, FileSource, Landing};
 use scrutiny_mart::{Published, RunFacts};
@@ -111,14 +112,14 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
 }
 
 /// The facts the report's header and footer and the summary email state.
-fn run_summary(facts: &RunFacts, elapsed: std::time::Duration, mart: &Path) -> scrutiny_notify::RunSummary {
+fn run_summary(facts: &RunFacts, elapsed: std::time::Duration, mart: &str) -> scrutiny_notify::RunSummary {
     scrutiny_notify::RunSummary {
         run_id: facts.run_id.clone(),
         period: facts.period,
         source_as_at: facts.source_as_at,
         duration: elapsed,
         rows_read: facts.rows_read,
-        mart: mart.to_path_buf(),
+        mart: mart.to_string(),
     }
 }
 
@@ -127,12 +128,16 @@ fn run_summary(facts: &RunFacts, elapsed: std::time::Duration, mart: &Path) -> s
 pub fn publish_with_report(
     title: &str,
     settings: &Settings,
-    root: &Path,
+    target: &scrutiny_mart::Target,
     computed: &Computed,
     facts: &RunFacts,
     recompute_snapshots: bool,
     elapsed: std::time::Duration,
 ) -> Result<(Published, scrutiny_notify::Content), Failure> {
+    let where_readers_look = match (&target.location, target.format) {
+        (MartLocation::Local(root), MartFormat::Parquet) => root.join(scrutiny_mart::CURRENT).display().to_string(),
+        (location, _) => location.to_string(),
+    };
     let content = std::cell::RefCell::new(None);
     let report = |values: &[scrutiny_measures::values::MetricValue]| {
         let failed = |e: scrutiny_notify::NotifyError| scrutiny_mart::MartError::Document {
@@ -140,13 +145,13 @@ pub fn publish_with_report(
             message: e.to_string(),
         };
         let c = scrutiny_notify::content(title, computed, values, facts.period, &settings.report).map_err(failed)?;
-        let html = scrutiny_notify::report_html(&run_summary(facts, elapsed, &root.join(scrutiny_mart::CURRENT)), &c)
+        let html = scrutiny_notify::report_html(&run_summary(facts, elapsed, &where_readers_look), &c)
             .map_err(failed)?;
         *content.borrow_mut() = Some(c);
         Ok(vec![("report.html".to_string(), html.into_bytes())])
     };
     let published =
-        scrutiny_mart::publish(root, computed, facts, &settings.measures.sql_dir, recompute_snapshots, &report)
+        scrutiny_mart::publish(target, computed, facts, &settings.measures.sql_dir, recompute_snapshots, &report)
             .map_err(|e| Failure::new("publish", e.exit_code(), format!("{e} (the published mart is unchanged)")))?;
     let content = content.into_inner().expect("the report was made while publishing");
     Ok((published, content))
@@ -239,7 +244,8 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
             (id, period, record)
         }
     };
-    let _lock = lock(&settings.storage.mart, &settings, &run_id)?;
+    let target = mart_target(&settings, &settings.storage.mart)?;
+    let lock = lock(&target, &settings, &run_id).await?;
     tracing::info!(%run_id, pipeline = %pipeline.id, %period, host = %scrutiny_core::lock::hostname(), resumed = opts.resume.is_some(), "run started");
     let mut report = crate::observe::RunReport {
         run_id: run_id.clone(),
@@ -252,6 +258,7 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
     monitor_start(&settings, &report).await;
     let result = run_stages(
         &settings,
+        &target,
         &pipeline,
         period,
         &run_id,
@@ -261,6 +268,7 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
         &mut report,
     )
     .await;
+    lock.release().await;
     report.finished_at = Utc::now();
     report.succeeded = result.is_ok();
     monitor_end(&settings, &report, result.as_ref().err()).await;
@@ -283,18 +291,76 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
     result
 }
 
-/// One run at a time, for everything that writes the mart (`run`, `compute --publish`,
-/// `notify --resend`): a second one (a CronJob started twice) is refused, naming the holder.
-pub fn lock(mart: &Path, settings: &Settings, run_id: &str) -> Result<RunLock, Failure> {
-    RunLock::acquire(mart, run_id, settings.storage.lock_ttl).map_err(|e| match e {
-        LockError::Held { .. } => Failure::new("lock", exit::TEMPFAIL, e.to_string()),
-        LockError::Io { .. } | LockError::Unsupported { .. } => Failure::new("lock", exit::CANTCREAT, e.to_string()),
-    })
+/// Where to publish `location` (the settings' mart, or `compute --out`), with its store opened.
+pub fn mart_target(settings: &Settings, location: &MartLocation) -> Result<scrutiny_mart::Target, Failure> {
+    let store = match location {
+        MartLocation::Local(_) => None,
+        MartLocation::Store(url) => Some(
+            scrutiny_core::storage::open(url, &settings.storage.options)
+                .map_err(|e| Failure::new("configure", e.exit_code(), e.to_string()))?,
+        ),
+    };
+    let format = if location == &settings.storage.mart { settings.storage.mart_format } else { MartFormat::Parquet };
+    Ok(scrutiny_mart::Target { location: location.clone(), format, store, keep: settings.storage.keep_versions })
 }
 
-/// Where messages that could not be sent wait for the next run.
+/// How long a lease on object storage lives without renewal, when the settings name none.
+const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(900);
+
+/// The run lock: a file lock on a local mart, a lease object on an object store.
+pub enum RunGuard {
+    File(RunLock),
+    Lease(Lease),
+}
+
+impl RunGuard {
+    /// Lets the next run in at once (a lease would otherwise wait out its TTL).
+    pub async fn release(self) {
+        match self {
+            Self::File(l) => drop(l),
+            Self::Lease(l) => l.release().await,
+        }
+    }
+}
+
+/// One run at a time, for everything that writes the mart (`run`, `compute --publish`,
+/// `notify --resend`): a second one (a CronJob started twice) is refused, naming the holder.
+pub async fn lock(target: &scrutiny_mart::Target, settings: &Settings, run_id: &str) -> Result<RunGuard, Failure> {
+    match (&target.location, &target.store) {
+        (MartLocation::Local(dir), _) => RunLock::acquire(dir, run_id, settings.storage.lock_ttl)
+            .map(RunGuard::File)
+            .map_err(|e| match e {
+                LockError::Held { .. } => Failure::new("lock", exit::TEMPFAIL, e.to_string()),
+                LockError::Io { .. } | LockError::Unsupported { .. } => {
+                    Failure::new("lock", exit::CANTCREAT, e.to_string())
+                }
+            }),
+        (MartLocation::Store(url), Some(store)) => {
+            let ttl = settings.storage.lock_ttl.unwrap_or(DEFAULT_LEASE);
+            Lease::acquire(store.clone(), url, run_id, ttl).await.map(RunGuard::Lease).map_err(|e| {
+                let hint = match &e {
+                    StorageError::Store { source: object_store_error, .. }
+                        if object_store_error.to_string().contains("ContainerNotFound")
+                            || object_store_error.to_string().contains("NoSuchBucket") =>
+                    {
+                        " (the container or bucket does not exist: create it first)"
+                    }
+                    _ => "",
+                };
+                Failure::new("lock", e.exit_code(), format!("{e}{hint}"))
+            })
+        }
+        (MartLocation::Store(url), None) => Err(Failure::new("lock", exit::SOFTWARE, format!("{url}: store not open"))),
+    }
+}
+
+/// Where messages that could not be sent wait for the next run: beside a local mart, or in the
+/// landing when the mart is on object storage.
 pub fn pending_mail(settings: &Settings) -> std::path::PathBuf {
-    settings.storage.mart.join(".pending-mail")
+    match &settings.storage.mart {
+        MartLocation::Local(dir) => dir.join(".pending-mail"),
+        MartLocation::Store(_) => settings.storage.landing.join(".pending-mail"),
+    }
 }
 
 /// `scrutiny notify --resend`: sends the messages kept by failed deliveries.
@@ -302,10 +368,11 @@ pub async fn resend(config: &Path) -> Result<(), Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
     let Some(email) = &settings.email else { return Err(config_failure("notify", "no notify.email in the settings")) };
     // A run sending the same kept message at the same time would send it twice.
-    let _lock = lock(&settings.storage.mart, &settings, &format!("resend-{}", Utc::now().format("%Y%m%dT%H%M%SZ")))?;
-    let n = scrutiny_notify::resend_pending(email, &pending_mail(&settings))
-        .await
-        .map_err(|e| Failure::new("notify", exit::TEMPFAIL, e.to_string()))?;
+    let target = mart_target(&settings, &settings.storage.mart)?;
+    let lock = lock(&target, &settings, &format!("resend-{}", Utc::now().format("%Y%m%dT%H%M%SZ"))).await?;
+    let sent = scrutiny_notify::resend_pending(email, &pending_mail(&settings)).await;
+    lock.release().await;
+    let n = sent.map_err(|e| Failure::new("notify", exit::TEMPFAIL, e.to_string()))?;
     println!("sent {n} kept message{}", if n == 1 { "" } else { "s" });
     Ok(())
 }
@@ -326,7 +393,7 @@ async fn monitor_start(settings: &Settings, report: &crate::observe::RunReport) 
         &m.openlineage_namespace,
         report,
         &source_name(settings),
-        &format!("file://{}", settings.storage.mart.display()),
+        &settings.storage.mart.uri(),
         None,
     );
     send_event(m, &event).await;
@@ -375,7 +442,7 @@ async fn monitor_end(settings: &Settings, report: &crate::observe::RunReport, fa
         &m.openlineage_namespace,
         report,
         &source_name(settings),
-        &format!("file://{}", settings.storage.mart.display()),
+        &settings.storage.mart.uri(),
         error.as_deref(),
     );
     send_event(m, &event).await;
@@ -416,6 +483,7 @@ fn prune_landings(root: &Path, retention_days: u32, keep: &str) -> Vec<String> {
 #[allow(clippy::too_many_arguments)]
 async fn run_stages(
     settings: &Settings,
+    target: &scrutiny_mart::Target,
     pipeline: &Pipeline,
     period: Period,
     run_id: &str,
@@ -509,7 +577,7 @@ async fn run_stages(
         publish_with_report(
             &pipeline.title,
             settings,
-            &settings.storage.mart,
+            target,
             &computed,
             &facts,
             recompute_snapshots,
@@ -519,11 +587,13 @@ async fn run_stages(
     mark(record, "publish");
     report.stage_seconds.push(("publish".into(), t.elapsed().as_secs_f64()));
     report.mart_tables = vec![("metric_values".into(), published.values.len() as u64)];
-    tracing::info!(version = %published.version_dir.display(), "published");
-    match scrutiny_mart::prune_versions(&settings.storage.mart, settings.storage.keep_versions) {
-        Ok(removed) if !removed.is_empty() => tracing::info!(removed = removed.len(), "old mart versions removed"),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "old mart versions could not be removed"),
+    tracing::info!(mart = %published.location, version = %published.version, "published");
+    if let (MartLocation::Local(dir), MartFormat::Parquet) = (&target.location, target.format) {
+        match scrutiny_mart::prune_versions(dir, settings.storage.keep_versions) {
+            Ok(removed) if !removed.is_empty() => tracing::info!(removed = removed.len(), "old mart versions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "old mart versions could not be removed"),
+        }
     }
     let removed = prune_landings(root, settings.storage.retention_days, run_id);
     if !removed.is_empty() {
@@ -534,7 +604,7 @@ async fn run_stages(
     let t = Instant::now();
     let mut email = None;
     if let Some(e) = &settings.email {
-        let summary = run_summary(&facts, clock.elapsed(), &published.current);
+        let summary = run_summary(&facts, clock.elapsed(), &published.location);
         let msg = scrutiny_notify::summary_message(e, &summary, &content)
             .map_err(|e| Failure::new("notify", exit::SOFTWARE, format!("{e} (the mart was published)")))?;
         let pending = pending_mail(settings);

@@ -106,7 +106,7 @@ pub async fn pipelines(config: &Path) -> Result<(), Failure> {
         println!("  file:      {}", p.file.display());
         println!("  period:    {} (e.g. {}), trend of {} {}s", p.grain, p.grain.example(), p.trend, p.grain);
         println!("  schedule:  {}", p.schedule);
-        println!("  mart:      {}", r.settings.storage.mart.display());
+        println!("  mart:      {}", r.settings.storage.mart);
         if let Some(e) = &r.settings.email {
             println!("  email to:  {}", e.to.join(", "));
         }
@@ -258,8 +258,13 @@ pub async fn compute(
     }
     prepared.inputs.select = Some(select.unwrap_or_else(|| resolved.measures.clone()));
     prepared.inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
-    let root = if publish { settings.storage.mart.clone() } else { out.to_path_buf() };
-    let _lock = crate::stages::lock(&root, &settings, &run_id)?;
+    let location = if publish {
+        settings.storage.mart.clone()
+    } else {
+        scrutiny_core::settings::MartLocation::Local(out.to_path_buf())
+    };
+    let target = crate::stages::mart_target(&settings, &location)?;
+    let lock = crate::stages::lock(&target, &settings, &run_id).await?;
     let mut computed =
         scrutiny_measures::compute(&prepared.project, &prepared.inputs).await.map_err(measure_failure)?;
     computed.measures.sort_by_key(|m| resolved.measures.iter().position(|id| id == &m.meta.id));
@@ -271,15 +276,17 @@ pub async fn compute(
         rows_read: landing.manifest.tables.values().map(|t| t.rows).sum(),
         tables_read: landing.manifest.tables.len() as u64,
     };
-    let (published, _) = crate::stages::publish_with_report(
+    let published = crate::stages::publish_with_report(
         &pipeline.title,
         &settings,
-        &root,
+        &target,
         &computed,
         &facts,
         false,
         clock.elapsed(),
-    )?;
+    );
+    lock.release().await;
+    let (published, _) = published?;
     let p = period.to_string();
     println!("{:<44} {:<28} {:>10} {:>12}", "measure", "org unit / category", "value", "num / den");
     for v in published.values.iter().filter(|v| v.period == p && v.run_id == run_id) {
@@ -301,7 +308,7 @@ pub async fn compute(
         computed.measures.len(),
         landing.manifest.run_id,
         clock.elapsed().as_millis(),
-        published.current.display()
+        published.location
     );
     Ok(())
 }
