@@ -326,6 +326,22 @@ fn conform(batch: &RecordBatch, schema: SchemaRef) -> Result<RecordBatch, String
     RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())
 }
 
+/// `batch` with its timestamps as the mart's milliseconds (UTC), as read back from Delta.
+pub fn timestamps_in_milliseconds(batch: &RecordBatch) -> Result<RecordBatch, String> {
+    use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
+    let ms = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
+    let fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Timestamp(..) => f.as_ref().clone().with_data_type(ms.clone()),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    conform(batch, Arc::new(Schema::new(fields)))
+}
+
 /// delta-rs knows `file://` and `memory://`; Azure and S3 stores are ours, opened with the
 /// environment's credentials, so their logs use its default log store, which commits with a
 /// conditional put (`PutMode::Create`): no lock service is needed, on Azure or on S3.

@@ -435,7 +435,14 @@ async fn delta_history(
             message,
         })?);
     }
-    let runs = root.read("runs", version("runs")?).await?;
+    // Delta keeps timestamps in microseconds; the mart's own are milliseconds.
+    let runs = root
+        .read("runs", version("runs")?)
+        .await?
+        .iter()
+        .map(|b| delta::timestamps_in_milliseconds(b))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|message| MartError::Previous { path: format!("{}/runs", root.location()).into(), message })?;
     Ok((values, runs, Some(current)))
 }
 
