@@ -297,6 +297,12 @@ impl Lease {
                     break;
                 }
                 Err(object_store::Error::AlreadyExists { .. }) => {}
+                Err(object_store::Error::NotFound { .. }) => {
+                    return Err(StorageError::Open {
+                        url: at.to_string(),
+                        message: format!("the container or bucket `{}` does not exist: create it first", at.container()),
+                    });
+                }
                 Err(e) => return Err(err(e)),
             }
             let current = match store.get(&path).await {

@@ -337,18 +337,10 @@ pub async fn lock(target: &scrutiny_mart::Target, settings: &Settings, run_id: &
             }),
         (MartLocation::Store(url), Some(store)) => {
             let ttl = settings.storage.lock_ttl.unwrap_or(DEFAULT_LEASE);
-            Lease::acquire(store.clone(), url, run_id, ttl).await.map(RunGuard::Lease).map_err(|e| {
-                let hint = match &e {
-                    StorageError::Store { source: object_store_error, .. }
-                        if object_store_error.to_string().contains("ContainerNotFound")
-                            || object_store_error.to_string().contains("NoSuchBucket") =>
-                    {
-                        " (the container or bucket does not exist: create it first)"
-                    }
-                    _ => "",
-                };
-                Failure::new("lock", e.exit_code(), format!("{e}{hint}"))
-            })
+            Lease::acquire(store.clone(), url, run_id, ttl)
+                .await
+                .map(RunGuard::Lease)
+                .map_err(|e: StorageError| Failure::new("lock", e.exit_code(), e.to_string()))
         }
         (MartLocation::Store(url), None) => Err(Failure::new("lock", exit::SOFTWARE, format!("{url}: store not open"))),
     }
