@@ -61,7 +61,8 @@ fn azurite() -> Emulator {
         ("AZURE_STORAGE_ACCOUNT_NAME".into(), "devstoreaccount1".into()),
         ("AZURE_STORAGE_ACCOUNT_KEY".into(), AZURITE_KEY.into()),
     ];
-    let e = Emulator { child, env, mart: "az://mart/scrutiny".into(), options: "    allow_http: \"true\"\n", _data: data };
+    let e =
+        Emulator { child, env, mart: "az://mart/scrutiny".into(), options: "    allow_http: \"true\"\n", _data: data };
     e.reader(&["setup", &e.mart]);
     e
 }
@@ -123,10 +124,8 @@ impl Emulator {
     /// A second settings file beside the council's, publishing to this emulator.
     fn configure(&self, c: &Council, extra: &str) {
         let yaml = std::fs::read_to_string(c.path().join("scrutiny.yaml")).unwrap();
-        let yaml = yaml.replace(
-            "  mart: ./var/mart\n",
-            &format!("  mart: {}\n  options:\n{}{extra}", self.mart, self.options),
-        );
+        let yaml = yaml
+            .replace("  mart: ./var/mart\n", &format!("  mart: {}\n  options:\n{}{extra}", self.mart, self.options));
         std::fs::write(c.path().join("store.yaml"), yaml.replace("./var/landing", "./var/landing-store")).unwrap();
     }
 }
@@ -152,13 +151,20 @@ fn publishes_delta_that_deltalake_reads_back_equal_to_the_local_mart(store: Emul
     let second = store.current();
     assert_ne!(first["run_id"], second["run_id"]);
     for (table, v) in first["tables"].as_object().unwrap() {
-        assert_eq!(second["tables"][table].as_u64(), Some(v.as_u64().unwrap() + 1), "one new version of {table} per run");
+        assert_eq!(
+            second["tables"][table].as_u64(),
+            Some(v.as_u64().unwrap() + 1),
+            "one new version of {table} per run"
+        );
     }
     store.reader(&["compare", &store.mart, c.current().to_str().unwrap()]);
     let report = second["documents"]["report.html"].as_str().unwrap();
     assert!(report.starts_with("reports/"), "{second}");
     for (k, v) in &store.env {
-        assert!(!text(&out).contains(v.as_str()) || v == "true" || v == "us-east-1" || k.ends_with("_URL"), "{k} logged");
+        assert!(
+            !text(&out).contains(v.as_str()) || v == "true" || v == "us-east-1" || k.ends_with("_URL"),
+            "{k} logged"
+        );
     }
 }
 
@@ -251,7 +257,11 @@ fn a_run_killed_between_its_delta_commits_leaves_readers_on_the_previous_run_unt
     // The killed run's lease lives on until its TTL: a run now is refused, naming it.
     let refused = store.run(&c);
     assert_eq!(refused.status.code(), Some(75), "{}", text(&refused));
-    assert!(text(&refused).contains("another run holds the lease") && text(&refused).contains("_lease.json"), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("another run holds the lease") && text(&refused).contains("_lease.json"),
+        "{}",
+        text(&refused)
+    );
     std::thread::sleep(Duration::from_secs(11));
     let next = store.run(&c);
     assert!(next.status.success(), "{}", text(&next));
@@ -271,8 +281,16 @@ fn two_runs_started_together_on_s3_publish_once_and_the_other_is_refused_with_75
     let store = moto();
     let c = Council::new(&repo().join("sql"));
     store.configure(&c, "");
-    let a = store.command(&c, &["run", "--config", "store.yaml", "--period", "2022-01"]).stderr(Stdio::piped()).spawn().unwrap();
-    let b = store.command(&c, &["run", "--config", "store.yaml", "--period", "2022-01"]).stderr(Stdio::piped()).spawn().unwrap();
+    let a = store
+        .command(&c, &["run", "--config", "store.yaml", "--period", "2022-01"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let b = store
+        .command(&c, &["run", "--config", "store.yaml", "--period", "2022-01"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     let mut codes = [a.status.code(), b.status.code()];
     codes.sort();
@@ -291,5 +309,9 @@ fn a_missing_container_is_named_and_nothing_is_published() {
     std::fs::write(c.path().join("store.yaml"), yaml.replace("az://mart/", "az://no-such-container/")).unwrap();
     let out = store.run(&c);
     assert_eq!(out.status.code(), Some(78), "a container the settings name must exist: {}", text(&out));
-    assert!(text(&out).contains("az://no-such-container/scrutiny") && text(&out).contains("does not exist"), "{}", text(&out));
+    assert!(
+        text(&out).contains("az://no-such-container/scrutiny") && text(&out).contains("does not exist"),
+        "{}",
+        text(&out)
+    );
 }

@@ -1004,7 +1004,10 @@ fn storage_settings(l: &mut Loader, s: StorageFile) -> StorageSettings {
             }
         }
         MartLocation::Local(_) if !s.options.is_empty() => {
-            l.problem(&["storage", "options"], "options are for a mart on object storage; this mart is a local directory");
+            l.problem(
+                &["storage", "options"],
+                "options are for a mart on object storage; this mart is a local directory",
+            );
         }
         MartLocation::Local(_) => {}
     }

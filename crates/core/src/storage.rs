@@ -53,17 +53,20 @@ impl StoreUrl {
             Err(e) => return Some(Err(format!("not a valid URL: {e}"))),
         };
         if url.host_str().is_none_or(str::is_empty) {
-            return Some(Err("the URL names no container or bucket (`az://container/path`, `s3://bucket/path`)".into()));
+            return Some(
+                Err("the URL names no container or bucket (`az://container/path`, `s3://bucket/path`)".into()),
+            );
         }
         if url.scheme().starts_with("abfs") && url.username().is_empty() {
-            return Some(Err(
-                "an `abfss://` URL names its container before the account: \
+            return Some(Err("an `abfss://` URL names its container before the account: \
                  `abfss://container@account.dfs.core.windows.net/path`"
-                    .into(),
-            ));
+                .into()));
         }
         if url.query().is_some() || url.fragment().is_some() || url.password().is_some() {
-            return Some(Err("the URL must not carry a query, a fragment or a password (credentials belong in the environment)".into()));
+            return Some(Err(
+                "the URL must not carry a query, a fragment or a password (credentials belong in the environment)"
+                    .into(),
+            ));
         }
         Some(Ok(StoreUrl { url, cloud }))
     }
@@ -226,8 +229,7 @@ pub struct LeaseHolder {
 
 impl LeaseHolder {
     fn expired(&self, now: DateTime<Utc>) -> bool {
-        self.released
-            || DateTime::parse_from_rfc3339(&self.expires_at).map_or(true, |t| t.with_timezone(&Utc) <= now)
+        self.released || DateTime::parse_from_rfc3339(&self.expires_at).map_or(true, |t| t.with_timezone(&Utc) <= now)
     }
 }
 
@@ -300,7 +302,10 @@ impl Lease {
                 Err(object_store::Error::NotFound { .. }) => {
                     return Err(StorageError::Open {
                         url: at.to_string(),
-                        message: format!("the container or bucket `{}` does not exist: create it first", at.container()),
+                        message: format!(
+                            "the container or bucket `{}` does not exist: create it first",
+                            at.container()
+                        ),
                     });
                 }
                 Err(e) => return Err(err(e)),
@@ -402,7 +407,10 @@ mod tests {
         let abfss = StoreUrl::parse("abfss://mart@council.dfs.core.windows.net/bi/scrutiny").unwrap().unwrap();
         assert_eq!((abfss.container(), abfss.prefix().as_ref()), ("mart", "bi/scrutiny"));
         let s3 = StoreUrl::parse("s3://bucket/a/b").unwrap().unwrap();
-        assert_eq!((s3.cloud(), s3.container(), s3.join("metrics").prefix().as_ref()), (Cloud::S3, "bucket", "a/b/metrics"));
+        assert_eq!(
+            (s3.cloud(), s3.container(), s3.join("metrics").prefix().as_ref()),
+            (Cloud::S3, "bucket", "a/b/metrics")
+        );
         assert_eq!(s3.sibling("cp").to_string(), "s3://bucket/a/cp");
     }
 
@@ -417,8 +425,9 @@ mod tests {
 
     #[test]
     fn secrets_and_unknown_keys_in_options_are_refused() {
-        let opts: BTreeMap<String, String> =
-            [("account_key", "x"), ("use_emulator", "true"), ("colour", "blue")].map(|(k, v)| (k.into(), v.into())).into();
+        let opts: BTreeMap<String, String> = [("account_key", "x"), ("use_emulator", "true"), ("colour", "blue")]
+            .map(|(k, v)| (k.into(), v.into()))
+            .into();
         let p = check_options(Cloud::Azure, &opts);
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p.iter().any(|m| m.contains("`account_key` is a secret")));

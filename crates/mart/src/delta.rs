@@ -127,7 +127,9 @@ impl DeltaRoot {
 
     fn builder(&self, table: &str) -> Result<DeltaTableBuilder, MartError> {
         let url = self.table_url(table);
-        Ok(DeltaTableBuilder::from_url(url.clone()).map_err(self.error(table))?.with_storage_backend(self.store.clone(), url))
+        Ok(DeltaTableBuilder::from_url(url.clone())
+            .map_err(self.error(table))?
+            .with_storage_backend(self.store.clone(), url))
     }
 
     /// Every row of `table` at `version`.
@@ -147,10 +149,15 @@ impl DeltaRoot {
         let mut out = Vec::new();
         // Mart tables are small (thousands of rows): each file is read whole.
         for f in files {
-            let bad = |message: String| MartError::Previous { path: format!("{}/{f}", self.table_url(table)).into(), message };
+            let bad = |message: String| MartError::Previous {
+                path: format!("{}/{f}", self.table_url(table)).into(),
+                message,
+            };
             let get = store.get(&StorePath::from(f.as_str())).await.map_err(|e| bad(e.to_string()))?;
             let bytes = get.bytes().await.map_err(|e| bad(e.to_string()))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes).and_then(|b| b.build()).map_err(|e| bad(e.to_string()))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+                .and_then(|b| b.build())
+                .map_err(|e| bad(e.to_string()))?;
             out.extend(reader.collect::<Result<Vec<_>, _>>().map_err(|e| bad(e.to_string()))?);
         }
         Ok(out)
@@ -163,7 +170,8 @@ impl DeltaRoot {
             t.load().await.map_err(self.error(table))?;
             return Ok(t);
         }
-        let columns = delta_columns(schema).map_err(|message| MartError::Store { location: self.table_url(table).to_string(), message })?;
+        let columns = delta_columns(schema)
+            .map_err(|message| MartError::Store { location: self.table_url(table).to_string(), message })?;
         CreateBuilder::new()
             .with_log_store(t.log_store())
             .with_table_name(table)
@@ -187,7 +195,8 @@ impl DeltaRoot {
         if conformed.num_rows() > 0 {
             writer.write(conformed).await.map_err(self.error(table))?;
         }
-        let mut actions: Vec<Action> = writer.flush().await.map_err(self.error(table))?.into_iter().map(Action::Add).collect();
+        let mut actions: Vec<Action> =
+            writer.flush().await.map_err(self.error(table))?.into_iter().map(Action::Add).collect();
         let log_store = t.log_store();
         let snapshot = t.snapshot().map_err(self.error(table))?;
         let removes: Vec<Action> = snapshot
@@ -287,7 +296,13 @@ impl DeltaRoot {
             if kept_runs.contains(&run.as_str()) {
                 continue;
             }
-            let objects: Vec<_> = self.store.list(Some(&dir)).map_ok(|m| m.location).try_collect().await.map_err(self.store_error("reports"))?;
+            let objects: Vec<_> = self
+                .store
+                .list(Some(&dir))
+                .map_ok(|m| m.location)
+                .try_collect()
+                .await
+                .map_err(self.store_error("reports"))?;
             let mut deleted = self.store.delete_stream(futures::stream::iter(objects.into_iter().map(Ok)).boxed());
             while let Some(r) = deleted.next().await {
                 r.map_err(self.store_error("reports"))?;
@@ -386,7 +401,9 @@ mod tests {
                 Arc::new(StringArray::from(vec!["a", "b"])),
                 Arc::new(Int64Array::from(vec![n, n + 1])),
                 Arc::new(UInt32Array::from(vec![1, 2])),
-                Arc::new(TimestampMillisecondArray::from(vec![1_640_995_200_000, 1_640_995_200_001]).with_timezone("UTC")),
+                Arc::new(
+                    TimestampMillisecondArray::from(vec![1_640_995_200_000, 1_640_995_200_001]).with_timezone("UTC"),
+                ),
             ],
         )
         .unwrap()
@@ -399,7 +416,13 @@ mod tests {
         assert_eq!(root.current().await.unwrap(), None);
         let first = root.publish("r1", &[("t", batch(10)), ("runs", batch(0))], vec![], None, 2).await.unwrap();
         let second = root
-            .publish("r2", &[("t", batch(20)), ("runs", batch(0))], vec![("report.html".into(), b"<p>".to_vec())], Some(&first), 2)
+            .publish(
+                "r2",
+                &[("t", batch(20)), ("runs", batch(0))],
+                vec![("report.html".into(), b"<p>".to_vec())],
+                Some(&first),
+                2,
+            )
             .await
             .unwrap();
         assert_eq!(second.tables["t"], first.tables["t"] + 1, "one commit per table per run");

@@ -16,8 +16,8 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use scrutiny_core::Period;
-use scrutiny_core::settings::{MartFormat, MartLocation};
 use scrutiny_core::fs::{create_private_dir, create_private_file, durable_rename, sync_dir};
+use scrutiny_core::settings::{MartFormat, MartLocation};
 use scrutiny_measures::Computed;
 use scrutiny_measures::values::{self, MetricValue};
 use std::collections::HashSet;
@@ -440,7 +440,7 @@ async fn delta_history(
         .read("runs", version("runs")?)
         .await?
         .iter()
-        .map(|b| delta::timestamps_in_milliseconds(b))
+        .map(delta::timestamps_in_milliseconds)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|message| MartError::Previous { path: format!("{}/runs", root.location()).into(), message })?;
     Ok((values, runs, Some(current)))
@@ -463,7 +463,9 @@ fn publish_delta(
     let docs = documents(&merged)?;
     let published = block_on(root.publish(&run.run_id, &tables, docs, current.as_ref(), keep))?;
     match block_on(root.retain(&published)) {
-        Ok(cleaned) if !cleaned.is_empty() => tracing::info!(cleaned = cleaned.join(", "), "versions beyond keep_versions removed"),
+        Ok(cleaned) if !cleaned.is_empty() => {
+            tracing::info!(cleaned = cleaned.join(", "), "versions beyond keep_versions removed")
+        }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "old versions could not be removed"),
     }
@@ -521,7 +523,12 @@ fn publish_parquet(
     }
     result?;
     let current = root.join(CURRENT).display().to_string();
-    Ok(Published { location: current.clone(), version: version_dir.display().to_string(), documents: current, values: merged })
+    Ok(Published {
+        location: current.clone(),
+        version: version_dir.display().to_string(),
+        documents: current,
+        values: merged,
+    })
 }
 
 /// Points `current` at `versions/<run id>` atomically: a new symlink renamed over the old one.

@@ -154,8 +154,7 @@ pub async fn resolve_all(
                         None,
                         format!(
                             "publishes to {}, as pipeline `{}` does: give each pipeline its own mart",
-                            r.settings.storage.mart,
-                            other.pipeline.id
+                            r.settings.storage.mart, other.pipeline.id
                         ),
                     ));
                 }

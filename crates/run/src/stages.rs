@@ -145,8 +145,8 @@ pub fn publish_with_report(
             message: e.to_string(),
         };
         let c = scrutiny_notify::content(title, computed, values, facts.period, &settings.report).map_err(failed)?;
-        let html = scrutiny_notify::report_html(&run_summary(facts, elapsed, &where_readers_look), &c)
-            .map_err(failed)?;
+        let html =
+            scrutiny_notify::report_html(&run_summary(facts, elapsed, &where_readers_look), &c).map_err(failed)?;
         *content.borrow_mut() = Some(c);
         Ok(vec![("report.html".to_string(), html.into_bytes())])
     };
@@ -327,14 +327,14 @@ impl RunGuard {
 /// `notify --resend`): a second one (a CronJob started twice) is refused, naming the holder.
 pub async fn lock(target: &scrutiny_mart::Target, settings: &Settings, run_id: &str) -> Result<RunGuard, Failure> {
     match (&target.location, &target.store) {
-        (MartLocation::Local(dir), _) => RunLock::acquire(dir, run_id, settings.storage.lock_ttl)
-            .map(RunGuard::File)
-            .map_err(|e| match e {
+        (MartLocation::Local(dir), _) => {
+            RunLock::acquire(dir, run_id, settings.storage.lock_ttl).map(RunGuard::File).map_err(|e| match e {
                 LockError::Held { .. } => Failure::new("lock", exit::TEMPFAIL, e.to_string()),
                 LockError::Io { .. } | LockError::Unsupported { .. } => {
                     Failure::new("lock", exit::CANTCREAT, e.to_string())
                 }
-            }),
+            })
+        }
         (MartLocation::Store(url), Some(store)) => {
             let ttl = settings.storage.lock_ttl.unwrap_or(DEFAULT_LEASE);
             Lease::acquire(store.clone(), url, run_id, ttl)
@@ -566,20 +566,12 @@ async fn run_stages(
         tables_read: landing.manifest.tables.len() as u64,
     };
     let (published, content) = tokio::task::block_in_place(|| {
-        publish_with_report(
-            &pipeline.title,
-            settings,
-            target,
-            &computed,
-            &facts,
-            recompute_snapshots,
-            clock.elapsed(),
-        )
+        publish_with_report(&pipeline.title, settings, target, &computed, &facts, recompute_snapshots, clock.elapsed())
     })?;
     mark(record, "publish");
     report.stage_seconds.push(("publish".into(), t.elapsed().as_secs_f64()));
     report.mart_tables = vec![("metric_values".into(), published.values.len() as u64)];
-    tracing::info!(mart = %published.location, version = %published.version, "published");
+    tracing::info!(mart = %published.location, version = %published.version, ms = t.elapsed().as_millis() as u64, "published");
     if let (MartLocation::Local(dir), MartFormat::Parquet) = (&target.location, target.format) {
         match scrutiny_mart::prune_versions(dir, settings.storage.keep_versions) {
             Ok(removed) if !removed.is_empty() => tracing::info!(removed = removed.len(), "old mart versions removed"),
