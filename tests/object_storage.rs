@@ -19,6 +19,8 @@ struct Emulator {
     env: Vec<(String, String)>,
     /// The mart URL to publish to (its container or bucket created).
     mart: String,
+    /// The landing root URL (its container or bucket created).
+    landing: String,
     /// `storage.options` for the settings file: what is not a secret.
     options: &'static str,
     _data: tempfile::TempDir,
@@ -61,9 +63,16 @@ fn azurite() -> Emulator {
         ("AZURE_STORAGE_ACCOUNT_NAME".into(), "devstoreaccount1".into()),
         ("AZURE_STORAGE_ACCOUNT_KEY".into(), AZURITE_KEY.into()),
     ];
-    let e =
-        Emulator { child, env, mart: "az://mart/scrutiny".into(), options: "    allow_http: \"true\"\n", _data: data };
+    let e = Emulator {
+        child,
+        env,
+        mart: "az://mart/scrutiny".into(),
+        landing: "az://landing/scrutiny".into(),
+        options: "    allow_http: \"true\"\n",
+        _data: data,
+    };
     e.reader(&["setup", &e.mart]);
+    e.reader(&["setup", &e.landing]);
     e
 }
 
@@ -86,10 +95,12 @@ fn moto() -> Emulator {
         child,
         env,
         mart: "s3://mart/scrutiny".into(),
+        landing: "s3://landing/scrutiny".into(),
         options: "    allow_http: \"true\"\n",
         _data: tempfile::tempdir().unwrap(),
     };
     e.reader(&["setup", &e.mart]);
+    e.reader(&["setup", &e.landing]);
     e
 }
 
@@ -126,7 +137,7 @@ impl Emulator {
         let yaml = std::fs::read_to_string(c.path().join("scrutiny.yaml")).unwrap();
         let yaml = yaml
             .replace("  mart: ./var/mart\n", &format!("  mart: {}\n  options:\n{}{extra}", self.mart, self.options));
-        std::fs::write(c.path().join("store.yaml"), yaml.replace("./var/landing", "./var/landing-store")).unwrap();
+        std::fs::write(c.path().join("store.yaml"), yaml.replace("./var/landing", &self.landing)).unwrap();
     }
 }
 
@@ -141,6 +152,14 @@ fn publishes_delta_that_deltalake_reads_back_equal_to_the_local_mart(store: Emul
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains(&format!("published mart={}", store.mart)), "{}", text(&out));
     let first = store.current();
+    let landings: serde_json::Value = serde_json::from_str(&store.reader(&["landing", &store.landing])).unwrap();
+    assert_eq!(
+        landings["complete"].as_object().map(|o| o.len()),
+        Some(1),
+        "one landing, its checksums right: {landings}"
+    );
+    assert_eq!(landings["incomplete"], serde_json::json!([]));
+    assert!(text(&out).contains(&format!("landing uploaded landing={}/", store.landing)), "{}", text(&out));
     let compared: serde_json::Value =
         serde_json::from_str(&store.reader(&["compare", &store.mart, c.current().to_str().unwrap()])).unwrap();
     assert_eq!(compared["metric_values"]["rows"], 632, "{compared}");
@@ -298,6 +317,39 @@ fn two_runs_started_together_on_s3_publish_once_and_the_other_is_refused_with_75
     let refused = if a.status.code() == Some(75) { &a } else { &b };
     assert!(text(refused).contains("another run holds the lease"), "{}", text(refused));
     assert_eq!(store.current()["tables"]["metric_values"], 1, "published once");
+}
+
+#[test]
+fn an_upload_cut_short_is_never_taken_for_a_landing() {
+    let store = azurite();
+    let c = Council::new(&repo().join("sql"));
+    store.configure(&c, "  lock_ttl_secs: 10\n");
+    assert!(store.run(&c).status.success());
+    let mut cmd = store.command(&c, &["run", "--config", "store.yaml", "--period", "2022-01"]);
+    cmd.env("SCRUTINY_FAULT", "stall:land:before-manifest");
+    let mut killed = background(cmd);
+    assert!(killed.wait_for("stalled at land:before-manifest"), "the upload never reached its manifest");
+    killed.child.kill().unwrap();
+    killed.child.wait().unwrap();
+    let landings: serde_json::Value = serde_json::from_str(&store.reader(&["landing", &store.landing])).unwrap();
+    let complete: Vec<&String> = landings["complete"].as_object().unwrap().keys().collect();
+    let cut_short =
+        landings["incomplete"][0].as_str().expect("the killed upload's tables are there, without a manifest");
+    assert_eq!(complete.len(), 1, "{landings}");
+
+    let named = store
+        .command(&c, &["compute", "--config", "store.yaml", "--period", "2022-01", "--landing", cut_short])
+        .output()
+        .unwrap();
+    assert_eq!(named.status.code(), Some(78), "{}", text(&named));
+    assert!(text(&named).contains("has no manifest"), "{}", text(&named));
+    let latest = store.command(&c, &["compute", "--config", "store.yaml", "--period", "2022-01"]).output().unwrap();
+    assert!(latest.status.success(), "{}", text(&latest));
+    assert!(
+        text(&latest).contains(&format!("from landing {}", complete[0])),
+        "the complete landing is read: {}",
+        text(&latest)
+    );
 }
 
 #[test]

@@ -6,6 +6,9 @@ Parquet mart (read with pyarrow) of a run on the same data.
     delta_reader.py setup  URI                 create the container or bucket URI names
     delta_reader.py current URI                print _current.json
     delta_reader.py compare URI LOCAL_CURRENT  exit 0 and print {table: rows} when equal
+    delta_reader.py landing URI                the landings under URI: complete ones (with a
+                                               manifest) checked against its SHA-256s, and
+                                               incomplete ones (no manifest)
 
 Credentials and endpoints come from the same environment variables scrutiny reads
 (AZURE_STORAGE_USE_EMULATOR, AZURITE_BLOB_STORAGE_URL; AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...).
@@ -77,6 +80,42 @@ def get_object(uri):
         return f.read()
 
 
+def list_keys(uri):
+    u = urlparse(uri)
+    prefix = u.path.lstrip("/").rstrip("/") + "/"
+    if u.scheme == "az":
+        client = blob_service().get_container_client(u.netloc)
+        return [b.name for b in client.list_blobs(name_starts_with=prefix)]
+    keys = []
+    for page in s3().get_paginator("list_objects_v2").paginate(Bucket=u.netloc, Prefix=prefix):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    return keys
+
+
+def landings(uri):
+    import hashlib
+
+    u = urlparse(uri)
+    root = u.path.lstrip("/").rstrip("/")
+    runs = {}
+    for key in list_keys(uri):
+        run, _, name = key[len(root) + 1 :].partition("/")
+        runs.setdefault(run, []).append(name)
+    out = {"complete": {}, "incomplete": []}
+    for run, names in sorted(runs.items()):
+        if "manifest.json" not in names:
+            out["incomplete"].append(run)
+            continue
+        base = f"{u.scheme}://{u.netloc}/{root}/{run}"
+        manifest = json.loads(get_object(f"{base}/manifest.json"))
+        for table, entry in manifest["tables"].items():
+            sha = hashlib.sha256(get_object(f"{base}/{entry['file']}")).hexdigest()
+            if sha != entry["sha256"]:
+                sys.exit(f"{base}/{entry['file']}: SHA-256 {sha}, the manifest says {entry['sha256']}")
+        out["complete"][run] = len(manifest["tables"])
+    print(json.dumps(out, sort_keys=True))
+
+
 def setup(uri):
     u = urlparse(uri)
     if u.scheme == "az":
@@ -125,6 +164,8 @@ def main():
         setup(uri)
     elif cmd == "current":
         print(get_object(uri.rstrip("/") + "/_current.json").decode())
+    elif cmd == "landing":
+        landings(uri)
     elif cmd == "compare":
         compare(uri, sys.argv[3])
     else:

@@ -81,7 +81,7 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
     if let Some(e) = &outcome.email {
         println!("Email:   {e}");
     }
-    println!("Landing: {}", outcome.landing.dir.display());
+    println!("Landing: {}", outcome.landing.location());
 
     // The second pipeline from the same SQL and the same server: the quarterly report to the
     // Corporate Parenting Board, by quarter, with its own mart and email.

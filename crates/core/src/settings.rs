@@ -458,7 +458,11 @@ pub enum MartFormat {
 
 #[derive(Debug, Clone)]
 pub struct StorageSettings {
+    /// Where landings are written: the landing root, or (with `landing_store`) a local staging
+    /// directory from which each landing is uploaded, then removed.
     pub landing: PathBuf,
+    /// The landing root on object storage, when `storage.landing` is a URL.
+    pub landing_store: Option<crate::storage::StoreUrl>,
     pub mart: MartLocation,
     pub mart_format: MartFormat,
     /// Object store settings that are not secrets, for `object_store`.
@@ -974,15 +978,23 @@ fn source_settings(l: &mut Loader, s: SourceFile, sql_dir: &Path) -> Option<Sour
 
 /// `storage`: paths resolved, the lease checked.
 fn storage_settings(l: &mut Loader, s: StorageFile) -> StorageSettings {
-    if crate::storage::StoreUrl::parse(&s.landing.to_string_lossy()).is_some() {
-        l.problem(
-            &["storage", "landing"],
-            "the landing must be a local directory (a volume of the pod); only the mart may be on object storage",
-        );
-    }
-    let landing = l.path(s.landing);
+    let (landing, landing_store) = match crate::storage::StoreUrl::parse(&s.landing.to_string_lossy()) {
+        None => (l.path(s.landing), None),
+        // Each table is landed on the local disk first (its checksum is taken there), then the
+        // landing is uploaded, manifest last, and the local copy removed.
+        Some(Ok(u)) => (std::env::temp_dir().join("scrutiny-landing"), Some(u)),
+        Some(Err(message)) => {
+            l.problem(&["storage", "landing"], message);
+            (l.path(s.landing), None)
+        }
+    };
     let mart = l.mart_location(&["storage", "mart"], s.mart);
-    if mart.local() == Some(landing.as_path()) {
+    let same = match (&mart, &landing_store) {
+        (MartLocation::Store(m), Some(u)) => m == u,
+        (MartLocation::Local(m), None) => m == &landing,
+        _ => false,
+    };
+    if same {
         l.problem(&["storage", "mart"], "the mart and the landing must be different directories");
     }
     let mart_format = match (&mart, s.mart_format) {
@@ -1016,6 +1028,7 @@ fn storage_settings(l: &mut Loader, s: StorageFile) -> StorageSettings {
     }
     StorageSettings {
         landing,
+        landing_store,
         mart,
         mart_format,
         options: s.options,
@@ -1276,9 +1289,14 @@ notify:
         assert_eq!(p.len(), 2, "every problem at once: {p:?}");
         assert!(p.iter().any(|m| m.contains("`storage.mart_format`") && m.contains("atomically")), "{p:?}");
         assert!(p.iter().any(|m| m.contains("`aws_secret_access_key` is a secret")), "{p:?}");
-        let p = problems(&dir, &EXAMPLE.replace("./var/mart", "gs://bucket/mart").replace("./var/landing", "s3://b/l"));
+        let p =
+            problems(&dir, &EXAMPLE.replace("./var/mart", "gs://bucket/mart").replace("./var/landing", "hdfs://b/l"));
         assert!(p.iter().any(|m| m.contains("`storage.mart`") && m.contains("`gs://`")), "{p:?}");
-        assert!(p.iter().any(|m| m.contains("`storage.landing`") && m.contains("local directory")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`storage.landing`") && m.contains("`hdfs://`")), "{p:?}");
+        let s = load(&dir, &EXAMPLE.replace("./var/landing", "az://landing/scrutiny")).unwrap();
+        assert_eq!(s.storage.landing_store.map(|u| u.to_string()), Some("az://landing/scrutiny".into()));
+        let p = problems(&dir, &EXAMPLE.replace("./var/landing", "s3://b/x").replace("./var/mart", "s3://b/x"));
+        assert!(p.iter().any(|m| m.contains("must be different")), "{p:?}");
     }
 
     fn load(dir: &tempfile::TempDir, text: &str) -> Result<Settings, ConfigError> {

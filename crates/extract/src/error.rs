@@ -38,6 +38,10 @@ pub enum ExtractError {
     LandingWrite { path: PathBuf, source: std::io::Error },
     #[error("landing {path} is incomplete: its manifest lacks {}", missing.join(", "))]
     IncompleteLanding { path: PathBuf, missing: Vec<String> },
+    #[error("{location}: {source}")]
+    Store { location: String, source: object_store::Error },
+    #[error("{location} is not a complete landing: it has no manifest")]
+    NoLanding { location: String },
     #[error("landing file {path} is damaged: {message}")]
     CorruptLanding { path: PathBuf, message: String },
     #[error("table `{table}`: the extraction worker panicked ({message}); nothing was landed")]
@@ -71,6 +75,8 @@ impl ExtractError {
             | Self::Arrow { .. } => exit::DATA,
             Self::LandingWrite { .. } | Self::LandingExists { .. } => exit::CANTCREAT,
             Self::Panicked { .. } => exit::SOFTWARE,
+            Self::Store { source, .. } => scrutiny_core::storage::store_exit_code(source),
+            Self::NoLanding { .. } => exit::CONFIG,
             Self::Io { source, .. } if scrutiny_core::fs::is_storage_error(source) => exit::CANTCREAT,
             Self::Io { .. } | Self::SourceUnavailable { .. } => exit::UNAVAILABLE,
         }

@@ -10,7 +10,7 @@ use scrutiny_core::settings::ComputeSettings;
 use scrutiny_core::{Period, WorkingDayCalendar};
 use serde_yaml::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{DefinitionError, MeasureError};
@@ -37,8 +37,10 @@ pub struct Inputs {
     pub code_map: Vec<[String; 3]>,
     /// `code_set, code, label, sort_order` rows: the SSDA903 code sets.
     pub code_sets: Vec<[String; 4]>,
-    /// Source tables: name and landed Parquet file.
-    pub tables: Vec<(String, PathBuf)>,
+    /// Source tables: name and landed Parquet file (a path, or a URL in one of `stores`).
+    pub tables: Vec<(String, String)>,
+    /// Object stores holding a landing, by the URL of their container or bucket.
+    pub stores: Vec<(url::Url, Arc<dyn object_store::ObjectStore>)>,
     /// Only these measures, when given.
     pub select: Option<Vec<String>>,
     pub run_id: String,
@@ -91,6 +93,9 @@ pub fn session(inputs: &Inputs) -> Result<SessionContext, MeasureError> {
     // Spans let a planning error (an unknown column, say) point at its line in the file.
     config.options_mut().sql_parser.collect_spans = true;
     let ctx = SessionContext::new_with_config_rt(config, runtime(&inputs.compute)?);
+    for (url, store) in &inputs.stores {
+        ctx.register_object_store(url, store.clone());
+    }
     let book = crate::udf::CodeBook::new(
         inputs.code_sets.iter().map(|r| (r[0].as_str(), r[1].as_str())),
         inputs.code_map.iter().map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str())),
@@ -156,12 +161,9 @@ pub fn session(inputs: &Inputs) -> Result<SessionContext, MeasureError> {
 }
 
 /// Registers the landed Parquet files as the source tables.
-pub async fn register_sources(ctx: &SessionContext, tables: &[(String, PathBuf)]) -> Result<(), MeasureError> {
-    for (name, path) in tables {
-        let p = path
-            .to_str()
-            .ok_or_else(|| MeasureError::Reference { file: path.clone(), message: "path is not UTF-8".into() })?;
-        ctx.register_parquet(name, p, ParquetReadOptions::default())
+pub async fn register_sources(ctx: &SessionContext, tables: &[(String, String)]) -> Result<(), MeasureError> {
+    for (name, location) in tables {
+        ctx.register_parquet(name, location, ParquetReadOptions::default())
             .await
             .map_err(df_err(format!("source table `{name}`")))?;
     }
@@ -339,6 +341,7 @@ pub async fn empty_session(project: &Project, vars: &BTreeMap<String, Value>) ->
         code_map: Vec::new(),
         code_sets: crate::reference::builtin_code_sets().map_err(|e| e.to_string())?,
         tables: Vec::new(),
+        stores: Vec::new(),
         select: None,
         run_id: "check".into(),
         compute: Default::default(),
@@ -378,7 +381,7 @@ mod tests {
     use super::*;
 
     fn model(name: &str, sql: &str) -> Model {
-        Model { name: name.into(), file: PathBuf::from(format!("sql/staging/{name}.sql")), sql: sql.into() }
+        Model { name: name.into(), file: std::path::PathBuf::from(format!("sql/staging/{name}.sql")), sql: sql.into() }
     }
 
     #[test]

@@ -199,6 +199,7 @@ async fn case_session(
         code_map: crate::reference::builtin_code_map().map_err(|e| e.to_string())?,
         code_sets: crate::reference::builtin_code_sets().map_err(|e| e.to_string())?,
         tables: Vec::new(),
+        stores: Vec::new(),
         select: None,
         run_id: "test".into(),
         compute: Default::default(),

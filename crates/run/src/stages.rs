@@ -104,6 +104,7 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
         code_map,
         code_sets,
         tables: Vec::new(),
+        stores: Vec::new(),
         select: None,
         run_id: run_id.to_string(),
         compute: settings.compute.clone(),
@@ -214,9 +215,16 @@ pub async fn run(config: &Path, opts: RunOptions) -> Result<Outcome, Failure> {
     let started_at = Utc::now();
     let (run_id, period, mut record) = match &opts.resume {
         Some(id) => {
-            let landing = Landing::open(&settings.storage.landing, id).map_err(|e| {
-                Failure::new("resume", exit::CONFIG, format!("run {id} has no complete landing to resume from: {e}"))
-            })?;
+            let landing = find_landing(&settings, Some(id))
+                .await
+                .map_err(|e| {
+                    Failure::new(
+                        "resume",
+                        exit::CONFIG,
+                        format!("run {id} has no complete landing to resume from: {e}"),
+                    )
+                })?
+                .expect("a run id names one landing");
             let period: Period = landing.manifest.period.parse().map_err(|e| config_failure("resume", e))?;
             if opts.period.is_some_and(|p| p != period) {
                 return Err(config_failure(
@@ -504,10 +512,13 @@ async fn run_stages(
     progress.stage("extract");
     let t = Instant::now();
     let landing = if record.done("extract") {
-        let l = Landing::open(root, run_id).map_err(|e| Failure::new("resume", e.exit_code(), e.to_string()))?;
+        let l = find_landing(settings, Some(run_id))
+            .await
+            .map_err(|e| Failure::new("resume", e.exit_code(), e.to_string()))?
+            .expect("a run id names one landing");
         l.require(contract.names()).map_err(|e| Failure::new("resume", e.exit_code(), e.to_string()))?;
-        l.verify().map_err(|e| Failure::new("resume", e.exit_code(), e.to_string()))?;
-        tracing::info!(landing = %l.dir.display(), "resuming from the landing");
+        l.verify().await.map_err(|e| Failure::new("resume", e.exit_code(), e.to_string()))?;
+        tracing::info!(landing = %l.location(), "resuming from the landing");
         l
     } else {
         let l = extract(settings, &contract, period, run_id, started_at, &progress).await?;
@@ -517,11 +528,12 @@ async fn run_stages(
     let rows_read: u64 = landing.manifest.tables.values().map(|t| t.rows).sum();
     report.stage_seconds.push(("extract".into(), t.elapsed().as_secs_f64()));
     report.rows_extracted = landing.manifest.tables.iter().map(|(n, t)| (n.clone(), t.rows)).collect();
-    tracing::info!(landing = %landing.dir.display(), tables = landing.manifest.tables.len(), rows = rows_read, ms = t.elapsed().as_millis() as u64, "landed");
+    tracing::info!(landing = %landing.location(), tables = landing.manifest.tables.len(), rows = rows_read, ms = t.elapsed().as_millis() as u64, "landed");
 
     progress.stage("compute");
     let t = Instant::now();
-    inputs.tables = landing.manifest.tables.keys().map(|name| (name.clone(), landing.table_path(name))).collect();
+    inputs.tables = landing.manifest.tables.keys().map(|name| (name.clone(), landing.table_location(name))).collect();
+    inputs.stores = landing.store().into_iter().collect();
     let mut computed = scrutiny_measures::compute(&project, &inputs).await.map_err(measure_failure)?;
     // The report shows the pipeline's areas in its order.
     computed.measures.sort_by_key(|m| resolved.measures.iter().position(|id| id == &m.meta.id));
@@ -579,7 +591,14 @@ async fn run_stages(
             Err(e) => tracing::warn!(error = %e, "old mart versions could not be removed"),
         }
     }
-    let removed = prune_landings(root, settings.storage.retention_days, run_id);
+    let mut removed = prune_landings(root, settings.storage.retention_days, run_id);
+    if let Some((store, url)) = landing_store(settings)? {
+        let cutoff = Utc::now() - chrono::Duration::days(i64::from(settings.storage.retention_days));
+        match Landing::prune_in(store, &url, cutoff, run_id).await {
+            Ok(r) => removed.extend(r),
+            Err(e) => tracing::warn!(error = %e, "landings past the retention period could not be removed"),
+        }
+    }
     if !removed.is_empty() {
         tracing::info!(removed = removed.len(), "landings past the retention period removed");
     }
@@ -658,7 +677,36 @@ async fn extract(
             .map_err(extract_failure)?
         }
     };
-    Ok(landing)
+    match landing_store(settings)? {
+        None => Ok(landing),
+        Some((store, root)) => {
+            let t = Instant::now();
+            let landing = landing.upload(store, &root).await.map_err(|e| extract_failure(vec![e]))?;
+            tracing::info!(landing = %landing.location(), ms = t.elapsed().as_millis() as u64, "landing uploaded");
+            Ok(landing)
+        }
+    }
+}
+
+/// A store opened at its container or bucket, and the location in it.
+pub type OpenedStore = (Arc<dyn object_store::ObjectStore>, scrutiny_core::storage::StoreUrl);
+
+/// The object store holding landings, opened, when `storage.landing` is a URL.
+pub fn landing_store(settings: &Settings) -> Result<Option<OpenedStore>, Failure> {
+    let Some(url) = &settings.storage.landing_store else { return Ok(None) };
+    let store = scrutiny_core::storage::open(url, &settings.storage.options)
+        .map_err(|e| Failure::new("configure", e.exit_code(), e.to_string()))?;
+    Ok(Some((store, url.clone())))
+}
+
+/// The landing of `run_id` (or the latest), wherever the settings keep landings.
+pub async fn find_landing(settings: &Settings, run_id: Option<&str>) -> Result<Option<Landing>, ExtractError> {
+    match (landing_store(settings).ok().flatten(), run_id) {
+        (Some((store, root)), Some(id)) => Landing::open_in(store, &root, id).await.map(Some),
+        (Some((store, root)), None) => Landing::latest_in(store, &root).await,
+        (None, Some(id)) => Landing::open(&settings.storage.landing, id).map(Some),
+        (None, None) => Landing::latest(&settings.storage.landing),
+    }
 }
 
 fn quarantining(settings: &Settings) -> bool {
@@ -693,7 +741,7 @@ pub async fn extract_only(config: &Path, pipeline: Option<&str>, period: Option<
     }
     progress.finish();
     let rows: u64 = landing.manifest.tables.values().map(|t| t.rows).sum();
-    tracing::info!(landing = %landing.dir.display(), rows, ms = t.elapsed().as_millis() as u64, "landed");
-    println!("{}", landing.dir.display());
+    tracing::info!(landing = %landing.location(), rows, ms = t.elapsed().as_millis() as u64, "landed");
+    println!("{}", landing.location());
     Ok(())
 }

@@ -205,23 +205,22 @@ pub async fn docs(
 /// The landing to compute from, holding every table of `contract` (the data team's commands
 /// compute any measure, so a landing of fewer tables, a quarterly pipeline's, is refused by
 /// name rather than read as empty tables).
-fn open_landing(settings: &Settings, landing: Option<&str>, contract: &Contract) -> Result<Landing, Failure> {
-    let root = &settings.storage.landing;
-    let found = match landing {
-        Some(id) => Landing::open(root, id).map(Some),
-        None => Landing::latest(root),
-    }
-    .map_err(|e| {
+async fn open_landing(settings: &Settings, landing: Option<&str>, contract: &Contract) -> Result<Landing, Failure> {
+    let root = match &settings.storage.landing_store {
+        Some(url) => url.to_string(),
+        None => settings.storage.landing.display().to_string(),
+    };
+    let found = crate::stages::find_landing(settings, landing).await.map_err(|e| {
         // A landing id that names nothing is a mistake in the command, not an unavailable source.
         let code = if matches!(e, scrutiny_extract::ExtractError::Io { .. }) { exit::CONFIG } else { e.exit_code() };
         Failure::new("compute", code, e.to_string())
     })?;
     let landing = found.ok_or_else(|| {
-        Failure::new("compute", exit::DATA, format!("no landing in {}: run `scrutiny run` first", root.display()))
+        Failure::new("compute", exit::DATA, format!("no landing in {root}: run `scrutiny run` first"))
     })?;
     landing.require(contract.names()).map_err(|e| Failure::new("compute", e.exit_code(), e.to_string()))?;
     // Nothing damaged is computed from: every file must match its manifest entry.
-    landing.verify().map_err(|e| Failure::new("compute", e.exit_code(), e.to_string()))?;
+    landing.verify().await.map_err(|e| Failure::new("compute", e.exit_code(), e.to_string()))?;
     Ok(landing)
 }
 
@@ -248,7 +247,7 @@ pub async fn compute(
         .await
         .map_err(|e| config_failure("configure", e))?;
     prepared.inputs.trend_months = pipeline.trend;
-    let landing = open_landing(&settings, landing, &prepared.project.contract.only(&resolved.tables))?;
+    let landing = open_landing(&settings, landing, &prepared.project.contract.only(&resolved.tables)).await?;
     if let Some(ids) = &select {
         for id in ids {
             if !prepared.project.measures.iter().any(|m| &m.meta.id == id) {
@@ -257,7 +256,8 @@ pub async fn compute(
         }
     }
     prepared.inputs.select = Some(select.unwrap_or_else(|| resolved.measures.clone()));
-    prepared.inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
+    prepared.inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_location(n))).collect();
+    prepared.inputs.stores = landing.store().into_iter().collect();
     let location = if publish {
         settings.storage.mart.clone()
     } else {
@@ -333,9 +333,10 @@ pub async fn explain(
         (None, Some(m)) => (&m.file, 1, &m.sql, format!("staging model {}", m.name)),
         (None, None) => return Err(config_failure("explain", format!("no measure or staging model `{id}`"))),
     };
-    let landing = open_landing(&settings, landing, &project.contract)?;
+    let landing = open_landing(&settings, landing, &project.contract).await?;
     let mut inputs = prepared.inputs;
-    inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_path(n))).collect();
+    inputs.tables = landing.manifest.tables.keys().map(|n| (n.clone(), landing.table_location(n))).collect();
+    inputs.stores = landing.store().into_iter().collect();
     let ctx = scrutiny_measures::session::session(&inputs).map_err(measure_failure)?;
     scrutiny_measures::session::register_sources(&ctx, &inputs.tables).await.map_err(measure_failure)?;
     let scratch = scrutiny_measures::engine::scratch_dir(&inputs.compute).map_err(measure_failure)?;
