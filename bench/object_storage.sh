@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The publish stage to each kind of mart, side by side in one run: a local Parquet mart, a local
-# Delta mart, Azurite (az://) and moto's S3 server (s3://), on the same synthetic council.
+# Delta mart, Azurite (az://) and moto's S3 server (s3://), on the same synthetic council; with
+# the two emulators the landing is on the store too, and its upload is timed ("landing uploaded").
 #   bench/object_storage.sh SCALE [WORKDIR]
 # Each mart gets two runs (the first creates the Delta tables; the second reads the history back
 # from Delta and commits a new version), and the publish stage's milliseconds come from the
@@ -33,8 +34,9 @@ for p in "$az_port" "$s3_port"; do
 done
 export AZURE_STORAGE_USE_EMULATOR=true AZURITE_BLOB_STORAGE_URL="http://127.0.0.1:$az_port"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$s3_port" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
-python3 "$repo/tests/support/delta_reader.py" setup az://mart/bench
-python3 "$repo/tests/support/delta_reader.py" setup s3://mart/bench
+for u in az://mart/bench s3://mart/bench az://landing/bench s3://landing/bench; do
+  python3 "$repo/tests/support/delta_reader.py" setup "$u"
+done
 
 cd "$work"
 if [ ! -f ssd/.scale-$scale ]; then
@@ -43,24 +45,28 @@ if [ ! -f ssd/.scale-$scale ]; then
   touch ssd/.scale-$scale
 fi
 
-printf '%-22s %12s %12s\n' "mart" "first (ms)" "second (ms)"
+printf '%-10s %18s %18s %18s\n' "mart" "publish, 1st (ms)" "publish, 2nd (ms)" "upload (ms)"
 for kind in parquet delta az s3; do
   files_settings "$work/$kind.yaml" "$repo/sql" "./$kind"
   case $kind in
     delta) sed -i "s|  mart: ./delta/mart|  mart: ./delta/mart\n  mart_format: delta|" "$work/$kind.yaml" ;;
-    az) sed -i "s|  mart: ./az/mart|  mart: az://mart/bench\n  options:\n    allow_http: \"true\"|" "$work/$kind.yaml" ;;
-    s3) sed -i "s|  mart: ./s3/mart|  mart: s3://mart/bench\n  options:\n    allow_http: \"true\"|" "$work/$kind.yaml" ;;
+    az|s3) sed -i -e "s|  mart: ./$kind/mart|  mart: $kind://mart/bench\n  options:\n    allow_http: \"true\"|" \
+             -e "s|  landing: ./$kind/landing|  landing: $kind://landing/bench|" "$work/$kind.yaml" ;;
   esac
   times=()
   for _ in 1 2; do
     "$bin" --log-format json run --config "$work/$kind.yaml" --period 2022-01 2>"$work/$kind.log" >/dev/null
     times+=("$(python3 -c '
 import json, sys
+ms = {}
 for line in open(sys.argv[1]):
     try: e = json.loads(line)
     except ValueError: continue
-    if e.get("fields", {}).get("message") == "published": print(e["fields"]["ms"])
+    f = e.get("fields", {})
+    if f.get("message") in ("published", "landing uploaded"): ms[f["message"]] = f["ms"]
+print(ms.get("published", "-"), ms.get("landing uploaded", "-"))
 ' "$work/$kind.log")")
   done
-  printf '%-22s %12s %12s\n' "$kind" "${times[0]}" "${times[1]}"
+  read -r p1 u1 <<<"${times[0]}"; read -r p2 _ <<<"${times[1]}"
+  printf '%-10s %18s %18s %18s\n' "$kind" "$p1" "$p2" "$u1"
 done
