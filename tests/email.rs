@@ -16,10 +16,6 @@ fn scrutiny_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     c.output().unwrap()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// A CA and a certificate for `localhost` signed by it, as PEM files in `dir`.
 pub(crate) fn test_ca(dir: &Path) {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};

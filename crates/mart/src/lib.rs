@@ -391,24 +391,6 @@ pub fn publish(
     }
 }
 
-/// The published `metric_values` of a mart, wherever it is, or nothing before the first publish.
-pub fn published_values(target: &Target) -> Result<Vec<MetricValue>, MartError> {
-    match (&target.location, target.format, &target.store) {
-        (MartLocation::Local(root), MartFormat::Parquet, _) => read_metric_values(root),
-        (MartLocation::Local(root), MartFormat::Delta, _) => {
-            let root = delta::DeltaRoot::local(root)?;
-            block_on(delta_history(&root)).map(|(v, _, _)| v)
-        }
-        (MartLocation::Store(url), _, Some(store)) => {
-            let root = delta::DeltaRoot::in_store(url, store.clone());
-            block_on(delta_history(&root)).map(|(v, _, _)| v)
-        }
-        (MartLocation::Store(url), _, None) => {
-            Err(MartError::Store { location: url.to_string(), message: "the store is not open".into() })
-        }
-    }
-}
-
 /// Runs a future to completion from synchronous code inside the runtime.
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     let handle = tokio::runtime::Handle::current();
@@ -446,6 +428,14 @@ async fn delta_history(
     Ok((values, runs, Some(current)))
 }
 
+/// This run's values over the published history, snapshot measures kept as first published
+/// unless `recompute_snapshots`.
+fn merge_into_history(previous: Vec<MetricValue>, computed: &Computed, recompute_snapshots: bool) -> Vec<MetricValue> {
+    let snapshot_ids: HashSet<String> =
+        computed.measures.iter().filter(|m| m.meta.snapshot).map(|m| m.meta.id.clone()).collect();
+    merge(previous, computed.values.clone(), &snapshot_ids, recompute_snapshots)
+}
+
 fn publish_delta(
     root: &delta::DeltaRoot,
     keep: usize,
@@ -456,9 +446,7 @@ fn publish_delta(
     documents: Documents<'_>,
 ) -> Result<Published, MartError> {
     let (previous, previous_runs, current) = block_on(delta_history(root))?;
-    let snapshot_ids: HashSet<String> =
-        computed.measures.iter().filter(|m| m.meta.snapshot).map(|m| m.meta.id.clone()).collect();
-    let merged = merge(previous, computed.values.clone(), &snapshot_ids, recompute_snapshots);
+    let merged = merge_into_history(previous, computed, recompute_snapshots);
     let tables = tables(computed, &merged, &previous_runs, run, sql_dir, &format!("{}/runs", root.location()))?;
     let docs = documents(&merged)?;
     let published = block_on(root.publish(&run.run_id, &tables, docs, current.as_ref(), keep))?;
@@ -493,9 +481,7 @@ fn publish_parquet(
         Some(d) if d.join("runs.parquet").is_file() => read_parquet(&d.join("runs.parquet"))?,
         _ => Vec::new(),
     };
-    let snapshot_ids: HashSet<String> =
-        computed.measures.iter().filter(|m| m.meta.snapshot).map(|m| m.meta.id.clone()).collect();
-    let merged = merge(previous, computed.values.clone(), &snapshot_ids, recompute_snapshots);
+    let merged = merge_into_history(previous, computed, recompute_snapshots);
 
     // The caller holds the run lock, so any partial version here was left by a killed run.
     remove_leftovers(root);
