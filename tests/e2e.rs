@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod benchmarks;
 mod object_storage;
 mod pipelines;
 mod reliability;
+mod spc;
 
 /// A loopback port nothing listens on now, for a server a test starts.
 pub(crate) fn free_port() -> u16 {

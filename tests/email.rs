@@ -406,8 +406,10 @@ fn the_summary_parses_back_with_every_measure_its_value_and_its_inline_sparkline
         assert!(html.contains(&title), "html: {title}");
         assert!(html.contains(&format!(">{value}</span>")), "html: {title} {value}");
     }
-    // The on/off target marker is a symbol and words, not a colour alone.
-    assert!(html.contains("off target") || html.contains("on target"));
+    // SPC icons in words (spc.md): a variation for every charted measure, an assurance for one
+    // with a target (assessment timeliness), where the bare on/off-target marker used to be.
+    assert!(html.contains("Variation: ") && plain.contains("no significant change"), "{plain}");
+    assert!(html.contains("meet the target") && plain.contains("meet the target"), "{plain}");
     assert!(plain.contains("Data quality") && html.contains("Data quality"));
     assert!(plain.contains("reading ") && plain.contains(" rows"), "the run's facts");
 }

@@ -9,13 +9,15 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// What every published version holds.
-const MART_FILES: [&str; 8] = [
+const MART_FILES: [&str; 10] = [
     "metric_values.parquet",
     "metrics.parquet",
     "periods.parquet",
     "org_units.parquet",
     "categories.parquet",
     "data_quality.parquet",
+    "spc.parquet",
+    "benchmarks.parquet",
     "runs.parquet",
     "report.html",
 ];
@@ -601,7 +603,6 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
-
 
 /// Debian's Prometheus Pushgateway (scripts/test-prerequisites installs it).
 fn pushgateway() -> Server {

@@ -12,6 +12,9 @@ description: >
   assessment's start (or at the linked referral, setting assessment_clock). An assessment
   with no clock start is in the denominator and never timely. An authorisation date of
   1900-01-01 means not yet authorised.
+benchmark:
+  lait: Continue_Assess_Comp
+  published_as: percent
 ---*/
 SELECT
     p.period,

@@ -11,6 +11,9 @@ description: >
   Of the cohort, those whose activity code is one of F1 to F5 or P1 to P5. A snapshot measure:
   ssd_care_leavers holds current status, so a run computes it for its own period only and
   earlier periods keep the values their runs computed.
+benchmark:
+  lait: CareLeaverEET
+  published_as: percent
 ---*/
 SELECT
     p.period,

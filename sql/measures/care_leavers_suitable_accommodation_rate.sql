@@ -11,6 +11,9 @@ description: >
   Of the cohort, those whose accommodation suitability code is 1 (Suitable). A snapshot
   measure: ssd_care_leavers holds current status, so a run computes it for its own period only
   and earlier periods keep the values their runs computed.
+benchmark:
+  lait: CareLeaverAcc
+  published_as: percent
 ---*/
 SELECT
     p.period,

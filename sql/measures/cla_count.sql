@@ -10,6 +10,10 @@ description: >
   Children looked after at the as-at date: one of their care episodes other than a short break
   (an episode for which a V3 or V4 legal status of the child is open at its start) is open
   then. Each child counts once.
+benchmark:
+  lait: LACnum
+  published_as: count
+  note: children in care at 31 March
 ---*/
 SELECT
     p.period,

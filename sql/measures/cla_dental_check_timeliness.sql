@@ -10,6 +10,9 @@ description: >
   Of the children looked after at the as-at date whose period of care started on or before the
   as-at date less 12 months, those with a dental check (var dental_check_types) with status
   Completed dated after the as-at date less 12 months and on or before the as-at date.
+benchmark:
+  lait: "LACDental%"
+  published_as: percent
 ---*/
 SELECT
     p.period,

@@ -12,6 +12,9 @@ description: >
   before the as-at date less 30 months, those with a placement open at the as-at date that
   started on or before the as-at date less 24 months. The NI 63 adoption clause is not
   applied; a child with no known date of birth is left out.
+benchmark:
+  lait: "LAC_LongStable%"
+  published_as: percent
 ---*/
 WITH cohort AS (
     SELECT l.period, l.period_end, l.person_id

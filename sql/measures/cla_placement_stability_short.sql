@@ -11,6 +11,9 @@ description: >
   (clap_cla_placement_id, matched on clap_person_id, whichever episode they belong to) that
   overlap the 12 months to the as-at date: started on or before the as-at date and not ended
   on or before the as-at date less 12 months.
+benchmark:
+  lait: LACStable_2016on
+  published_as: percent
 ---*/
 WITH placements AS (
     SELECT l.period, l.person_id, COUNT(DISTINCT pl.clap_cla_placement_id) AS placements

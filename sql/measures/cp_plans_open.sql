@@ -10,6 +10,10 @@ description: >
   Children with a CP plan open at the as-at date: started on or before the end of the month
   and not ended by then (no end date, or one after the end of the month). Each child counts
   once; a plan with no person id belongs to no child.
+benchmark:
+  lait: CPP_Num
+  published_as: count
+  note: children on a plan at 31 March
 ---*/
 SELECT
     p.period,

@@ -10,6 +10,9 @@ description: >
   Of the conferences in the month (transfer-ins left out) whose icpc_s47_enquiry_id links to
   an S47 enquiry that started on or before the conference, those held within 15 working days
   of the enquiry's start (linked on icpc_s47_enquiry_id alone).
+benchmark:
+  lait: CP_conf_15days
+  published_as: percent
 ---*/
 WITH conferences AS (
     SELECT

@@ -9,6 +9,10 @@ order: 100
 description: >
   Referrals with cine_referral_date in the month. Every referral row counts, including one
   with no person id; exact duplicate rows count once.
+benchmark:
+  lait: CPP_Total_NumRef
+  published_as: count
+  note: referrals in the year
 ---*/
 SELECT
     p.period,

@@ -9,6 +9,9 @@ order: 120
 description: >
   Of the referrals in the month, those with cine_referral_nfa = Y (Y, YES, TRUE or 1,
   trimmed, any case).
+benchmark:
+  lait: CIN_Refferals_NFA
+  published_as: percent
 ---*/
 SELECT
     p.period,

@@ -10,6 +10,9 @@ description: >
   Of the referrals in the month, those for which the same child has another referral dated
   on or after the referral date less 12 months and strictly before the referral date. A
   referral with no person id is in the denominator but is never a re-referral.
+benchmark:
+  lait: ReReferral
+  published_as: percent
 ---*/
 WITH in_month AS (
     SELECT

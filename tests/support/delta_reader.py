@@ -28,7 +28,7 @@ AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 
 # Columns that differ between two runs of the same data by construction.
 RUN_IDENTITY = {"run_id", "started_at", "finished_at", "tool_version"}
-TABLES = ["metric_values", "metrics", "periods", "org_units", "categories", "data_quality", "runs"]
+TABLES = ["metric_values", "metrics", "periods", "org_units", "categories", "data_quality", "spc", "benchmarks", "runs"]
 
 
 def storage_options(uri):

@@ -1,6 +1,7 @@
 //! `scrutiny demo`: synthetic data, a real run of January 2022, and the headline figures.
 
 use scrutiny_core::{Period, exit};
+use scrutiny_measures::spc::{Assurance, Variation};
 use std::path::PathBuf;
 
 use scrutiny_run::stages::{self as pipeline, Failure};
@@ -45,7 +46,7 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
 
     let config = root.join("scrutiny.yaml");
     let yaml = format!(
-        "# Written by `scrutiny demo`.\nsource:\n  sqlserver:\n    host: 127.0.0.1\n    port: {}\n    database: ssd\n    schema: ssd_development\n    user: scrutiny\n    password_file: ./sql-password\n    encrypt: strict\n    trust_server_certificate: true\nstorage:\n  landing: ./landing\n  mart: ./mart\nreference:\n  team_org_units: ./ssd/team_org_units.csv\nmeasures:\n  sql_dir: {}\nreport:\n  commentary_dir: {}\nnotify:\n  email:\n    from: scrutiny@example.org\n    to: [performance-team@example.org]\n    outbox: ./outbox\n",
+        "# Written by `scrutiny demo`.\nsource:\n  sqlserver:\n    host: 127.0.0.1\n    port: {}\n    database: ssd\n    schema: ssd_development\n    user: scrutiny\n    password_file: ./sql-password\n    encrypt: strict\n    trust_server_certificate: true\nstorage:\n  landing: ./landing\n  mart: ./mart\nreference:\n  team_org_units: ./ssd/team_org_units.csv\n# The DfE's number for the council whose localities the seed report has (Devon): the report\n# compares it with England, the South West and its statistical neighbours.\ncouncil:\n  name: Devon\n  la_number: 878\nmeasures:\n  sql_dir: {}\nreport:\n  commentary_dir: {}\nnotify:\n  email:\n    from: scrutiny@example.org\n    to: [performance-team@example.org]\n    outbox: ./outbox\n",
         addr.port(),
         sql_dir.display(),
         sql_dir.join("../config/commentary").display()
@@ -56,7 +57,10 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
 
     println!();
     println!("Children's services scrutiny: {}", period.label());
-    println!("{:<48} {:>10} {:>10} {:>10}", "measure", "value", "prev", "vs LY");
+    println!(
+        "{:<48} {:>10} {:>10} {:>10}  {:<12} {:<17} England (year)",
+        "measure", "value", "prev", "vs LY", "variation", "assurance"
+    );
     let p = period.to_string();
     for m in &outcome.computed.measures {
         let rows: Vec<_> = outcome
@@ -73,7 +77,45 @@ pub async fn run_demo_in(root: PathBuf, sql_dir: PathBuf) -> Result<(), Failure>
         };
         let f = |x: Option<f64>| scrutiny_notify::format_value(x, m.meta.unit);
         let change = v.change_vs_last_year.map_or("n/a".into(), |c| format!("{:+.1}%", c * 100.0));
-        println!("{:<48} {:>10} {:>10} {:>10}", m.meta.title, f(v.value), f(v.value_prev_month), change);
+        // The SPC icons (spc.md) in a word each; the report and the email say them in full.
+        let chart =
+            scrutiny_measures::spc::series(&outcome.published.values, &m.meta.id, "ALL", &outcome.computed.periods)
+                .filter(|_| !m.meta.snapshot)
+                .map(|s| s.chart);
+        let variation = chart.as_ref().map_or("", |c| match c.variation(m.meta.polarity) {
+            Variation::CommonCause => "no change",
+            Variation::SpecialCauseImprovement => "improving",
+            Variation::SpecialCauseConcern => "concern",
+            Variation::SpecialCauseNeitherHigh => "higher",
+            Variation::SpecialCauseNeitherLow => "lower",
+        });
+        let assurance =
+            chart.as_ref().and_then(|c| c.assurance(m.meta.target, m.meta.polarity)).map_or("", |a| match a {
+                Assurance::ConsistentPass => "will meet target",
+                Assurance::ConsistentFail => "will miss target",
+                Assurance::Inconsistent => "hit and miss",
+            });
+        // The latest published England figure (the report and email give the region and the
+        // statistical neighbours too).
+        let england = outcome
+            .computed
+            .benchmarks
+            .iter()
+            .filter(|b| b.metric_id == m.meta.id && b.comparator == "england")
+            .max_by_key(|b| b.year_ending)
+            .map_or(String::new(), |b| {
+                format!("{} ({})", f(b.value), scrutiny_measures::benchmarks::year_label(b.year_ending))
+            });
+        println!(
+            "{:<48} {:>10} {:>10} {:>10}  {:<12} {:<17} {}",
+            m.meta.title,
+            f(v.value),
+            f(v.value_prev_month),
+            change,
+            variation,
+            assurance,
+            england
+        );
     }
     println!();
     println!("Mart:    {}", outcome.published.location);

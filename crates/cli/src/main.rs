@@ -172,6 +172,32 @@ enum Command {
         #[arg(long)]
         analyze: bool,
     },
+    /// The DfE's published figures that the report compares the council with.
+    Benchmarks {
+        #[command(subcommand)]
+        action: BenchmarksAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchmarksAction {
+    /// Derive `benchmarks_lait.csv` and `benchmarks_areas.csv` from the DfE's files, once a year
+    /// when they are published: the LAIT keys are those the measures' metadata names.
+    Import {
+        /// LAIT's long file (`bds_long_0.parquet`).
+        #[arg(long)]
+        lait: PathBuf,
+        /// The statistical-neighbour groups: the DfE's CSV or LAIT's xlsx.
+        #[arg(long)]
+        neighbours: PathBuf,
+        /// Where to write them (what `reference.benchmarks` names, or config/reference to
+        /// refresh the copies built into the binary).
+        #[arg(long, default_value = "config/reference")]
+        out: PathBuf,
+        /// The SQL project whose measures name the LAIT keys.
+        #[arg(long, default_value = "sql")]
+        sql: PathBuf,
+    },
 }
 
 fn init_logging(format: LogFormat) {
@@ -212,6 +238,9 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> Result<(), pipeline::Failure> {
     match command {
+        Command::Benchmarks { action: BenchmarksAction::Import { lait, neighbours, out, sql } } => {
+            workflow::benchmarks_import(&lait, &neighbours, &out, &sql)
+        }
         Command::Run { config, pipeline, period, recompute_snapshots, resume } => {
             let opts = pipeline::RunOptions { pipeline: Some(pipeline), period, recompute_snapshots, resume };
             interruptible(async { pipeline::run(&config, opts).await.map(|_| ()) }).await

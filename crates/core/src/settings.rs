@@ -307,6 +307,17 @@ struct ReferenceFile {
     code_map: Option<PathBuf>,
     #[serde(default)]
     closure_days: Vec<NaiveDate>,
+    benchmarks: Option<PathBuf>,
+}
+
+/// `council`: who the report is for, as the DfE numbers councils (for the published benchmarks).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CouncilSettings {
+    /// The council's name as the report and the `benchmarks` table write it.
+    pub name: String,
+    /// The DfE's old 3-digit council number (Devon is 878).
+    pub la_number: u32,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -359,6 +370,8 @@ pub struct Settings {
     pub source: SourceSettings,
     pub storage: StorageSettings,
     pub reference: ReferenceSettings,
+    /// `None`: no published benchmarks.
+    pub council: Option<CouncilSettings>,
     pub measures: MeasureSettings,
     pub email: Option<EmailSettings>,
     pub report: ReportSettings,
@@ -514,6 +527,9 @@ pub struct ReferenceSettings {
     /// `None`: the code map built into the binary (`Suitable`/`Unsuitable`).
     pub code_map: Option<PathBuf>,
     pub closure_days: Vec<NaiveDate>,
+    /// A directory with `benchmarks_lait.csv` and `benchmarks_areas.csv` (from `scrutiny
+    /// benchmarks import`); `None`: the copies built into the binary.
+    pub benchmarks: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -763,8 +779,18 @@ impl Settings {
         let Some(top) = root.as_mapping() else {
             return Err(ConfigError::in_file(file, Some(1), "expected a mapping of sections (source, storage, ...)"));
         };
-        const SECTIONS: [&str; 9] =
-            ["source", "storage", "reference", "measures", "pipelines", "compute", "report", "notify", "monitoring"];
+        const SECTIONS: [&str; 10] = [
+            "source",
+            "storage",
+            "reference",
+            "council",
+            "measures",
+            "pipelines",
+            "compute",
+            "report",
+            "notify",
+            "monitoring",
+        ];
         for key in top.keys() {
             let k = key.as_str().unwrap_or("?");
             if !SECTIONS.contains(&k) {
@@ -787,6 +813,12 @@ impl Settings {
         let source = l.section::<SourceFile>(&root, "source");
         let storage = l.section::<StorageFile>(&root, "storage");
         let reference = l.section::<ReferenceFile>(&root, "reference");
+        let council = l.section::<CouncilSettings>(&root, "council");
+        if let Some(c) = &council
+            && !(100..=999).contains(&c.la_number)
+        {
+            l.problem(&["council", "la_number"], "the DfE's 3-digit council number (Devon is 878)");
+        }
         let measures = if root.get("measures").is_some() {
             l.section::<MeasuresFile>(&root, "measures")
         } else {
@@ -851,6 +883,7 @@ impl Settings {
                 source,
                 storage,
                 reference,
+                council,
                 measures,
                 email,
                 report,
@@ -1056,7 +1089,13 @@ fn reference_settings(l: &mut Loader, r: ReferenceFile) -> ReferenceSettings {
     {
         l.problem(&["reference", "code_map"], format!("no such file: {}", p.display()));
     }
-    ReferenceSettings { team_org_units, bank_holidays, code_map, closure_days: r.closure_days }
+    let benchmarks = r.benchmarks.map(|p| l.path(p));
+    if let Some(p) = &benchmarks
+        && !p.is_dir()
+    {
+        l.problem(&["reference", "benchmarks"], format!("no such directory: {}", p.display()));
+    }
+    ReferenceSettings { team_org_units, bank_holidays, code_map, closure_days: r.closure_days, benchmarks }
 }
 
 /// `measures`: the SQL directory holds measures; targets are numbers.

@@ -19,6 +19,7 @@ use scrutiny_core::Period;
 use scrutiny_core::fs::{create_private_dir, create_private_file, durable_rename, sync_dir};
 use scrutiny_core::settings::{MartFormat, MartLocation};
 use scrutiny_measures::Computed;
+use scrutiny_measures::spc;
 use scrutiny_measures::values::{self, MetricValue};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -286,6 +287,58 @@ fn quality_batch(c: &Computed) -> RecordBatch {
     ])
 }
 
+/// The `spc` table (spc.md): one row per charted point of each measure and org unit.
+fn spc_batch(rows: &[spc::SpcRow]) -> RecordBatch {
+    let f64s = |f: fn(&spc::SpcRow) -> f64| -> ArrayRef {
+        Arc::new(rows.iter().map(|r| Some(f(r))).collect::<Float64Array>())
+    };
+    batch(vec![
+        ("metric_id", DataType::Utf8, false, text(rows.iter().map(|r| r.metric_id.as_str()))),
+        ("org_unit", DataType::Utf8, false, text(rows.iter().map(|r| r.org_unit.as_str()))),
+        ("period", DataType::Utf8, false, text(rows.iter().map(|r| r.period.as_str()))),
+        ("value", DataType::Float64, false, f64s(|r| r.value)),
+        ("mean", DataType::Float64, false, f64s(|r| r.mean)),
+        ("lower_limit", DataType::Float64, false, f64s(|r| r.lower_limit)),
+        ("upper_limit", DataType::Float64, false, f64s(|r| r.upper_limit)),
+        ("special_cause", DataType::Utf8, false, text(rows.iter().map(|r| r.special_cause.as_str()))),
+        ("direction", DataType::Int64, false, Arc::new(rows.iter().map(|r| Some(r.direction)).collect::<Int64Array>())),
+        ("variation", DataType::Utf8, true, text(rows.iter().map(|r| r.variation.as_str()))),
+        (
+            "assurance",
+            DataType::Utf8,
+            true,
+            Arc::new(rows.iter().map(|r| r.assurance.map(|a| a.as_str())).collect::<StringArray>()),
+        ),
+    ])
+}
+
+/// The `benchmarks` table: the DfE's published comparators, with the Open Government Licence
+/// attribution in the schema's metadata, so it travels with the file.
+fn benchmarks_batch(rows: &[scrutiny_measures::benchmarks::BenchmarkRow]) -> RecordBatch {
+    let b = batch(vec![
+        ("metric_id", DataType::Utf8, false, text(rows.iter().map(|r| r.metric_id.as_str()))),
+        (
+            "year_ending",
+            DataType::Date32,
+            false,
+            Arc::new(rows.iter().map(|r| Some(days(r.year_ending))).collect::<Date32Array>()),
+        ),
+        ("comparator", DataType::Utf8, false, text(rows.iter().map(|r| r.comparator))),
+        ("area", DataType::Utf8, false, text(rows.iter().map(|r| r.area.as_str()))),
+        ("value", DataType::Float64, true, Arc::new(rows.iter().map(|r| r.value).collect::<Float64Array>())),
+        (
+            "neighbours_with_value",
+            DataType::Int64,
+            true,
+            Arc::new(rows.iter().map(|r| r.neighbours_with_value).collect::<Int64Array>()),
+        ),
+    ]);
+    let metadata =
+        [("attribution".to_string(), scrutiny_measures::benchmarks::ATTRIBUTION.to_string())].into_iter().collect();
+    let schema = Arc::new(b.schema().as_ref().clone().with_metadata(metadata));
+    b.with_schema(schema).expect("only metadata added")
+}
+
 const RUN_COLUMNS: [&str; 8] =
     ["run_id", "period", "started_at", "finished_at", "source_as_at", "rows_read", "tables_read", "tool_version"];
 
@@ -358,6 +411,8 @@ fn tables(
         ("org_units", org_units_batch(computed)),
         ("categories", categories_batch(computed)),
         ("data_quality", quality_batch(computed)),
+        ("spc", spc_batch(&spc::analyse(&computed.measures, &computed.periods, merged))),
+        ("benchmarks", benchmarks_batch(&computed.benchmarks)),
         ("runs", runs),
     ])
 }

@@ -35,6 +35,8 @@ pub struct Computed {
     pub periods: Vec<Period>,
     /// `code_set, code, label, sort_order`: labels for measures' categories.
     pub code_sets: Vec<[String; 4]>,
+    /// Published comparators for the council's measures (none without `council` settings).
+    pub benchmarks: Vec<crate::benchmarks::BenchmarkRow>,
 }
 
 fn column<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a ArrayRef> {
@@ -254,9 +256,14 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Mea
     Ok(Computed {
         values,
         quality,
-        measures,
         org_units: inputs.team_map.org_units(),
         periods: inputs.period.trend(inputs.trend_months),
         code_sets: inputs.code_sets.clone(),
+        benchmarks: inputs
+            .benchmarks
+            .as_ref()
+            .map(|(council, reference)| crate::benchmarks::rows(&measures, reference, council, inputs.period.end()))
+            .unwrap_or_default(),
+        measures,
     })
 }

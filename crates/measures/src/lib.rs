@@ -3,6 +3,7 @@
 
 // Dependencies run one way: reference and session setup, then the engine; check, docs,
 // lineage and testing are leaves that nothing else in the crate uses.
+pub mod benchmarks;
 pub mod check;
 pub mod docs;
 pub mod engine;
@@ -11,6 +12,7 @@ pub mod lineage;
 pub mod project;
 pub mod reference;
 pub mod session;
+pub mod spc;
 pub mod testing;
 pub mod udf;
 pub mod values;

@@ -68,6 +68,9 @@ pub struct MeasureMeta {
     /// Position in the report.
     pub order: u32,
     pub description: String,
+    /// The DfE's published comparator for this measure (LAIT), if there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<crate::benchmarks::BenchmarkMeta>,
 }
 
 #[derive(Debug, Clone)]

@@ -47,6 +47,8 @@ pub struct Inputs {
     /// How much memory the computation may hold before it spills, and where: a Kubernetes
     /// memory limit is met by spilling rather than by an OOM kill.
     pub compute: ComputeSettings,
+    /// The council and the published figures to compare it with (`council` in the settings).
+    pub benchmarks: Option<(crate::benchmarks::Council, Arc<crate::benchmarks::Reference>)>,
 }
 
 pub(crate) fn df_err(context: impl Into<String>) -> impl FnOnce(datafusion::error::DataFusionError) -> MeasureError {
@@ -345,6 +347,7 @@ pub async fn empty_session(project: &Project, vars: &BTreeMap<String, Value>) ->
         select: None,
         run_id: "check".into(),
         compute: Default::default(),
+        benchmarks: None,
     };
     let ctx = session(&inputs).map_err(|e| e.to_string())?;
     register_empty_sources(&ctx, &project.contract, &HashSet::new()).map_err(|e| e.to_string())?;

@@ -203,6 +203,7 @@ async fn case_session(
         select: None,
         run_id: "test".into(),
         compute: Default::default(),
+        benchmarks: None,
     };
     let ctx = session(&inputs).map_err(|e| e.to_string())?;
     for name in case.given.keys() {

@@ -1,6 +1,7 @@
 //! The 18-month charts, drawn with plotters: PNG sparklines for the email (inline, by CID) and
 //! SVG charts for the report, which stays one self-contained file.
 
+use crate::content::{Control, PointKind};
 use plotters::prelude::*;
 
 pub const WIDTH: u32 = 120;
@@ -41,9 +42,26 @@ pub fn sparkline(values: &[Option<f64>]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Making Data Count's colours: grey for common cause, blue improvement, orange concern, purple
+/// a change on a measure with no better direction. Each also has its own marker shape (the
+/// report's legend names them), so nothing is told by colour alone.
+const COMMON: RGBColor = RGBColor(122, 128, 132);
+const IMPROVEMENT: RGBColor = RGBColor(0, 94, 184);
+const CONCERN: RGBColor = RGBColor(214, 110, 0);
+const NEITHER: RGBColor = RGBColor(97, 38, 145);
+
 /// The report's 18-month chart: an SVG line with month labels, the value axis formatted as the
-/// report writes figures, and the target as a dashed line. `None` with fewer than two values.
-pub fn trend_svg(values: &[Option<f64>], labels: &[String], rate: bool, target: Option<f64>) -> Option<String> {
+/// report writes figures, and the target as a dashed line. With `control` it is an XmR chart:
+/// the mean (solid grey), the process limits (dotted grey) and each point drawn by its kind:
+/// a small grey circle for common cause, a blue square for improvement, an orange triangle for
+/// concern, a purple diamond for neither. `None` with fewer than two values.
+pub fn trend_svg(
+    values: &[Option<f64>],
+    labels: &[String],
+    rate: bool,
+    target: Option<f64>,
+    control: Option<&Control>,
+) -> Option<String> {
     let points: Vec<(i32, f64)> = values.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i as i32, v))).collect();
     if points.len() < 2 {
         return None;
@@ -52,7 +70,7 @@ pub fn trend_svg(values: &[Option<f64>], labels: &[String], rate: bool, target: 
     let target = target.map(|t| t * scale);
     let (mut lo, mut hi) =
         points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1 * scale), b.max(p.1 * scale)));
-    if let Some(t) = target {
+    for t in target.into_iter().chain(control.iter().flat_map(|c| [c.lower_limit * scale, c.upper_limit * scale])) {
         lo = lo.min(t);
         hi = hi.max(t);
     }
@@ -107,8 +125,35 @@ pub fn trend_svg(values: &[Option<f64>], labels: &[String], rate: bool, target: 
                 .ok()?;
         }
         let pts: Vec<(f64, f64)> = points.iter().map(|&(i, v)| (i as f64, v * scale)).collect();
-        chart.draw_series(LineSeries::new(pts.iter().copied(), blue.stroke_width(2))).ok()?;
-        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 2, blue.filled()))).ok()?;
+        let Some(control) = control else {
+            chart.draw_series(LineSeries::new(pts.iter().copied(), blue.stroke_width(2))).ok()?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 2, blue.filled()))).ok()?;
+            root.present().ok()?;
+            drop(chart);
+            drop(root);
+            return Some(svg);
+        };
+        let across = |y: f64| vec![(-0.5, y * scale), (n as f64 - 0.5, y * scale)];
+        chart.draw_series(LineSeries::new(across(control.mean), COMMON.stroke_width(1))).ok()?;
+        for limit in [control.lower_limit, control.upper_limit] {
+            chart.draw_series(DashedLineSeries::new(across(limit), 2, 3, COMMON.stroke_width(1))).ok()?;
+        }
+        chart.draw_series(LineSeries::new(pts.iter().copied(), COMMON.stroke_width(2))).ok()?;
+        for &(i, v) in &points {
+            let p = (i as f64, v * scale);
+            let kind = control.points.get(i as usize).copied().flatten().unwrap_or(PointKind::Common);
+            let drawn = match kind {
+                PointKind::Common => chart.draw_series(std::iter::once(Circle::new(p, 2, COMMON.filled()))),
+                PointKind::Improvement => chart.draw_series(std::iter::once(
+                    EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], IMPROVEMENT.filled()),
+                )),
+                PointKind::Concern => chart.draw_series(std::iter::once(TriangleMarker::new(p, 6, CONCERN.filled()))),
+                PointKind::Neither => chart.draw_series(std::iter::once(
+                    EmptyElement::at(p) + Polygon::new(vec![(0, -5), (5, 0), (0, 5), (-5, 0)], NEITHER.filled()),
+                )),
+            };
+            drawn.ok()?;
+        }
         root.present().ok()?;
     }
     Some(svg)
@@ -129,7 +174,7 @@ mod tests {
     #[test]
     fn the_report_chart_is_svg_with_month_labels_and_the_target() {
         let labels: Vec<String> = ["Aug 20", "Sep 20", "Oct 20", "Nov 20"].map(String::from).to_vec();
-        let svg = trend_svg(&[Some(0.5), Some(0.6), None, Some(0.7)], &labels, true, Some(0.65)).unwrap();
+        let svg = trend_svg(&[Some(0.5), Some(0.6), None, Some(0.7)], &labels, true, Some(0.65), None).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
         assert!(svg.contains("Nov 20") && svg.contains("Aug 20"), "every third month from the newest is labelled");
         assert!(!svg.contains("Sep 20"));
@@ -138,6 +183,28 @@ mod tests {
             "a dashed target line"
         );
         assert!(svg.contains('%'), "a rate's axis reads in percent");
-        assert!(trend_svg(&[Some(1.0)], &labels[..1], false, None).is_none());
+        assert!(trend_svg(&[Some(1.0)], &labels[..1], false, None, None).is_none());
+    }
+
+    #[test]
+    fn an_xmr_chart_draws_its_lines_and_marks_special_causes_by_shape_and_colour() {
+        let labels: Vec<String> = (1..=4).map(|i| format!("M{i}")).collect();
+        let values = [Some(0.5), Some(0.52), None, Some(0.9)];
+        let control = Control {
+            mean: 0.55,
+            lower_limit: 0.4,
+            upper_limit: 0.7,
+            points: vec![Some(PointKind::Common), Some(PointKind::Common), None, Some(PointKind::Concern)],
+        };
+        let plain = trend_svg(&values, &labels, true, None, None).unwrap();
+        let xmr = trend_svg(&values, &labels, true, None, Some(&control)).unwrap();
+        let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+        assert!(xmr.contains(&hex(CONCERN)), "the concern point in orange");
+        assert!(!xmr.contains(&hex(IMPROVEMENT)), "no improvement point");
+        assert!(xmr.contains("<polygon"), "the concern point is a triangle, not only a colour");
+        assert!(!plain.contains("<polygon"));
+        assert!(xmr.contains(&hex(COMMON)), "mean and limits in grey");
+        let lines = |svg: &str| svg.matches("<polyline").count() + svg.matches("<line").count();
+        assert!(lines(&xmr) > lines(&plain) + 20, "the mean and two dotted limits, drawn as many short segments");
     }
 }

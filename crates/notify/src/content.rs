@@ -7,8 +7,9 @@
 use crate::NotifyError;
 use scrutiny_core::Period;
 use scrutiny_core::settings::ReportSettings;
+use scrutiny_measures::spc::{self, SpecialCause, Variation};
 use scrutiny_measures::values::MetricValue;
-use scrutiny_measures::{Computed, Unit};
+use scrutiny_measures::{Computed, Polarity, Unit};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -113,8 +114,21 @@ pub struct MeasureLine {
     pub last_year: String,
     pub change: String,
     pub target: Option<String>,
-    /// `on target` / `off target` where there is a target.
+    /// `on target` / `off target` where there is a target but too short a series for SPC;
+    /// with SPC, the assurance icon says more and this is empty.
     pub status: String,
+    /// The variation icon of the headline (spc.md): its key and its words for people.
+    pub variation: Option<String>,
+    pub variation_words: Option<String>,
+    /// The assurance icon, where the measure has a target and a better direction.
+    pub assurance: Option<String>,
+    pub assurance_words: Option<String>,
+    /// The published comparators of the latest year ending on or before the period's end:
+    /// "England 2020-21: 22.7%".
+    pub benchmarks: Vec<String>,
+    /// The XmR chart's lines and its special-cause points, aligned with `series`.
+    #[serde(skip)]
+    pub control: Option<Control>,
     pub breakdowns: Vec<Breakdown>,
     /// The headline's value over the trend periods, oldest first; empty when suppression
     /// would hide any point of it.
@@ -126,6 +140,86 @@ pub struct MeasureLine {
     pub target_value: Option<f64>,
     /// The chart described in words, for screen readers and blocked images.
     pub trend_alt: String,
+}
+
+/// How a point of an XmR chart is drawn: spc.md's variation of that point alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointKind {
+    Common,
+    Improvement,
+    Concern,
+    /// A special cause on a measure with no better direction.
+    Neither,
+}
+
+/// The lines and point kinds of the headline's XmR chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Control {
+    pub mean: f64,
+    pub lower_limit: f64,
+    pub upper_limit: f64,
+    /// One per trend period: `None` where the series has no value.
+    pub points: Vec<Option<PointKind>>,
+}
+
+fn point_kind(cause: SpecialCause, direction: i64, polarity: Polarity) -> PointKind {
+    let sign = match polarity {
+        Polarity::HigherIsBetter => 1,
+        Polarity::LowerIsBetter => -1,
+        Polarity::Neutral => 0,
+    };
+    match (cause, direction * sign) {
+        (SpecialCause::CommonCause, _) => PointKind::Common,
+        (_, d) if d > 0 => PointKind::Improvement,
+        (_, d) if d < 0 => PointKind::Concern,
+        _ => PointKind::Neither,
+    }
+}
+
+/// What the latest special cause is, in words: "7 months below its average".
+fn special_cause_phrase(chart: &spc::Chart, latest: Period) -> String {
+    let Some(&(cause, direction)) = chart.points.last() else { return String::new() };
+    let run = chart.latest_run();
+    let grain = latest.grain();
+    let many = |n: usize| if n == 1 { format!("1 {grain}") } else { format!("{n} {grain}s") };
+    let (up, down) = (direction > 0, direction < 0);
+    match cause {
+        SpecialCause::Outside if up => format!("{} above its upper process limit", latest.label()),
+        SpecialCause::Outside => format!("{} below its lower process limit", latest.label()),
+        SpecialCause::Trend if up => format!("{} rising in a row", many(run)),
+        SpecialCause::Trend => format!("{} falling in a row", many(run)),
+        SpecialCause::TwoInThree if up => format!("2 of the last 3 {grain}s close to its upper process limit"),
+        SpecialCause::TwoInThree => format!("2 of the last 3 {grain}s close to its lower process limit"),
+        SpecialCause::Shift if up => format!("{} above its average", many(run)),
+        SpecialCause::Shift if down => format!("{} below its average", many(run)),
+        SpecialCause::Shift | SpecialCause::CommonCause => String::new(),
+    }
+}
+
+/// The headline's SPC sentences, concerns first: "ICPC timeliness: a real change for the
+/// worse: 7 months below its average."
+fn special_causes(computed: &Computed, values: &[MetricValue], period: Period) -> Vec<String> {
+    let mut out: Vec<(u8, String)> = Vec::new();
+    for m in computed.measures.iter().filter(|m| !m.meta.snapshot) {
+        let Some(s) = spc::series(values, &m.meta.id, "ALL", &computed.periods) else { continue };
+        // Only a signal at the period being reported on is news.
+        if s.periods.last() != Some(&period) {
+            continue;
+        }
+        let variation = s.chart.variation(m.meta.polarity);
+        let rank = match variation {
+            Variation::CommonCause => continue,
+            Variation::SpecialCauseConcern => 0,
+            Variation::SpecialCauseImprovement => 1,
+            _ => 2,
+        };
+        out.push((
+            rank,
+            format!("{}: {}: {}.", m.meta.title, variation.words(), special_cause_phrase(&s.chart, period)),
+        ));
+    }
+    out.sort_by_key(|o| o.0);
+    out.into_iter().map(|(_, s)| s).collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -158,10 +252,15 @@ pub struct Content {
     /// `month` or `quarter`: "previous month", "last 8 quarters".
     pub grain: String,
     pub areas: Vec<Area>,
+    /// Special causes at this period (spc.md), concerns first.
+    pub signals: Vec<String>,
+    /// The largest movements against the same period last year.
     pub narrative: Vec<String>,
     pub quality: Vec<QualityLine>,
     pub suppressed: bool,
     pub power_bi_url: Option<String>,
+    /// The Open Government Licence attribution, when any published benchmark is shown.
+    pub attribution: Option<String>,
 }
 
 /// The row of a measure in the period holding the date `months` before `r`'s period starts:
@@ -290,6 +389,26 @@ fn hide_complement(mut cells: Vec<&mut String>, values: &[Option<f64>]) {
     }
 }
 
+/// A measure's published comparators, latest year first: the council's own, England, its region
+/// and its statistical neighbours' mean, each with its year.
+fn benchmark_lines(computed: &Computed, m: &scrutiny_measures::Measure) -> Vec<String> {
+    let (id, unit) = (m.meta.id.as_str(), m.meta.unit);
+    let note = m.meta.benchmark.as_ref().and_then(|b| b.note.as_ref()).map_or(String::new(), |n| format!(" ({n})"));
+    let rows: Vec<_> = computed.benchmarks.iter().filter(|b| b.metric_id == id).collect();
+    let Some(latest) = rows.iter().map(|b| b.year_ending).max() else { return Vec::new() };
+    let year = scrutiny_measures::benchmarks::year_label(latest);
+    rows.iter()
+        .filter(|b| b.year_ending == latest)
+        .map(|b| {
+            let value = b.value.map_or_else(|| "not published".to_string(), |v| format_value(Some(v), unit));
+            match b.neighbours_with_value {
+                Some(n) => format!("Statistical neighbours {year}: {value} (mean of {n})"),
+                None => format!("{} {year}: {value}{note}", b.area),
+            }
+        })
+        .collect()
+}
+
 /// The period's figures, formatted, grouped by area in the report's order, with commentary.
 pub fn content(
     title: &str,
@@ -338,6 +457,23 @@ pub fn content(
         } else {
             String::new()
         };
+        let spc_series = if m.meta.snapshot { None } else { spc::series(values, &m.meta.id, "ALL", &computed.periods) };
+        let variation = spc_series.as_ref().map(|s| s.chart.variation(m.meta.polarity));
+        let assurance = spc_series.as_ref().and_then(|s| s.chart.assurance(m.meta.target, m.meta.polarity));
+        let control = spc_series.as_ref().filter(|_| !hide_series).map(|s| Control {
+            mean: s.chart.mean,
+            lower_limit: s.chart.lower_limit,
+            upper_limit: s.chart.upper_limit,
+            points: computed
+                .periods
+                .iter()
+                .map(|p| {
+                    let i = s.periods.iter().position(|q| q == p)?;
+                    let (cause, direction) = s.chart.points[i];
+                    Some(point_kind(cause, direction, m.meta.polarity))
+                })
+                .collect(),
+        });
         let line = MeasureLine {
             id: m.meta.id.clone(),
             title: m.meta.title.clone(),
@@ -352,7 +488,17 @@ pub fn content(
                 head.and_then(|h| h.change_vs_last_year),
             ),
             target: m.meta.target.map(|t| format_value(Some(t), unit)),
-            status: head.and_then(|h| h.status.clone()).unwrap_or_default().replace('_', " "),
+            status: if spc_series.is_some() {
+                String::new()
+            } else {
+                head.and_then(|h| h.status.clone()).unwrap_or_default().replace('_', " ")
+            },
+            variation: variation.map(|v| v.as_str().to_string()),
+            variation_words: variation.map(|v| v.words().to_string()),
+            assurance: assurance.map(|a| a.as_str().to_string()),
+            assurance_words: assurance.map(|a| a.words().to_string()),
+            control,
+            benchmarks: benchmark_lines(computed, m),
             breakdowns: breakdowns(computed, m, &rows, values, suppress),
             series: if hide_series || known.len() < 2 { Vec::new() } else { series },
             unit,
@@ -393,10 +539,12 @@ pub fn content(
         trend_labels: computed.periods.iter().map(|q| q.short_label()).collect(),
         grain: period.grain().to_string(),
         areas,
+        signals: special_causes(computed, values, period),
         narrative: narrative(computed, values, period, suppress),
         quality,
         suppressed: suppress,
         power_bi_url: settings.power_bi_url.clone(),
+        attribution: (!computed.benchmarks.is_empty()).then(|| scrutiny_measures::benchmarks::ATTRIBUTION.to_string()),
     })
 }
 

@@ -11,7 +11,8 @@ pub fn report_html(run: &RunSummary, content: &Content) -> Result<String, Notify
     let mut svgs: BTreeMap<String, minijinja::Value> = BTreeMap::new();
     for m in content.areas.iter().flat_map(|a| &a.measures) {
         let rate = m.unit == scrutiny_measures::Unit::Rate;
-        if let Some(svg) = charts::trend_svg(&m.series, &content.trend_labels, rate, m.target_value) {
+        if let Some(svg) = charts::trend_svg(&m.series, &content.trend_labels, rate, m.target_value, m.control.as_ref())
+        {
             // The SVG is drawn here from numbers, never from text a person typed, so it is
             // inserted as markup.
             svgs.insert(m.id.clone(), minijinja::Value::from_safe_string(svg));

@@ -9,6 +9,7 @@ use scrutiny_core::storage::{Lease, StorageError};
 use scrutiny_core::{Grain, Period, Settings, WorkingDayCalendar, exit, new_run_id};
 use scrutiny_extract::{Contract, ExtractError, FileSource, Landing};
 use scrutiny_mart::{Published, RunFacts};
+use scrutiny_measures::benchmarks::{Council, Reference};
 use scrutiny_measures::reference::{TeamMap, builtin_code_map, builtin_code_sets, read_code_map};
 use scrutiny_measures::{Computed, Inputs, MeasureError, Project};
 use std::path::Path;
@@ -93,6 +94,20 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
     }
     .map_err(|e| config_failure("configure", e))?;
     let code_sets = builtin_code_sets().map_err(|e| config_failure("configure", e))?;
+    let benchmarks = match &settings.council {
+        None => None,
+        Some(c) => {
+            let reference = match &r.benchmarks {
+                Some(dir) => Reference::read_dir(dir),
+                None => Reference::builtin(),
+            }
+            .map_err(|e| config_failure("configure", e))?;
+            reference.council(c.la_number).map_err(|why| {
+                config_failure("configure", format!("{}: council.la_number: {why}", settings.file.display()))
+            })?;
+            Some((Council { name: c.name.clone(), la_number: c.la_number }, Arc::new(reference)))
+        }
+    };
     let inputs = Inputs {
         period,
         // A pipeline sets its own trend; the data team's commands show the default's length.
@@ -108,6 +123,7 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
         select: None,
         run_id: run_id.to_string(),
         compute: settings.compute.clone(),
+        benchmarks,
     };
     Ok(Prepared { project, inputs })
 }

@@ -95,6 +95,25 @@ pub async fn check(config: Option<&Path>, sql_dir: &Path) -> Result<(), Failure>
 
 /// `scrutiny pipelines`: each pipeline with its period, trend, schedule, mart, measures and
 /// the tables it extracts.
+/// `scrutiny benchmarks import`: the reference files from the DfE's published files.
+pub fn benchmarks_import(lait: &Path, neighbours: &Path, out: &Path, sql_dir: &Path) -> Result<(), Failure> {
+    let project = scrutiny_measures::Project::load(sql_dir)
+        .map_err(|e| config_failure("benchmarks", scrutiny_measures::error::MeasureError::Definitions(e)))?;
+    let imported = scrutiny_measures::benchmarks::import(&project.measures, lait, neighbours, out)
+        .map_err(|e| config_failure("benchmarks", e))?;
+    println!(
+        "{} published values ({} to {}) for {} councils, {} with statistical neighbours, written to {}",
+        imported.values,
+        imported.years.0,
+        imported.years.1,
+        imported.councils,
+        imported.with_neighbours,
+        out.display()
+    );
+    println!("{}", scrutiny_measures::benchmarks::ATTRIBUTION);
+    Ok(())
+}
+
 pub async fn pipelines(config: &Path) -> Result<(), Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
     let (project, vars) = project_and_vars(Some(&settings), &settings.measures.sql_dir)?;
