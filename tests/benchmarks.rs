@@ -145,4 +145,16 @@ fn benchmarks_are_imported_from_the_dfe_files_and_compared_with_in_the_run() {
     let out = c.run("2022-01");
     assert_eq!(out.status.code(), Some(78), "{}", text(&out));
     assert!(text(&out).contains("council.la_number: no council numbered 999"), "{}", text(&out));
+
+    // A measure naming a LAIT key the figures lack (a typo) is refused, not silently empty.
+    c.edit_config("la_number: 999", "la_number: 878");
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("sql"), copy.path());
+    let file = copy.path().join("measures/referrals_rereferral_rate.sql");
+    std::fs::write(&file, std::fs::read_to_string(&file).unwrap().replace("lait: ReReferral", "lait: ReRefferal"))
+        .unwrap();
+    c.edit_config(&format!("sql_dir: {sql}"), &format!("sql_dir: {}", copy.path().display()));
+    let out = c.run("2022-01");
+    assert_eq!(out.status.code(), Some(78), "{}", text(&out));
+    assert!(text(&out).contains("benchmark.lait `ReRefferal`"), "{}", text(&out));
 }

@@ -199,6 +199,11 @@ impl Reference {
         }
     }
 
+    /// Whether any figure is published under the LAIT key `key`.
+    pub fn has_key(&self, key: &str) -> bool {
+        self.values.keys().any(|k| k.0 == key)
+    }
+
     fn value(&self, key: &str, year: NaiveDate, area: u32) -> Option<Option<f64>> {
         self.values.get(&(key.to_string(), year, area)).copied()
     }
@@ -548,6 +553,7 @@ mod tests {
         assert_eq!(devon.neighbours, [845, 838, 926, 886, 933, 935, 938, 830, 881, 885]);
         assert_eq!(r.areas[&devon.region.unwrap()].name, "South West");
         assert!(r.council(999).is_err());
+        assert!(r.has_key("ReReferral") && !r.has_key("ReRefferal"));
         assert!(r.council(970).unwrap_err().contains("not a council"));
     }
 }

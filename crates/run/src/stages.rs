@@ -105,6 +105,21 @@ pub fn prepare(settings: &Settings, period: Period, run_id: &str) -> Result<Prep
             reference.council(c.la_number).map_err(|why| {
                 config_failure("configure", format!("{}: council.la_number: {why}", settings.file.display()))
             })?;
+            // A key the figures do not have is a typo, or a measure added since the last import:
+            // either way its comparison would silently be empty.
+            let source = r.benchmarks.as_ref().map_or("the built-in figures".to_string(), |d| d.display().to_string());
+            for m in &project.measures {
+                if let Some(b) = m.meta.benchmark.as_ref().filter(|b| !reference.has_key(&b.lait)) {
+                    return Err(config_failure(
+                        "configure",
+                        format!(
+                            "{}: benchmark.lait `{}`: {source} have no such LAIT key (run `scrutiny benchmarks import` to add it)",
+                            m.file.display(),
+                            b.lait
+                        ),
+                    ));
+                }
+            }
             Some((Council { name: c.name.clone(), la_number: c.la_number }, Arc::new(reference)))
         }
     };
