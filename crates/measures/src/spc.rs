@@ -215,19 +215,25 @@ fn polarity_sign(p: Polarity) -> i64 {
     }
 }
 
+/// The variation of one point: how its chart marks it, and, for the latest, the series' icon.
+pub fn point_variation(cause: SpecialCause, direction: i64, polarity: Polarity) -> Variation {
+    if cause == SpecialCause::CommonCause {
+        return Variation::CommonCause;
+    }
+    match direction * polarity_sign(polarity) {
+        d if d > 0 => Variation::SpecialCauseImprovement,
+        d if d < 0 => Variation::SpecialCauseConcern,
+        _ if direction > 0 => Variation::SpecialCauseNeitherHigh,
+        _ => Variation::SpecialCauseNeitherLow,
+    }
+}
+
 impl Chart {
     /// The variation icon: of the latest point.
     pub fn variation(&self, polarity: Polarity) -> Variation {
-        let Some(&(cause, direction)) = self.points.last() else { return Variation::CommonCause };
-        if cause == SpecialCause::CommonCause {
-            return Variation::CommonCause;
-        }
-        match direction * polarity_sign(polarity) {
-            d if d > 0 => Variation::SpecialCauseImprovement,
-            d if d < 0 => Variation::SpecialCauseConcern,
-            _ if direction > 0 => Variation::SpecialCauseNeitherHigh,
-            _ => Variation::SpecialCauseNeitherLow,
-        }
+        self.points
+            .last()
+            .map_or(Variation::CommonCause, |&(cause, direction)| point_variation(cause, direction, polarity))
     }
 
     /// The assurance icon, for a measure with a target and a better direction.

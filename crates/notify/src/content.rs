@@ -163,16 +163,11 @@ pub struct Control {
 }
 
 fn point_kind(cause: SpecialCause, direction: i64, polarity: Polarity) -> PointKind {
-    let sign = match polarity {
-        Polarity::HigherIsBetter => 1,
-        Polarity::LowerIsBetter => -1,
-        Polarity::Neutral => 0,
-    };
-    match (cause, direction * sign) {
-        (SpecialCause::CommonCause, _) => PointKind::Common,
-        (_, d) if d > 0 => PointKind::Improvement,
-        (_, d) if d < 0 => PointKind::Concern,
-        _ => PointKind::Neither,
+    match spc::point_variation(cause, direction, polarity) {
+        Variation::CommonCause => PointKind::Common,
+        Variation::SpecialCauseImprovement => PointKind::Improvement,
+        Variation::SpecialCauseConcern => PointKind::Concern,
+        Variation::SpecialCauseNeitherHigh | Variation::SpecialCauseNeitherLow => PointKind::Neither,
     }
 }
 
