@@ -314,7 +314,11 @@ pub fn import(measures: &[Measure], lait: &Path, neighbours: &Path, out: &Path) 
         areas.iter().find(|(n, (a, _))| (980..=990).contains(*n) && a.eq_ignore_ascii_case(wanted)).map(|(n, _)| *n)
     };
     let groups = read_neighbours(neighbours)?;
-    let mut csv_areas = String::from("area_number,area_name,kind,region_number,neighbours\n");
+    let written = |e: csv::Error| bad(&out.display().to_string(), e.to_string());
+    std::fs::create_dir_all(out)
+        .map_err(|e| MeasureError::Reference { file: out.to_path_buf(), message: e.to_string() })?;
+    let mut areas_csv = csv::Writer::from_path(out.join(AREAS_FILE)).map_err(written)?;
+    areas_csv.write_record(["area_number", "area_name", "kind", "region_number", "neighbours"]).map_err(written)?;
     let (mut councils, mut with_neighbours) = (0, 0);
     for (n, (name, region)) in &areas {
         let kind = match n {
@@ -334,38 +338,22 @@ pub fn import(measures: &[Measure], lait: &Path, neighbours: &Path, out: &Path) 
         }
         let sn = groups.get(n).map(|g| g.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")).unwrap_or_default();
         with_neighbours += usize::from(!sn.is_empty());
-        csv_areas.push_str(&csv_line(&[
-            &n.to_string(),
-            name,
-            kind,
-            &region.map(|r| r.to_string()).unwrap_or_default(),
-            &sn,
-        ]));
+        let region = region.map(|r| r.to_string()).unwrap_or_default();
+        areas_csv.write_record([n.to_string().as_str(), name, kind, &region, &sn]).map_err(written)?;
     }
+    areas_csv.flush().map_err(|e| written(e.into()))?;
     rows.sort();
-    let mut csv_lait = String::from("lait_key,year,area_number,value\n");
+    let mut lait_csv = csv::Writer::from_path(out.join(LAIT_FILE)).map_err(written)?;
+    lait_csv.write_record(["lait_key", "year", "area_number", "value"]).map_err(written)?;
     for (k, y, n, v) in &rows {
-        csv_lait.push_str(&csv_line(&[k, y, &n.to_string(), v]));
+        lait_csv.write_record([k.as_str(), y, &n.to_string(), v]).map_err(written)?;
     }
-    std::fs::create_dir_all(out)
-        .map_err(|e| MeasureError::Reference { file: out.to_path_buf(), message: e.to_string() })?;
-    for (name, text) in [(LAIT_FILE, &csv_lait), (AREAS_FILE, &csv_areas)] {
-        let p = out.join(name);
-        std::fs::write(&p, text).map_err(|e| MeasureError::Reference { file: p.clone(), message: e.to_string() })?;
-    }
+    lait_csv.flush().map_err(|e| written(e.into()))?;
     let years = (
         rows.iter().map(|r| r.1.clone()).min().unwrap_or_default(),
         rows.iter().map(|r| r.1.clone()).max().unwrap_or_default(),
     );
     Ok(Imported { values: rows.len(), councils, with_neighbours, years })
-}
-
-fn csv_line(fields: &[&str]) -> String {
-    let quoted: Vec<String> = fields
-        .iter()
-        .map(|f| if f.contains([',', '"', '\n']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.to_string() })
-        .collect();
-    quoted.join(",") + "\n"
 }
 
 struct LaitRow {

@@ -191,30 +191,22 @@ fn special_cause_phrase(chart: &spc::Chart, latest: Period) -> String {
     }
 }
 
-/// The headline's SPC sentences, concerns first: "ICPC timeliness: a real change for the
-/// worse: 7 months below its average."
-fn special_causes(computed: &Computed, values: &[MetricValue], period: Period) -> Vec<String> {
-    let mut out: Vec<(u8, String)> = Vec::new();
-    for m in computed.measures.iter().filter(|m| !m.meta.snapshot) {
-        let Some(s) = spc::series(values, &m.meta.id, "ALL", &computed.periods) else { continue };
-        // Only a signal at the period being reported on is news.
-        if s.periods.last() != Some(&period) {
-            continue;
-        }
-        let variation = s.chart.variation(m.meta.polarity);
-        let rank = match variation {
-            Variation::CommonCause => continue,
-            Variation::SpecialCauseConcern => 0,
-            Variation::SpecialCauseImprovement => 1,
-            _ => 2,
-        };
-        out.push((
-            rank,
-            format!("{}: {}: {}.", m.meta.title, variation.words(), special_cause_phrase(&s.chart, period)),
-        ));
+/// The headline's SPC sentence with its rank (concerns first), when its latest point is a
+/// special cause at `period`: "ICPC timeliness: a real change for the worse: 7 months below its
+/// average."
+fn signal(m: &scrutiny_measures::Measure, s: &spc::Series, period: Period) -> Option<(u8, String)> {
+    // Only a signal at the period being reported on is news.
+    if s.periods.last() != Some(&period) {
+        return None;
     }
-    out.sort_by_key(|o| o.0);
-    out.into_iter().map(|(_, s)| s).collect()
+    let variation = s.chart.variation(m.meta.polarity);
+    let rank = match variation {
+        Variation::CommonCause => return None,
+        Variation::SpecialCauseConcern => 0,
+        Variation::SpecialCauseImprovement => 1,
+        _ => 2,
+    };
+    Some((rank, format!("{}: {}: {}.", m.meta.title, variation.words(), special_cause_phrase(&s.chart, period))))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -415,6 +407,7 @@ pub fn content(
     let suppress = settings.suppress_small_numbers;
     let p = period.to_string();
     let mut areas: Vec<Area> = Vec::new();
+    let mut signals: Vec<(u8, String)> = Vec::new();
     for m in &computed.measures {
         let unit = m.meta.unit;
         let rows: Vec<&MetricValue> = values.iter().filter(|v| v.metric_id == m.meta.id && v.period == p).collect();
@@ -453,6 +446,7 @@ pub fn content(
             String::new()
         };
         let spc_series = if m.meta.snapshot { None } else { spc::series(values, &m.meta.id, "ALL", &computed.periods) };
+        signals.extend(spc_series.as_ref().and_then(|s| signal(m, s, period)));
         let variation = spc_series.as_ref().map(|s| s.chart.variation(m.meta.polarity));
         let assurance = spc_series.as_ref().and_then(|s| s.chart.assurance(m.meta.target, m.meta.polarity));
         let control = spc_series.as_ref().filter(|_| !hide_series).map(|s| Control {
@@ -534,7 +528,10 @@ pub fn content(
         trend_labels: computed.periods.iter().map(|q| q.short_label()).collect(),
         grain: period.grain().to_string(),
         areas,
-        signals: special_causes(computed, values, period),
+        signals: {
+            signals.sort_by_key(|o| o.0);
+            signals.into_iter().map(|(_, s)| s).collect()
+        },
         narrative: narrative(computed, values, period, suppress),
         quality,
         suppressed: suppress,
