@@ -19,6 +19,7 @@ pub fn all(calendar: Arc<WorkingDayCalendar>, codes: Arc<CodeBook>) -> Vec<Scala
         ScalarUDF::from(AddWorkingDays::new(calendar)),
         ScalarUDF::from(TextRule::new("is_yes")),
         ScalarUDF::from(TextRule::new("ascii_trim")),
+        ScalarUDF::from(RowHash::new()),
     ]
 }
 
@@ -163,6 +164,67 @@ impl ScalarUDFImpl for TextRule {
     }
 }
 
+/// `row_hash(a, b, ...)`: a fingerprint of the values together, equal for rows equal in every
+/// argument (NULL equal to NULL, as GROUP BY has it) and, for different rows, different but
+/// for a chance of about 2^-126 per pair. The duplicate rules count distinct rows by it instead
+/// of grouping by every column, which held a copy of every distinct row in memory.
+///
+/// The values are first written in arrow's row format (one byte string per row that is equal
+/// exactly when the values are), then hashed twice with xxHash64 under two seeds. The result is
+/// a DECIMAL(38, 0) of 126 bits (not negative, below 10^38), which COUNT(DISTINCT) and GROUP BY
+/// handle as one 16-byte number.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct RowHash {
+    signature: Signature,
+}
+
+impl RowHash {
+    fn new() -> Self {
+        Self { signature: Signature::variadic_any(Volatility::Immutable) }
+    }
+}
+
+impl Default for RowHash {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn row_hash(row: &[u8]) -> i128 {
+    use twox_hash::XxHash64;
+    let hi = u128::from(XxHash64::oneshot(0x9E37_79B9_7F4A_7C15, row));
+    let lo = u128::from(XxHash64::oneshot(0xC2B2_AE3D_27D4_EB4F, row));
+    // 126 bits: every value fits DECIMAL(38, 0).
+    (((hi << 64) | lo) >> 2) as i128
+}
+
+impl ScalarUDFImpl for RowHash {
+    fn name(&self) -> &str {
+        "row_hash"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Decimal128(38, 0))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use datafusion::arrow::row::{RowConverter, SortField};
+        let columns = ColumnarValue::values_to_arrays(&args.args)?;
+        if columns.is_empty() {
+            return exec_err!("row_hash needs at least one value");
+        }
+        let converter = RowConverter::new(columns.iter().map(|c| SortField::new(c.data_type().clone())).collect())?;
+        let rows = converter.convert_columns(&columns)?;
+        let out = rows
+            .iter()
+            .map(|r| row_hash(r.as_ref()))
+            .collect::<datafusion::arrow::array::Decimal128Array>()
+            .with_precision_and_scale(38, 0)?;
+        finish(&args, Arc::new(out))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +237,40 @@ mod tests {
         for n in ["N", "No", "0", "", "Y ES", "\u{a0}Y"] {
             assert!(!is_yes(n), "{n:?}");
         }
+    }
+
+    fn hashes(columns: Vec<ArrayRef>) -> Vec<i128> {
+        use datafusion::arrow::array::Decimal128Array;
+        use datafusion::arrow::datatypes::Field;
+        use datafusion::config::ConfigOptions;
+        let number_rows = columns[0].len();
+        let arg_fields = columns.iter().map(|c| Arc::new(Field::new("x", c.data_type().clone(), true))).collect();
+        let args = ScalarFunctionArgs {
+            args: columns.into_iter().map(ColumnarValue::Array).collect(),
+            arg_fields,
+            number_rows,
+            return_field: Arc::new(Field::new("h", DataType::Decimal128(38, 0), false)),
+            config_options: Arc::new(ConfigOptions::default()),
+        };
+        let ColumnarValue::Array(out) = RowHash::new().invoke_with_args(args).unwrap() else { panic!("an array") };
+        out.as_any().downcast_ref::<Decimal128Array>().unwrap().values().to_vec()
+    }
+
+    #[test]
+    fn row_hash_tells_rows_apart_only_by_their_values() {
+        let ids: ArrayRef =
+            Arc::new(StringArray::from(vec![Some("a"), Some("a"), None, Some(""), Some("ab"), Some("a")]));
+        let tails: ArrayRef =
+            Arc::new(StringArray::from(vec![Some("b"), Some("b"), Some("b"), Some("b"), None, Some("b ")]));
+        let dates: ArrayRef = Arc::new(Date32Array::from(vec![Some(1), Some(1), Some(1), Some(1), Some(1), Some(1)]));
+        let h = hashes(vec![ids, tails, dates]);
+        assert_eq!(h[0], h[1], "identical rows");
+        // NULL is not '', "a","b" is not "ab",NULL, and a trailing space counts.
+        for j in 2..h.len() {
+            assert_ne!(h[0], h[j], "row {j}");
+        }
+        assert_ne!(h[2], h[3]);
+        assert!(h.iter().all(|v| *v >= 0 && *v < 10i128.pow(38)), "every hash fits DECIMAL(38, 0)");
     }
 
     #[test]
