@@ -177,51 +177,41 @@ pub async fn run_quality(
     project: &Project,
     vars: &BTreeMap<String, Value>,
 ) -> Result<Vec<QualityRow>, MeasureError> {
-    use futures::{StreamExt, TryStreamExt};
-    let per_rule: Vec<Vec<QualityRow>> = futures::stream::iter(&project.quality)
-        .map(|q| run_rule(ctx, q, vars))
-        .buffer_unordered(crate::session::concurrency())
-        .try_collect()
-        .await?;
-    let mut out: Vec<QualityRow> = per_rule.into_iter().flatten().collect();
-    out.sort_by(|a, b| (&a.table_name, &a.rule).cmp(&(&b.table_name, &b.rule)));
-    Ok(out)
-}
-
-/// Runs one data-quality rule.
-async fn run_rule(
-    ctx: &SessionContext,
-    q: &crate::project::Model,
-    vars: &BTreeMap<String, Value>,
-) -> Result<Vec<QualityRow>, MeasureError> {
     let mut out = Vec::new();
-    let fail = |message: String| MeasureError::Model { model: q.name.clone(), file: q.file.clone(), message };
-    let sql = render(&q.sql, vars, &q.file, 1).map_err(|e| MeasureError::Definitions(vec![e]))?;
-    let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&q.file, 1, &e)]))?;
-    let started = std::time::Instant::now();
-    let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
-    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    tracing::info!(rule = %q.name, rows, ms = started.elapsed().as_millis() as u64, "quality rule run");
-    for b in batches {
-        let get = |n: &str, t: &DataType| -> Result<ArrayRef, MeasureError> {
-            let c = column(&b, n).ok_or_else(|| {
-                fail(format!("a quality rule returns table_name, rule, rows_seen, rows_affected: no `{n}`"))
-            })?;
-            cast(c, t).map_err(|e| fail(e.to_string()))
-        };
-        let (t, r) = (get("table_name", &DataType::Utf8)?, get("rule", &DataType::Utf8)?);
-        let (s, a) = (get("rows_seen", &DataType::Int64)?, get("rows_affected", &DataType::Int64)?);
-        let (t, r, s, a) =
-            (t.as_string::<i32>(), r.as_string::<i32>(), s.as_primitive::<Int64Type>(), a.as_primitive::<Int64Type>());
-        for i in 0..b.num_rows() {
-            out.push(QualityRow {
-                table_name: t.value(i).into(),
-                rule: r.value(i).into(),
-                rows_seen: s.value(i),
-                rows_affected: a.value(i),
-            });
+    for q in &project.quality {
+        let fail = |message: String| MeasureError::Model { model: q.name.clone(), file: q.file.clone(), message };
+        let sql = render(&q.sql, vars, &q.file, 1).map_err(|e| MeasureError::Definitions(vec![e]))?;
+        let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&q.file, 1, &e)]))?;
+        let started = std::time::Instant::now();
+        let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        tracing::info!(rule = %q.name, rows, ms = started.elapsed().as_millis() as u64, "quality rule run");
+        for b in batches {
+            let get = |n: &str, t: &DataType| -> Result<ArrayRef, MeasureError> {
+                let c = column(&b, n).ok_or_else(|| {
+                    fail(format!("a quality rule returns table_name, rule, rows_seen, rows_affected: no `{n}`"))
+                })?;
+                cast(c, t).map_err(|e| fail(e.to_string()))
+            };
+            let (t, r) = (get("table_name", &DataType::Utf8)?, get("rule", &DataType::Utf8)?);
+            let (s, a) = (get("rows_seen", &DataType::Int64)?, get("rows_affected", &DataType::Int64)?);
+            let (t, r, s, a) = (
+                t.as_string::<i32>(),
+                r.as_string::<i32>(),
+                s.as_primitive::<Int64Type>(),
+                a.as_primitive::<Int64Type>(),
+            );
+            for i in 0..b.num_rows() {
+                out.push(QualityRow {
+                    table_name: t.value(i).into(),
+                    rule: r.value(i).into(),
+                    rows_seen: s.value(i),
+                    rows_affected: a.value(i),
+                });
+            }
         }
     }
+    out.sort_by(|a, b| (&a.table_name, &a.rule).cmp(&(&b.table_name, &b.rule)));
     Ok(out)
 }
 
@@ -247,33 +237,21 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Mea
     register_empty_sources(&ctx, &project.contract, &landed)?;
     let scratch = scratch_dir(&inputs.compute)?;
     register_models(&ctx, project, &inputs.vars, Models::OnDisk(scratch.path())).await?;
-    // The measures in their order, and the quality rules beside them: each query leaves the
-    // cores partly idle on its own.
-    use futures::{StreamExt, TryStreamExt};
-    let selected: Vec<&Measure> =
-        project.measures.iter().filter(|m| inputs.select.as_ref().is_none_or(|s| s.contains(&m.meta.id))).collect();
-    let measures_run = futures::stream::iter(selected.iter().copied())
-        .map(|m| {
-            let ctx = &ctx;
-            async move {
-                let started = std::time::Instant::now();
-                let rows = run_measure(ctx, m, inputs).await?;
-                tracing::info!(measure = %m.meta.id, rows = rows.len(), ms = started.elapsed().as_millis() as u64, "measure computed");
-                Ok::<_, MeasureError>(rows)
-            }
-        })
-        .buffered(crate::session::concurrency())
-        .try_collect::<Vec<_>>();
-    let (per_measure, mut quality) = futures::try_join!(measures_run, run_quality(&ctx, project, &inputs.vars))?;
-    let values: Vec<MetricValue> = per_measure.into_iter().flatten().collect();
-    let measures: Vec<Measure> = selected
-        .into_iter()
-        .map(|m| {
-            let mut m = m.clone();
-            m.meta.target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
-            m
-        })
-        .collect();
+    let mut values = Vec::new();
+    let mut measures = Vec::new();
+    for m in &project.measures {
+        if inputs.select.as_ref().is_some_and(|s| !s.contains(&m.meta.id)) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let rows = run_measure(&ctx, m, inputs).await?;
+        tracing::info!(measure = %m.meta.id, rows = rows.len(), ms = started.elapsed().as_millis() as u64, "measure computed");
+        values.extend(rows);
+        let mut m = m.clone();
+        m.meta.target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
+        measures.push(m);
+    }
+    let mut quality = run_quality(&ctx, project, &inputs.vars).await?;
     quality.retain(|q| landed.contains(q.table_name.as_str()));
     Ok(Computed {
         values,

@@ -185,18 +185,6 @@ pub fn order_models<'a>(
     models: &'a [Model],
     vars: &BTreeMap<String, Value>,
 ) -> Result<Vec<(&'a Model, String)>, Vec<DefinitionError>> {
-    Ok(model_levels(ctx, models, vars)?.into_iter().flatten().collect())
-}
-
-/// Models whose reads are all built, each with its rendered SQL: they can be built at once.
-pub type Level<'a> = Vec<(&'a Model, String)>;
-
-/// Models in levels: each model reads only models of earlier levels.
-pub fn model_levels<'a>(
-    ctx: &SessionContext,
-    models: &'a [Model],
-    vars: &BTreeMap<String, Value>,
-) -> Result<Vec<Level<'a>>, Vec<DefinitionError>> {
     let names: HashSet<&str> = models.iter().map(|m| m.name.as_str()).collect();
     let mut errors = Vec::new();
     let mut deps: HashMap<&str, Vec<String>> = HashMap::new();
@@ -220,9 +208,9 @@ pub fn model_levels<'a>(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut levels: Vec<Level> = Vec::new();
+    let mut done: Vec<(&Model, String)> = Vec::new();
     let mut placed: HashSet<&str> = HashSet::new();
-    while placed.len() < models.len() {
+    while done.len() < models.len() {
         let ready: Vec<&Model> = models
             .iter()
             .filter(|m| {
@@ -238,12 +226,12 @@ pub fn model_levels<'a>(
                 format!("cycle between models: {}", stuck.join(" -> ")),
             )]);
         }
-        let level: Level =
-            ready.into_iter().map(|m| (m, rendered.remove(m.name.as_str()).unwrap_or_default())).collect();
-        placed.extend(level.iter().map(|(m, _)| m.name.as_str()));
-        levels.push(level);
+        for m in ready {
+            placed.insert(&m.name);
+            done.push((m, rendered.remove(m.name.as_str()).unwrap_or_default()));
+        }
     }
-    Ok(levels)
+    Ok(done)
 }
 
 /// How staging models are registered.
@@ -260,55 +248,39 @@ pub enum Models<'a> {
     OnDisk(&'a Path),
 }
 
-/// How many queries a computation runs at once: one per core. A query on its own leaves cores
-/// idle while it plans, merges its partitions or writes its file; two at once keep them busy.
-pub fn concurrency() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
-}
-
-/// Builds the staging models in dependency order, the models of one level at once.
+/// Builds the staging models in dependency order.
 pub async fn register_models(
     ctx: &SessionContext,
     project: &Project,
     vars: &BTreeMap<String, Value>,
     how: Models<'_>,
 ) -> Result<(), MeasureError> {
-    use futures::{StreamExt, TryStreamExt};
-    let levels = model_levels(ctx, &project.models, vars).map_err(MeasureError::Definitions)?;
-    for level in levels {
-        futures::stream::iter(level)
-            .map(|(m, sql)| register_model(ctx, m, sql, how))
-            .buffer_unordered(concurrency())
-            .try_collect::<Vec<()>>()
-            .await?;
+    let ordered = order_models(ctx, &project.models, vars).map_err(MeasureError::Definitions)?;
+    for (m, sql) in ordered {
+        let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, 1, &e)]))?;
+        let failed = |e: datafusion::error::DataFusionError| MeasureError::Model {
+            model: m.name.clone(),
+            file: m.file.clone(),
+            message: e.strip_backtrace().to_string(),
+        };
+        let started = std::time::Instant::now();
+        let rows = match how {
+            Models::Views => {
+                ctx.register_table(m.name.as_str(), df.into_view()).map_err(df_err(&m.name))?;
+                continue;
+            }
+            Models::InMemory => {
+                let cached = df.cache().await.map_err(failed)?;
+                let rows = cached.clone().count().await.unwrap_or(0);
+                ctx.register_table(m.name.as_str(), cached.into_view()).map_err(df_err(&m.name))?;
+                rows
+            }
+            Models::OnDisk(dir) => write_model(ctx, &m.name, df, dir).await.map_err(failed)?,
+        };
+        // Each model's rows and time at info level, as dbt logs them: the profile of a run is
+        // in its log.
+        tracing::info!(model = %m.name, rows, ms = started.elapsed().as_millis() as u64, "model built");
     }
-    Ok(())
-}
-
-async fn register_model(ctx: &SessionContext, m: &Model, sql: String, how: Models<'_>) -> Result<(), MeasureError> {
-    let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, 1, &e)]))?;
-    let failed = |e: datafusion::error::DataFusionError| MeasureError::Model {
-        model: m.name.clone(),
-        file: m.file.clone(),
-        message: e.strip_backtrace().to_string(),
-    };
-    let started = std::time::Instant::now();
-    let rows = match how {
-        Models::Views => {
-            ctx.register_table(m.name.as_str(), df.into_view()).map_err(df_err(&m.name))?;
-            return Ok(());
-        }
-        Models::InMemory => {
-            let cached = df.cache().await.map_err(failed)?;
-            let rows = cached.clone().count().await.unwrap_or(0);
-            ctx.register_table(m.name.as_str(), cached.into_view()).map_err(df_err(&m.name))?;
-            rows
-        }
-        Models::OnDisk(dir) => write_model(ctx, &m.name, df, dir).await.map_err(failed)?,
-    };
-    // Each model's rows and time at info level, as dbt logs them: the profile of a run is in its
-    // log (with models built at once, each one's time includes its share of the cores).
-    tracing::info!(model = %m.name, rows, ms = started.elapsed().as_millis() as u64, "model built");
     Ok(())
 }
 
