@@ -597,12 +597,15 @@ fn walkthrough_add_a_measure_check_test_and_compute_it() {
     );
     assert!(out.status.success(), "{}", text(&out));
     let msg = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(msg.contains("staging model int_visit_timeliness, run (EXPLAIN ANALYZE"), "{msg}");
+    assert!(
+        msg.contains("staging model int_visit_timeliness, run in ") && msg.contains(" ms (EXPLAIN ANALYZE"),
+        "{msg}"
+    );
     assert!(msg.contains("Plan with Metrics") && msg.contains("output_rows=") && msg.contains("elapsed_compute="));
     assert!(!msg.contains("numerator"), "a model has no numerator: {msg}");
     let out = scrutiny(&["explain", "nope", "--config", "scrutiny.yaml", "--period", "2022-01"], c.path());
     assert_eq!(out.status.code(), Some(78), "{}", text(&out));
-    assert!(text(&out).contains("no measure or staging model `nope`"));
+    assert!(text(&out).contains("no measure, staging model or quality rule `nope`"));
 }
 
 /// The log says where a run's time went: every staging model, measure and quality rule with its

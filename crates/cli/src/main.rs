@@ -157,10 +157,10 @@ enum Command {
         #[arg(long, default_value = "var/scratch")]
         out: PathBuf,
     },
-    /// Show a measure's or staging model's plans (with --analyze, run and measured), and a
+    /// Show a measure's, staging model's or quality rule's plans (with --analyze, run and measured), and a
     /// measure's numerator and denominator.
     Explain {
-        /// A measure id or a staging model's name.
+        /// A measure id, a staging model's name or a quality rule's (the file name in sql/quality).
         id: String,
         #[arg(long, short)]
         config: PathBuf,

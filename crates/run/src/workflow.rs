@@ -332,7 +332,7 @@ pub async fn compute(
     Ok(())
 }
 
-/// Shows the plans of a measure or a staging model: logical and physical, or (`analyze`) the
+/// Shows the plans of a measure, a staging model or a quality rule: logical and physical, or (`analyze`) the
 /// physical plan run, with each operator's rows, time and memory (DataFusion's `EXPLAIN
 /// ANALYZE`). For a measure, also its numerator and denominator for the period.
 pub async fn explain(
@@ -347,10 +347,14 @@ pub async fn explain(
     let project = &prepared.project;
     let measure = project.measures.iter().find(|m| m.meta.id == id);
     let model = project.models.iter().find(|m| m.name == id);
-    let (file, first_line, sql, title) = match (measure, model) {
-        (Some(m), _) => (&m.file, m.first_line, &m.sql, format!("{} ({})", m.meta.title, m.meta.id)),
-        (None, Some(m)) => (&m.file, 1, &m.sql, format!("staging model {}", m.name)),
-        (None, None) => return Err(config_failure("explain", format!("no measure or staging model `{id}`"))),
+    let rule = project.quality.iter().find(|q| q.name == id);
+    let (file, first_line, sql, title) = match (measure, model, rule) {
+        (Some(m), _, _) => (&m.file, m.first_line, &m.sql, format!("{} ({})", m.meta.title, m.meta.id)),
+        (None, Some(m), _) => (&m.file, 1, &m.sql, format!("staging model {}", m.name)),
+        (None, None, Some(q)) => (&q.file, 1, &q.sql, format!("quality rule {}", q.name)),
+        (None, None, None) => {
+            return Err(config_failure("explain", format!("no measure, staging model or quality rule `{id}`")));
+        }
     };
     let landing = open_landing(&settings, landing, &project.contract).await?;
     let mut inputs = prepared.inputs;
@@ -374,8 +378,13 @@ pub async fn explain(
     })?;
     let failed = |e: datafusion::error::DataFusionError| Failure::new("explain", exit::SOFTWARE, e.to_string());
     let plan = df.clone().explain(false, analyze).map_err(failed)?;
+    let started = std::time::Instant::now();
     let batches = plan.collect().await.map_err(failed)?;
-    let how = if analyze { "run (EXPLAIN ANALYZE: rows, time and memory per operator)" } else { "planned" };
+    let how = if analyze {
+        format!("run in {} ms (EXPLAIN ANALYZE: rows, time and memory per operator)", started.elapsed().as_millis())
+    } else {
+        "planned".to_string()
+    };
     println!("{title}, {how}, from landing {}\n", landing.manifest.run_id);
     println!(
         "{}",
