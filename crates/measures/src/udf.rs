@@ -167,12 +167,12 @@ impl ScalarUDFImpl for TextRule {
 /// `row_hash(a, b, ...)`: a fingerprint of the values together, equal for rows equal in every
 /// argument (NULL equal to NULL, as GROUP BY has it) and, for different rows, different but
 /// for a chance of about 2^-126 per pair. The duplicate rules count distinct rows by it instead
-/// of grouping by every column, which held a copy of every distinct row in memory.
+/// of grouping by every column, which holds a copy of every distinct row.
 ///
 /// The values are first written in arrow's row format (one byte string per row that is equal
 /// exactly when the values are), then hashed twice with xxHash64 under two seeds. The result is
-/// a DECIMAL(38, 0) of 126 bits (not negative, below 10^38), which COUNT(DISTINCT) and GROUP BY
-/// handle as one 16-byte number.
+/// a DECIMAL(38, 0) of 126 bits (not negative, below 10^38), which GROUP BY handles as one
+/// 16-byte number.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct RowHash {
     signature: Signature,
