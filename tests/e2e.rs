@@ -603,6 +603,12 @@ fn walkthrough_add_a_measure_check_test_and_compute_it() {
     );
     assert!(msg.contains("Plan with Metrics") && msg.contains("output_rows=") && msg.contains("elapsed_compute="));
     assert!(!msg.contains("numerator"), "a model has no numerator: {msg}");
+    // A quality rule too: the duplicates rule could not be profiled on its own.
+    let out =
+        scrutiny(&["explain", "duplicates", "--config", "scrutiny.yaml", "--period", "2022-01", "--analyze"], c.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let msg = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(msg.contains("quality rule duplicates, run in ") && msg.contains("row_hash("), "{msg}");
     let out = scrutiny(&["explain", "nope", "--config", "scrutiny.yaml", "--period", "2022-01"], c.path());
     assert_eq!(out.status.code(), Some(78), "{}", text(&out));
     assert!(text(&out).contains("no measure, staging model or quality rule `nope`"));

@@ -157,8 +157,8 @@ enum Command {
         #[arg(long, default_value = "var/scratch")]
         out: PathBuf,
     },
-    /// Show a measure's, staging model's or quality rule's plans (with --analyze, run and measured), and a
-    /// measure's numerator and denominator.
+    /// Show a measure's, staging model's or quality rule's plans (with --analyze, run and
+    /// measured), and a measure's numerator and denominator.
     Explain {
         /// A measure id, a staging model's name or a quality rule's (the file name in sql/quality).
         id: String,

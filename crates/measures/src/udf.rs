@@ -184,12 +184,6 @@ impl RowHash {
     }
 }
 
-impl Default for RowHash {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 fn row_hash(row: &[u8]) -> i128 {
     use twox_hash::XxHash64;
     let hi = u128::from(XxHash64::oneshot(0x9E37_79B9_7F4A_7C15, row));

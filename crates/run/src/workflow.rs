@@ -332,9 +332,9 @@ pub async fn compute(
     Ok(())
 }
 
-/// Shows the plans of a measure, a staging model or a quality rule: logical and physical, or (`analyze`) the
-/// physical plan run, with each operator's rows, time and memory (DataFusion's `EXPLAIN
-/// ANALYZE`). For a measure, also its numerator and denominator for the period.
+/// Shows the plans of a measure, a staging model or a quality rule: logical and physical, or
+/// (`analyze`) the physical plan run, with its time and each operator's rows, time and memory
+/// (DataFusion's `EXPLAIN ANALYZE`). For a measure, also its numerator and denominator.
 pub async fn explain(
     config: &Path,
     id: &str,
