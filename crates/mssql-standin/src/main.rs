@@ -41,6 +41,12 @@ struct Args {
     error_once: Option<i32>,
     #[arg(long)]
     stall_secs: Option<u64>,
+    /// Write the generated TLS certificate (PEM) here, for clients that verify it.
+    #[arg(long)]
+    certificate_out: Option<PathBuf>,
+    /// Drop the connection when the n-th bulk load arrives, before storing it.
+    #[arg(long)]
+    drop_in_bulk_load: Option<u32>,
 }
 
 #[tokio::main]
@@ -58,16 +64,24 @@ async fn main() -> std::process::ExitCode {
             error_once: a.error_once,
             stall: a.stall_secs.map(Duration::from_secs),
             no_snapshot: false,
+            drop_in_bulk_load: a.drop_in_bulk_load,
         };
         let server = mssql_standin::Server::new(
             db,
             mssql_standin::Options { user: a.user.clone(), password, tls: a.tls, faults },
         )?;
+        if let Some(p) = &a.certificate_out {
+            std::fs::write(p, server.certificate_pem()).map_err(|e| format!("{}: {e}", p.display()))?;
+        }
         let (addr, handle) = server.listen(&format!("{}:{}", a.host, a.port)).await.map_err(|e| e.to_string())?;
         eprintln!(
             "mssql-standin: serving database {} on {addr}{}",
             a.database,
-            if a.tls { " (TDS 8.0 strict TLS)" } else { " (plaintext)" }
+            if a.tls {
+                " (TDS 8.0 strict TLS, or TLS negotiated in PRELOGIN)"
+            } else {
+                " (encryption as the client asks)"
+            }
         );
         handle.await.map_err(|e| e.to_string())
     };

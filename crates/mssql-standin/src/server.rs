@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
-use crate::db::{Db, Outcome};
+use crate::db::{Db, Outcome, TransactionEvent};
 use crate::tds::{self, Replier};
 
 /// Faults for tests. Each one-off fault fires once per server.
@@ -26,6 +26,9 @@ pub struct Faults {
     pub stall: Option<Duration>,
     /// Refuse snapshot isolation (error 3952), as a database without ALLOW_SNAPSHOT_ISOLATION.
     pub no_snapshot: bool,
+    /// Drop the connection once, when the n-th bulk load message (counting from 1, across the
+    /// server) arrives, before its rows are stored: a network failure in the middle of a load.
+    pub drop_in_bulk_load: Option<u32>,
 }
 
 #[derive(Default)]
@@ -34,6 +37,7 @@ struct FaultState {
     dropped: AtomicBool,
     errored: AtomicBool,
     stalled: AtomicBool,
+    bulk_loads: AtomicU32,
 }
 
 /// How the stand-in is set up.
@@ -52,6 +56,10 @@ pub struct Stats {
     pub connections: AtomicU64,
     pub logins: AtomicU64,
     pub queries: AtomicU64,
+    /// Rows stored by bulk loads.
+    pub bulk_rows: AtomicU64,
+    /// Transactions begun, for their descriptors.
+    pub transactions: AtomicU64,
 }
 
 pub struct Server {
@@ -62,6 +70,7 @@ pub struct Server {
     acceptor: tokio_rustls::TlsAcceptor,
     /// TLS negotiated in PRELOGIN.
     prelogin_acceptor: tokio_rustls::TlsAcceptor,
+    certificate_pem: String,
     pub stats: Arc<Stats>,
 }
 
@@ -69,9 +78,7 @@ pub struct Server {
 /// The latter is TLS 1.2, as SQL Server speaks it: in TLS 1.3 the client's last handshake
 /// message leaves after the client considers the handshake done, unframed, which the PRELOGIN
 /// framing cannot carry.
-fn acceptor(tls12_only: bool) -> Result<tokio_rustls::TlsAcceptor, String> {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .map_err(|e| e.to_string())?;
+fn acceptor(cert: &rcgen::CertifiedKey<rcgen::KeyPair>, tls12_only: bool) -> Result<tokio_rustls::TlsAcceptor, String> {
     let der = rustls::pki_types::CertificateDer::from(cert.cert.der().to_vec());
     let key =
         rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).map_err(|e| e.to_string())?;
@@ -93,14 +100,23 @@ fn acceptor(tls12_only: bool) -> Result<tokio_rustls::TlsAcceptor, String> {
 
 impl Server {
     pub fn new(db: Db, options: Options) -> Result<Self, String> {
+        // One certificate for both ways in, so a client given it as its CA trusts either.
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .map_err(|e| e.to_string())?;
         Ok(Self {
             db: Arc::new(db),
             options,
             faults: Arc::default(),
-            acceptor: acceptor(false)?,
-            prelogin_acceptor: acceptor(true)?,
+            acceptor: acceptor(&cert, false)?,
+            prelogin_acceptor: acceptor(&cert, true)?,
+            certificate_pem: cert.cert.pem(),
             stats: Arc::default(),
         })
+    }
+
+    /// The server's self-signed certificate (PEM), for clients that verify it.
+    pub fn certificate_pem(&self) -> &str {
+        &self.certificate_pem
     }
 
     /// Listens on `addr` (port 0 picks one) and serves until the task is dropped.
@@ -115,13 +131,17 @@ impl Server {
                 me.stats.connections.fetch_add(1, Ordering::Relaxed);
                 tokio::spawn(async move {
                     let _ = tcp.set_nodelay(true);
-                    let result = if me.options.tls {
-                        match me.acceptor.accept(tcp).await {
+                    // As SQL Server 2022 does, one port serves both: TDS 8.0 strict opens with a TLS
+                    // ClientHello, the older clients with a PRELOGIN packet (and TLS negotiated in it,
+                    // which a strict server then insists on).
+                    let mut first = [0u8; 1];
+                    let result = match tcp.peek(&mut first).await {
+                        Ok(1) if me.options.tls && first[0] != tds::PRELOGIN => match me.acceptor.accept(tcp).await {
                             Ok(s) => me.session(s, true).await,
                             Err(e) => Err(e),
-                        }
-                    } else {
-                        me.negotiated(tcp).await
+                        },
+                        Ok(_) => me.negotiated(tcp, me.options.tls).await,
+                        Err(e) => Err(e),
                     };
                     if let Err(e) = result {
                         tracing::debug!(%peer, error = %e, "connection ended");
@@ -133,16 +153,18 @@ impl Server {
     }
 
     /// Plaintext TCP: encryption as the client asks in PRELOGIN. Not supported: plaintext
-    /// throughout. Off: only the login is encrypted. On or required: TLS for the whole session.
-    async fn negotiated(&self, mut tcp: tokio::net::TcpStream) -> std::io::Result<()> {
+    /// throughout (unless `require`, which answers "required" and so ends the connection). Off:
+    /// only the login is encrypted. On or required: TLS for the whole session.
+    async fn negotiated(&self, mut tcp: tokio::net::TcpStream, require: bool) -> std::io::Result<()> {
         let Some((kind, body)) = tds::read_message(&mut tcp).await? else { return Ok(()) };
         if kind != tds::PRELOGIN {
             return Ok(());
         }
         let asked = tds::prelogin_encryption(&body).unwrap_or(0x02);
         let answer = match asked {
+            0x02 if require => 0x03,
             0x02 => 0x02,
-            0x00 => 0x00,
+            0x00 if !require => 0x00,
             _ => 0x01,
         };
         let mut out = Replier::new(4096);
@@ -150,6 +172,9 @@ impl Server {
         out.finish(&mut tcp).await?;
         if answer == 0x02 {
             return self.login_and_serve(tcp, None).await;
+        }
+        if answer == 0x03 {
+            return Ok(());
         }
         let mut tls = self.prelogin_acceptor.accept(crate::prelogin_tls::PreloginWrapped::new(tcp)).await?;
         tls.get_mut().0.handshake_done = true;
@@ -235,9 +260,17 @@ impl Server {
         out.finish(&mut s).await?;
         out.packet_size = packet_size as usize;
 
+        // Dropped with the connection: an open transaction is rolled back.
+        let mut session = crate::db::Session::default();
         loop {
             let Some((kind, body)) = tds::read_message(&mut s).await? else { return Ok(()) };
             let sql = match kind {
+                tds::BULK_LOAD => {
+                    if !self.bulk_load(&body, &mut session, &mut out, &mut s).await? {
+                        return Ok(());
+                    }
+                    continue;
+                }
                 tds::SQL_BATCH => tds::batch_sql(&body),
                 tds::RPC => match crate::rpc::statement(&body) {
                     Ok(sql) => sql,
@@ -256,7 +289,7 @@ impl Server {
                 _ => return Ok(()),
             };
             self.stats.queries.fetch_add(1, Ordering::Relaxed);
-            if !self.answer(&sql, &mut out, &mut s).await? {
+            if !self.answer(&sql, &mut session, &mut out, &mut s).await? {
                 return Ok(());
             }
         }
@@ -271,8 +304,57 @@ impl Server {
         false
     }
 
+    /// Stores the rows of a bulk load into the table the session's `INSERT BULK` named; `false`
+    /// when the connection must be dropped.
+    async fn bulk_load<S: AsyncWrite + Unpin>(
+        &self,
+        body: &[u8],
+        session: &mut crate::db::Session,
+        out: &mut Replier,
+        s: &mut S,
+    ) -> std::io::Result<bool> {
+        let n = self.faults.bulk_loads.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.options.faults.drop_in_bulk_load == Some(n) {
+            return Ok(false);
+        }
+        let Some(target) = session.bulk_target.take() else {
+            tds::error(out.buf(), 4804, 1, 16, "A bulk load arrived without INSERT BULK naming its table.");
+            tds::done(out.buf(), tds::DONE_ERROR, 0, 0);
+            out.finish(s).await?;
+            return Ok(true);
+        };
+        let stored = match self.db.bulk_columns(session, &target) {
+            None => Err(format!("Invalid object name '{target}'.")),
+            Some(columns) => {
+                let table = crate::db::Table { schema: String::new(), name: target.clone(), columns };
+                crate::bulk::rows(body, &table.columns, table.arrow_schema()).and_then(|batch| {
+                    let rows = batch.num_rows() as u64;
+                    self.db.append(session, &target, batch).map(|_| rows).map_err(|e| e.to_string())
+                })
+            }
+        };
+        match stored {
+            Ok(rows) => {
+                self.stats.bulk_rows.fetch_add(rows, Ordering::Relaxed);
+                tds::done(out.buf(), tds::DONE_COUNT, 0, rows);
+            }
+            Err(e) => {
+                tds::error(out.buf(), 4816, 1, 16, &format!("Bulk load into {target}: {e}"));
+                tds::done(out.buf(), tds::DONE_ERROR, 0, 0);
+            }
+        }
+        out.finish(s).await?;
+        Ok(true)
+    }
+
     /// Answers one request; `false` when the connection must be dropped.
-    async fn answer<S: AsyncWrite + Unpin>(&self, sql: &str, out: &mut Replier, s: &mut S) -> std::io::Result<bool> {
+    async fn answer<S: AsyncWrite + Unpin>(
+        &self,
+        sql: &str,
+        session: &mut crate::db::Session,
+        out: &mut Replier,
+        s: &mut S,
+    ) -> std::io::Result<bool> {
         if self.options.faults.no_snapshot && sql.to_ascii_uppercase().contains("ISOLATION LEVEL SNAPSHOT") {
             tds::error(
                 out.buf(),
@@ -285,10 +367,14 @@ impl Server {
             out.finish(s).await?;
             return Ok(true);
         }
-        let outcomes = match self.db.run(sql).await {
+        let outcomes = match self.db.run(session, sql).await {
             Ok(o) => o,
             Err(e) => {
-                let (number, msg) = (208, e.to_string());
+                let number = match &e {
+                    crate::db::DbError::Server { number, .. } => *number,
+                    _ => 208,
+                };
+                let msg = e.to_string();
                 tds::error(out.buf(), number, 1, 16, &msg);
                 tds::done(out.buf(), tds::DONE_ERROR, 0, 0);
                 out.finish(s).await?;
@@ -300,6 +386,16 @@ impl Server {
             let more = if k + 1 < n { tds::DONE_MORE } else { 0 };
             match outcome {
                 Outcome::Done => tds::done(out.buf(), more, 0, 0),
+                Outcome::Count(n) => tds::done(out.buf(), more | tds::DONE_COUNT, 0, n),
+                Outcome::Transaction(event) => {
+                    let (kind, descriptor) = match event {
+                        TransactionEvent::Begin => (8, self.stats.transactions.fetch_add(1, Ordering::Relaxed) + 1),
+                        TransactionEvent::Commit => (9, self.stats.transactions.load(Ordering::Relaxed)),
+                        TransactionEvent::Rollback => (10, self.stats.transactions.load(Ordering::Relaxed)),
+                    };
+                    tds::transaction_change(out.buf(), kind, descriptor);
+                    tds::done(out.buf(), more, 0, 0)
+                }
                 Outcome::Rows(mut rs) => {
                     if rs.reads_table {
                         if let Some(t) = self.options.faults.stall
@@ -327,7 +423,9 @@ impl Server {
                     b.extend((rs.columns.len() as u16).to_le_bytes());
                     for (name, t) in &rs.columns {
                         b.extend(0u32.to_le_bytes());
-                        b.extend(0x0001u16.to_le_bytes());
+                        // Nullable, updateable unknown: as SQL Server describes a table's columns
+                        // (a bulk load's client keeps only the updateable ones).
+                        b.extend(0x0009u16.to_le_bytes());
                         t.type_info(b);
                         tds::b_varchar(b, name);
                     }

@@ -7,6 +7,7 @@ pub const LOGIN7: u8 = 0x10;
 pub const SQL_BATCH: u8 = 0x01;
 pub const RPC: u8 = 0x03;
 pub const ATTENTION: u8 = 0x06;
+pub const BULK_LOAD: u8 = 0x07;
 pub const REPLY: u8 = 0x04;
 
 /// Reads one message (all its packets); `None` at end of stream.
@@ -113,6 +114,23 @@ pub fn env_change(out: &mut Vec<u8>, kind: u8, new: &str, old: &str) {
     let mut b = vec![kind];
     b_varchar(&mut b, new);
     b_varchar(&mut b, old);
+    with_len(out, 0xE3, b);
+}
+
+/// ENVCHANGE for a transaction (8 begin, 9 commit, 10 rollback): the transaction descriptor a
+/// client sends back in ALL_HEADERS while the transaction is open.
+pub fn transaction_change(out: &mut Vec<u8>, kind: u8, descriptor: u64) {
+    let mut b = vec![kind];
+    let d = descriptor.to_le_bytes();
+    if kind == 8 {
+        b.push(8);
+        b.extend(d);
+        b.push(0);
+    } else {
+        b.push(0);
+        b.push(8);
+        b.extend(d);
+    }
     with_len(out, 0xE3, b);
 }
 

@@ -21,7 +21,8 @@ fn long_text(n: usize) -> String {
     "é".repeat(n)
 }
 
-async fn start(tls: bool, faults: Faults) -> (std::net::SocketAddr, tempfile::TempDir) {
+/// A directory with `all_types.csv`: a row of extremes, a row of NULLs, the other extremes.
+fn seeded() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("id,t,s,i,b,f,nc,nv,nvmax,vc,d,dt,dt2,dec,num,fl,g,secret\n");
     csv.push_str(&format!(
@@ -31,6 +32,11 @@ async fn start(tls: bool, faults: Faults) -> (std::net::SocketAddr, tempfile::Te
     csv.push_str("2,,,,,,,,,,,,,,,,,\n");
     csv.push_str(&format!("3,0,0,0,0,0,xyz,{},short,v,9999-12-31,9999-12-31 23:59:59,9999-12-31 23:59:59.9999999,-0.0000000001,0,0,00000000-0000-0000-0000-000000000000,\n", "n".repeat(48)));
     std::fs::write(dir.path().join("all_types.csv"), csv).unwrap();
+    dir
+}
+
+async fn start(tls: bool, faults: Faults) -> (std::net::SocketAddr, tempfile::TempDir) {
+    let dir = seeded();
     let db = Db::new("ssd", parse_ddl(DDL).unwrap(), Some(dir.path())).unwrap();
     let server = Server::new(db, Options { user: "scrutiny".into(), password: "s3cret".into(), tls, faults }).unwrap();
     let (addr, _handle) = server.listen("127.0.0.1:0").await.unwrap();
@@ -202,4 +208,214 @@ async fn tls_negotiated_in_prelogin_required_and_login_only() {
             .unwrap();
         assert_eq!(rows[0].get::<&str, _>(0), Some("Zoë Ødegård"), "{level:?}");
     }
+}
+
+// ---- what the SQL Server sink needs: DDL, transactions, bulk load --------------------------
+
+async fn exec(client: &mut Client<Compat<TcpStream>>, sql: &str) -> tiberius::Result<()> {
+    client.simple_query(sql).await?.into_results().await.map(|_| ())
+}
+
+async fn texts(client: &mut Client<Compat<TcpStream>>, sql: &str) -> tiberius::Result<Vec<String>> {
+    let rows = client.simple_query(sql).await?.into_first_result().await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let name = r.get::<&str, _>(0).unwrap_or("NULL");
+            let n = r.get::<i64, _>(1).map_or("NULL".to_string(), |n| n.to_string());
+            let d = r.get::<chrono::NaiveDate, _>(2).map_or("NULL".to_string(), |d| d.to_string());
+            let x = r.get::<f64, _>(3).map_or("NULL".to_string(), |x| x.to_string());
+            format!("{name}|{n}|{d}|{x}")
+        })
+        .collect())
+}
+
+async fn bulk_rows(client: &mut Client<Compat<TcpStream>>, table: &str) -> tiberius::Result<u64> {
+    use tiberius::{ColumnData, TokenRow};
+    let mut req = client.bulk_insert(table).await?;
+    for (name, n, d, x) in [
+        (Some("Zoë"), Some(i64::MAX), Some(chrono::NaiveDate::from_ymd_opt(2022, 1, 31).unwrap()), Some(0.25)),
+        (None, None, None, None),
+        (Some("b"), Some(i64::MIN), Some(chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap()), Some(-1.5e300)),
+    ] {
+        let mut row = TokenRow::new();
+        row.push(ColumnData::String(name.map(|s| s.to_string().into())));
+        row.push(ColumnData::I64(n));
+        row.push(ColumnData::Date(d.map(|d| {
+            use chrono::Datelike;
+            tiberius::time::Date::new(d.num_days_from_ce() as u32 - 1)
+        })));
+        row.push(ColumnData::F64(x));
+        req.send(row).await?;
+    }
+    Ok(req.finalize().await?.total())
+}
+
+const LOADED: &str =
+    "CREATE TABLE [scrutiny].[loaded] ([name] NVARCHAR(4000) NULL, [n] BIGINT NULL, [d] DATE NULL, [x] FLOAT NULL)";
+
+#[tokio::test]
+async fn a_bulk_load_in_a_transaction_is_seen_by_other_connections_only_after_commit() {
+    let (addr, _dir) = start(true, Faults::default()).await;
+    let mut writer = connect(addr, true, "s3cret").await.unwrap();
+    let mut reader = connect(addr, true, "s3cret").await.unwrap();
+    exec(&mut writer, "SET XACT_ABORT ON; BEGIN TRANSACTION").await.unwrap();
+    exec(&mut writer, LOADED).await.unwrap();
+    assert_eq!(bulk_rows(&mut writer, "[scrutiny].[loaded]").await.unwrap(), 3);
+    // The writer sees its own rows; the reader does not see the table at all yet.
+    let select = "SELECT name, n, d, x FROM [scrutiny].[loaded] ORDER BY n";
+    assert_eq!(texts(&mut writer, select).await.unwrap().len(), 3);
+    let err = texts(&mut reader, select).await.unwrap_err();
+    assert!(matches!(&err, tiberius::error::Error::Server(e) if e.code() == 208), "{err}");
+    exec(&mut writer, "EXEC sp_rename N'[scrutiny].[loaded]', N'published'").await.unwrap();
+    exec(&mut writer, "COMMIT TRANSACTION").await.unwrap();
+    let rows = texts(&mut reader, "SELECT name, n, d, x FROM scrutiny.published ORDER BY n").await.unwrap();
+    assert_eq!(
+        rows,
+        [
+            "NULL|NULL|NULL|NULL",
+            "b|-9223372036854775808|0001-01-01|-1500000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+            "Zoë|9223372036854775807|2022-01-31|0.25"
+        ]
+    );
+    // Transactions and DDL as SQL Server answers their misuse.
+    let e = exec(&mut reader, "COMMIT TRANSACTION").await.unwrap_err();
+    assert!(matches!(&e, tiberius::error::Error::Server(t) if t.code() == 3902), "{e}");
+    let e = exec(&mut reader, "CREATE TABLE scrutiny.published (a INT)").await.unwrap_err();
+    assert!(matches!(&e, tiberius::error::Error::Server(t) if t.code() == 2714), "{e}");
+    let e = exec(&mut reader, "DROP TABLE scrutiny.nothing").await.unwrap_err();
+    assert!(matches!(&e, tiberius::error::Error::Server(t) if t.code() == 3701), "{e}");
+    exec(&mut reader, "DROP TABLE IF EXISTS scrutiny.nothing").await.unwrap();
+    // ROLLBACK discards what the transaction did, DROP included.
+    exec(&mut reader, "BEGIN TRANSACTION").await.unwrap();
+    exec(&mut reader, "DELETE FROM scrutiny.published").await.unwrap();
+    exec(&mut reader, "DROP TABLE scrutiny.published").await.unwrap();
+    exec(&mut reader, "ROLLBACK TRANSACTION").await.unwrap();
+    assert_eq!(texts(&mut writer, select.replace("loaded", "published").as_str()).await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_connection_dropped_in_the_middle_of_a_bulk_load_rolls_its_transaction_back() {
+    let (addr, _dir) = start(true, Faults { drop_in_bulk_load: Some(1), ..Default::default() }).await;
+    let mut writer = connect(addr, true, "s3cret").await.unwrap();
+    exec(&mut writer, "BEGIN TRANSACTION").await.unwrap();
+    exec(&mut writer, "DROP TABLE dbo.all_types").await.unwrap();
+    exec(&mut writer, LOADED).await.unwrap();
+    let err = bulk_rows(&mut writer, "[scrutiny].[loaded]").await.unwrap_err();
+    assert!(matches!(err, tiberius::error::Error::Io { .. } | tiberius::error::Error::Protocol(_)), "{err}");
+    let mut reader = connect(addr, true, "s3cret").await.unwrap();
+    let rows = reader.simple_query("SELECT id FROM dbo.all_types").await.unwrap().into_first_result().await.unwrap();
+    assert_eq!(rows.len(), 3, "the dropped table is back");
+    let e = reader.simple_query("SELECT name FROM scrutiny.loaded").await.unwrap_err();
+    assert!(matches!(&e, tiberius::error::Error::Server(t) if t.code() == 208), "{e}");
+}
+
+// ---- independent clients ---------------------------------------------------------------------
+
+/// `tests/support/mssql_reader.py CLIENT query SQL` against the stand-in at `addr`: its rows as
+/// JSON, or what went wrong.
+fn python_client(
+    client: &str,
+    addr: std::net::SocketAddr,
+    cafile: &std::path::Path,
+    sql: &str,
+) -> Result<serde_json::Value, String> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/support/mssql_reader.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args([client, "query", sql])
+        .env("MSSQL_HOST", "127.0.0.1")
+        .env("MSSQL_PORT", addr.port().to_string())
+        .env("MSSQL_DATABASE", "ssd")
+        .env("MSSQL_USER", "scrutiny")
+        .env("MSSQL_PASSWORD", "s3cret")
+        .env("MSSQL_CAFILE", cafile)
+        .output()
+        .map_err(|e| format!("python3: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{client}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("{client}: {e}"))
+}
+
+/// pytds (pure Python) and pymssql (FreeTDS, C) log in over TLS and read every type, NULLs
+/// and extremes included, as tiberius does in `every_type_round_trips_*`. Run by
+/// `scripts/test`, which installs both from PyPI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn independent_clients_read_every_type_over_tls_as_tiberius_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, data, pem) = start_with_certificate().await;
+    let cafile = dir.path().join("standin.pem");
+    std::fs::write(&cafile, pem).unwrap();
+    let sql = "SELECT id, t, s, i, b, f, nc, nv, nvmax, vc, d, dt, dt2, dec, num, fl, g FROM dbo.all_types ORDER BY id";
+    let expected = serde_json::json!([
+        [
+            1,
+            255,
+            -32768,
+            -2147483648i64,
+            9223372036854775807i64,
+            true,
+            "ab ",
+            "Zoë Ødegård",
+            long_text(5000),
+            "plain",
+            "0001-01-01",
+            "1753-01-01T00:00:00.000000",
+            "0001-01-01T00:00:00.000000",
+            "1234567890123456789012345678.123456789",
+            "-1234567.89",
+            -1.5e300,
+            "6F9619FF-8B86-D011-B42D-00C04FC964FF"
+        ],
+        [2, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null],
+        [
+            3,
+            0,
+            0,
+            0,
+            0,
+            false,
+            "xyz",
+            "n".repeat(48),
+            "short",
+            "v",
+            "9999-12-31",
+            "9999-12-31T23:59:59.000000",
+            "9999-12-31T23:59:59.999999",
+            "-0.0000000001",
+            "0",
+            0.0,
+            "00000000-0000-0000-0000-000000000000"
+        ]
+    ]);
+    for client in ["pytds", "pymssql"] {
+        let sql = sql.to_string();
+        let cafile = cafile.clone();
+        let got = tokio::task::spawn_blocking(move || python_client(client, addr, &cafile, &sql)).await.unwrap();
+        let got = got.unwrap_or_else(|e| panic!("{e}"));
+        for (i, (g, e)) in got.as_array().unwrap().iter().zip(expected.as_array().unwrap()).enumerate() {
+            assert_eq!(g, e, "{client}, row {i}");
+        }
+        assert_eq!(got.as_array().unwrap().len(), 3, "{client}");
+    }
+    drop(data);
+}
+
+async fn start_with_certificate() -> (std::net::SocketAddr, tempfile::TempDir, String) {
+    let dir = seeded();
+    let db = Db::new("ssd", parse_ddl(DDL).unwrap(), Some(dir.path())).unwrap();
+    let server = Server::new(
+        db,
+        Options { user: "scrutiny".into(), password: "s3cret".into(), tls: true, faults: Faults::default() },
+    )
+    .unwrap();
+    let pem = server.certificate_pem().to_string();
+    let (addr, handle) = server.listen("127.0.0.1:0").await.unwrap();
+    std::mem::forget(handle);
+    (addr, dir, pem)
 }
