@@ -12,6 +12,7 @@ mod object_storage;
 mod pipelines;
 mod reliability;
 mod spc;
+mod sqlserver_sink;
 
 /// A loopback port nothing listens on now, for a server a test starts.
 pub(crate) fn free_port() -> u16 {

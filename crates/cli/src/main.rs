@@ -82,6 +82,14 @@ enum Command {
         #[arg(long)]
         resend: bool,
     },
+    /// SQL Server sink: load the published mart into `sinks.sqlserver` again.
+    Sink {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Load the published mart (after a failed load, or into a new database).
+        #[arg(long)]
+        resend: bool,
+    },
     /// Write a synthetic SSD dataset (every source-contract table) as CSV files.
     Synth {
         #[arg(long)]
@@ -253,6 +261,13 @@ async fn dispatch(command: Command) -> Result<(), pipeline::Failure> {
                 pipeline::resend(&config).await
             } else {
                 Err(pipeline::Failure::new("notify", exit::CONFIG, "say what to do: --resend"))
+            }
+        }
+        Command::Sink { config, resend } => {
+            if resend {
+                interruptible(pipeline::sink_resend(&config)).await
+            } else {
+                Err(pipeline::Failure::new("sink", exit::CONFIG, "say what to do: --resend"))
             }
         }
         Command::Synth { out, seed, period, scale } => synth(out, seed, period, scale),

@@ -330,6 +330,58 @@ struct MeasuresFile {
     vars: BTreeMap<String, Value>,
 }
 
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SinksFile {
+    sqlserver: Option<SqlServerSinkFile>,
+}
+
+/// `sinks.sqlserver`: the connection keys of `source.sqlserver` that make sense for writing.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SqlServerSinkFile {
+    host: String,
+    #[serde(default = "default_sql_port")]
+    port: u16,
+    database: String,
+    #[serde(default = "default_sink_schema")]
+    schema: String,
+    user: String,
+    password: Option<Secret>,
+    password_file: Option<PathBuf>,
+    #[serde(default)]
+    encrypt: Encrypt,
+    #[serde(default)]
+    trust_server_certificate: bool,
+    ca_file: Option<PathBuf>,
+    #[serde(default = "default_connect_timeout")]
+    connect_timeout_secs: u64,
+    #[serde(default = "default_command_timeout")]
+    command_timeout_secs: u64,
+    #[serde(default = "yes")]
+    create_tables: bool,
+}
+
+fn default_sink_schema() -> String {
+    "scrutiny".into()
+}
+
+/// Where the published mart is also loaded.
+#[derive(Debug, Clone, Default)]
+pub struct SinkSettings {
+    pub sqlserver: Option<SqlServerSink>,
+}
+
+/// The mart's tables loaded into a SQL Server schema after each publish.
+#[derive(Debug, Clone)]
+pub struct SqlServerSink {
+    /// The connection; `schema` is the schema the tables are loaded into.
+    pub connection: SqlServerSettings,
+    /// `true`: the sink creates its tables, loading beside them and swapping them in by rename.
+    /// `false`: the tables exist (created by the DBA) and their rows are replaced.
+    pub create_tables: bool,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NotifyFile {
@@ -378,6 +430,7 @@ pub struct Settings {
     pub monitoring: MonitoringSettings,
     pub compute: ComputeSettings,
     pub pipelines: PipelineSettings,
+    pub sinks: SinkSettings,
 }
 
 /// The pipeline files and the deployment's changes to them.
@@ -779,7 +832,7 @@ impl Settings {
         let Some(top) = root.as_mapping() else {
             return Err(ConfigError::in_file(file, Some(1), "expected a mapping of sections (source, storage, ...)"));
         };
-        const SECTIONS: [&str; 10] = [
+        const SECTIONS: [&str; 11] = [
             "source",
             "storage",
             "reference",
@@ -790,6 +843,7 @@ impl Settings {
             "report",
             "notify",
             "monitoring",
+            "sinks",
         ];
         for key in top.keys() {
             let k = key.as_str().unwrap_or("?");
@@ -868,7 +922,13 @@ impl Settings {
             _ => None,
         };
 
-        match (source, storage, reference, measures, report, monitoring, compute, pipelines) {
+        let sinks = if root.get("sinks").is_some() {
+            l.section::<SinksFile>(&root, "sinks").map(|s| sink_settings(&mut l, s))
+        } else {
+            Some(SinkSettings::default())
+        };
+
+        match (source, storage, reference, measures, report, monitoring, compute, pipelines, sinks) {
             (
                 Some(source),
                 Some(storage),
@@ -878,6 +938,7 @@ impl Settings {
                 Some(monitoring),
                 Some(compute),
                 Some(pipelines),
+                Some(sinks),
             ) if l.problems.is_empty() => Ok(Settings {
                 file: file.to_path_buf(),
                 source,
@@ -890,6 +951,7 @@ impl Settings {
                 monitoring,
                 compute,
                 pipelines,
+                sinks,
             }),
             _ => Err(ConfigError { problems: l.problems }),
         }
@@ -921,30 +983,81 @@ fn monitoring_settings(l: &mut Loader, mut m: MonitoringSettings) -> MonitoringS
     m
 }
 
-/// `source.sqlserver`: its password from the settings or a mounted file, its identifiers and
-/// CA file checked.
-fn sqlserver_settings(l: &mut Loader, q: SqlServerFile, sql_dir: &Path) -> Option<SourceSettings> {
-    let password = match (q.password, q.password_file) {
+/// A SQL Server password from the settings (`${VAR}`) or a mounted secret file; `at` is where
+/// the connection's keys are, for messages.
+fn sql_password(l: &mut Loader, at: &[&str], password: Option<Secret>, file: Option<PathBuf>) -> Option<Secret> {
+    let key = |k: &'static str| at.iter().copied().chain([k]).collect::<Vec<&str>>();
+    match (password, file) {
         (Some(p), None) => Some(p),
         (None, Some(f)) => {
             let f = l.path(f);
             match std::fs::read_to_string(&f) {
                 Ok(t) => Some(Secret::new(t.trim_end_matches(['\r', '\n']))),
                 Err(e) => {
-                    l.problem(&["source", "sqlserver", "password_file"], format!("cannot read {}: {e}", f.display()));
+                    l.problem(&key("password_file"), format!("cannot read {}: {e}", f.display()));
                     None
                 }
             }
         }
         (Some(_), Some(_)) => {
-            l.problem(&["source", "sqlserver", "password"], "give `password` or `password_file`, not both");
+            l.problem(&key("password"), "give `password` or `password_file`, not both");
             None
         }
         (None, None) => {
-            l.problem(&["source", "sqlserver"], "give `password: ${VAR}` or `password_file` (a mounted secret)");
+            l.problem(at, "give `password: ${VAR}` or `password_file` (a mounted secret)");
             None
         }
-    };
+    }
+}
+
+/// A CA file, resolved against the settings file and checked to exist.
+fn ca_file(l: &mut Loader, at: &[&str], p: Option<PathBuf>) -> Option<PathBuf> {
+    let p = p.map(|p| l.path(p));
+    if let Some(f) = p.as_ref().filter(|f| !f.is_file()) {
+        let key: Vec<&str> = at.iter().copied().chain(["ca_file"]).collect();
+        l.problem(&key, format!("no such file: {}", f.display()));
+    }
+    p
+}
+
+/// `sinks`: the SQL Server sink's secret read, its schema checked.
+fn sink_settings(l: &mut Loader, s: SinksFile) -> SinkSettings {
+    let Some(q) = s.sqlserver else { return SinkSettings::default() };
+    let at = ["sinks", "sqlserver"];
+    let password = sql_password(l, &at, q.password, q.password_file);
+    if let Err(why) = check_identifier(&q.schema) {
+        l.problem(&["sinks", "sqlserver", "schema"], why);
+    }
+    let ca_file = ca_file(l, &at, q.ca_file);
+    let sqlserver = password.map(|password| SqlServerSink {
+        connection: SqlServerSettings {
+            host: q.host,
+            port: q.port,
+            database: q.database,
+            schema: q.schema,
+            user: q.user,
+            password,
+            encrypt: q.encrypt,
+            trust_server_certificate: q.trust_server_certificate,
+            ca_file,
+            read_only_intent: false,
+            connect_timeout_secs: q.connect_timeout_secs,
+            command_timeout_secs: q.command_timeout_secs,
+            parallel_connections: 1,
+            retries: 0,
+            retry_backoff_ms: 0,
+            column_renames: BTreeMap::new(),
+            queries_dir: PathBuf::new(),
+        },
+        create_tables: q.create_tables,
+    });
+    SinkSettings { sqlserver }
+}
+
+/// `source.sqlserver`: its password from the settings or a mounted file, its identifiers and
+/// CA file checked.
+fn sqlserver_settings(l: &mut Loader, q: SqlServerFile, sql_dir: &Path) -> Option<SourceSettings> {
+    let password = sql_password(l, &["source", "sqlserver"], q.password, q.password_file);
     if q.parallel_connections == 0 || q.parallel_connections > 32 {
         l.problem(&["source", "sqlserver", "parallel_connections"], "must be between 1 and 32");
     }
@@ -959,12 +1072,7 @@ fn sqlserver_settings(l: &mut Loader, q: SqlServerFile, sql_dir: &Path) -> Optio
             }
         }
     }
-    let ca_file = q.ca_file.map(|p| l.path(p));
-    if let Some(p) = &ca_file
-        && !p.is_file()
-    {
-        l.problem(&["source", "sqlserver", "ca_file"], format!("no such file: {}", p.display()));
-    }
+    let ca_file = ca_file(l, &["source", "sqlserver"], q.ca_file);
     password.map(|password| {
         SourceSettings::SqlServer(Box::new(SqlServerSettings {
             host: q.host,
@@ -1569,6 +1677,36 @@ notify:
         assert!(p.iter().any(|m| m.contains("`storage.keep`")), "both problems at once: {p:?}");
         let p = problems(&dir, &text.replace("suppress_small_numbers", "suppress_small"));
         assert!(p.iter().any(|m| m.contains("`report.suppress_small`: unknown field")), "{p:?}");
+    }
+
+    #[test]
+    fn the_sqlserver_sink_as_documented_and_its_mistakes_all_at_once() {
+        let dir = repo_like();
+        // SAFETY: no other test reads this variable.
+        unsafe { std::env::set_var("SCRUTINY_TEST_SINK_PASSWORD", "sink-s3cret") };
+        let sink = "sinks:\n  sqlserver:\n    host: reporting.council.local\n    database: reporting\n    user: scrutiny_loader\n    password: ${SCRUTINY_TEST_SINK_PASSWORD}\n    encrypt: strict\n";
+        let s = load(&dir, &format!("{EXAMPLE}{sink}")).unwrap();
+        let q = s.sinks.sqlserver.as_ref().expect("a sink");
+        assert_eq!(q.connection.schema, "scrutiny", "the default schema");
+        assert!(q.create_tables, "the sink creates its tables by default");
+        assert_eq!(q.connection.describe(), "reporting.council.local:1433/reporting");
+        assert!(!q.connection.read_only_intent, "a sink writes");
+        assert!(!format!("{s:?}").contains("sink-s3cret"));
+        assert!(load(&dir, EXAMPLE).unwrap().sinks.sqlserver.is_none());
+        let bad = format!(
+            "{EXAMPLE}{}",
+            sink.replace(
+                "    password: ${SCRUTINY_TEST_SINK_PASSWORD}\n",
+                "    schema: \"\"\n    ca_file: ./nope.pem\n"
+            )
+        );
+        let p = problems(&dir, &bad);
+        assert!(p.iter().any(|m| m.contains("`sinks.sqlserver`") && m.contains("password_file")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`sinks.sqlserver.schema`")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("`sinks.sqlserver.ca_file`")), "{p:?}");
+        let p =
+            problems(&dir, &format!("{EXAMPLE}{}", sink.replace("encrypt:", "read_only_intent: true\n    encrypt:")));
+        assert!(p.iter().any(|m| m.contains("`sinks.sqlserver.read_only_intent`: unknown field")), "{p:?}");
     }
 
     #[test]

@@ -91,15 +91,31 @@ fn config(s: &SqlServerSettings) -> Config {
     c
 }
 
-async fn connect(s: &SqlServerSettings) -> Result<Conn, Failure> {
+/// A connection to SQL Server as `s` describes it (address, login, TLS); the SQL Server sink
+/// connects with this too, so the two never differ in how they treat certificates.
+pub async fn open(s: &SqlServerSettings) -> Result<Client<Compat<TcpStream>>, OpenError> {
     let server = s.describe();
     let addr = format!("{}:{}", s.host, s.port);
     let tcp = tokio::time::timeout(Duration::from_secs(s.connect_timeout_secs), TcpStream::connect(&addr))
         .await
-        .map_err(|_| Failure::Transient(format!("{server}: connection timed out")))?
-        .map_err(|e| Failure::Transient(format!("{server}: {e}")))?;
+        .map_err(|_| OpenError::Network(format!("{server}: connection timed out")))?
+        .map_err(|e| OpenError::Network(format!("{server}: {e}")))?;
     let _ = tcp.set_nodelay(true);
-    Client::connect(config(s), tcp.compat_write()).await.map_err(|e| classify(e, &server, "login"))
+    Client::connect(config(s), tcp.compat_write()).await.map_err(OpenError::Login)
+}
+
+/// Why [`open`] failed: the network, or what the server said to the login.
+#[derive(Debug)]
+pub enum OpenError {
+    Network(String),
+    Login(tiberius::error::Error),
+}
+
+async fn connect(s: &SqlServerSettings) -> Result<Conn, Failure> {
+    open(s).await.map_err(|e| match e {
+        OpenError::Network(why) => Failure::Transient(why),
+        OpenError::Login(e) => classify(e, &s.describe(), "login"),
+    })
 }
 
 /// A T-SQL identifier, bracket-quoted with `]` doubled: whatever a settings file says, it is

@@ -4,6 +4,7 @@
 //! failure at any point leaves readers on the previously published run.
 
 pub mod delta;
+pub mod sqlserver;
 
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{
@@ -37,6 +38,8 @@ pub enum MartError {
     Document { name: String, message: String },
     #[error("{location}: {message}")]
     Store { location: String, message: String },
+    #[error("SQL Server sink {server}: {table}: {message}")]
+    Sink { server: String, table: String, message: String },
 }
 
 impl MartError {
@@ -53,6 +56,9 @@ impl MartError {
             Self::Document { .. } => exit::SOFTWARE,
             // An object store that refuses or cannot be reached: try again later.
             Self::Store { .. } => exit::UNAVAILABLE,
+            // The mart is published; the sink's tables are as they were, and the next run (or
+            // `scrutiny sink --resend`) loads them.
+            Self::Sink { .. } => exit::TEMPFAIL,
         }
     }
 }
@@ -110,8 +116,53 @@ pub fn current_dir(root: &Path) -> Option<PathBuf> {
 fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, MartError> {
     let bad = |message: String| MartError::Previous { path: path.to_path_buf(), message };
     let f = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f).and_then(|b| b.build()).map_err(|e| bad(e.to_string()))?;
-    reader.collect::<Result<Vec<_>, _>>().map_err(|e| bad(e.to_string()))
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| bad(e.to_string()))?;
+    let schema = builder.schema().clone();
+    let reader = builder.build().map_err(|e| bad(e.to_string()))?;
+    let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| bad(e.to_string()))?;
+    // An empty table still has its columns (the SQL Server sink creates it with them).
+    Ok(if batches.is_empty() { vec![RecordBatch::new_empty(schema)] } else { batches })
+}
+
+/// Every table of the published run, as readers see it (`runs` last), for the sinks; nothing
+/// before the first publish.
+pub fn published_tables(target: &Target) -> Result<Vec<(String, Vec<RecordBatch>)>, MartError> {
+    let mut tables = Vec::new();
+    match (&target.location, target.format, &target.store) {
+        (MartLocation::Local(root), MartFormat::Parquet, _) => {
+            let Some(dir) = current_dir(root) else { return Ok(tables) };
+            let mut names: Vec<String> = std::fs::read_dir(&dir)
+                .map_err(io(&dir))?
+                .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".parquet").map(str::to_string))
+                .collect();
+            names.sort();
+            for name in names {
+                let rows = read_parquet(&dir.join(format!("{name}.parquet")))?;
+                tables.push((name, rows));
+            }
+        }
+        (location, MartFormat::Delta, store) => {
+            let root = match (location, store) {
+                (MartLocation::Local(dir), _) => delta::DeltaRoot::local(dir)?,
+                (MartLocation::Store(url), Some(store)) => delta::DeltaRoot::in_store(url, store.clone()),
+                (MartLocation::Store(_), None) => {
+                    let message = "the store is not open".into();
+                    return Err(MartError::Store { location: target.location.uri(), message });
+                }
+            };
+            let Some(current) = block_on(root.current())? else { return Ok(tables) };
+            for (name, version) in &current.tables {
+                tables.push((name.clone(), block_on(root.read(name, *version))?));
+            }
+        }
+        (MartLocation::Store(_), MartFormat::Parquet, _) => {
+            let message = "a store holds a Delta mart".into();
+            return Err(MartError::Store { location: target.location.uri(), message });
+        }
+    }
+    // Readers that look at `runs` to see what is current find it last, as in a publish.
+    tables.sort_by_key(|(name, _)| name == "runs");
+    Ok(tables)
 }
 
 /// The published `metric_values`, or nothing before the first publish.

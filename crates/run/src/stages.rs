@@ -634,6 +634,19 @@ async fn run_stages(
         tracing::info!(removed = removed.len(), "landings past the retention period removed");
     }
 
+    // A sink that fails does not stop the summary: the mart it describes is published. The run
+    // still ends with the sink's failure (75), after the email.
+    let mut sink_failure = None;
+    if settings.sinks.sqlserver.is_some() {
+        progress.stage("sink");
+        let t = Instant::now();
+        match sink(settings, target).await {
+            Ok(_) => mark(record, "sink"),
+            Err(f) => sink_failure = Some(f),
+        }
+        report.stage_seconds.push(("sink".into(), t.elapsed().as_secs_f64()));
+    }
+
     progress.stage("notify");
     let t = Instant::now();
     let mut email = None;
@@ -657,8 +670,62 @@ async fn run_stages(
     mark(record, "notify");
     report.stage_seconds.push(("notify".into(), t.elapsed().as_secs_f64()));
     progress.finish();
+    if let Some(f) = sink_failure {
+        return Err(f);
+    }
     tracing::info!(ms = clock.elapsed().as_millis() as u64, "run complete");
     Ok(Outcome { landing, computed, published, email })
+}
+
+/// Loads the published mart into the SQL Server sink.
+async fn sink(settings: &Settings, target: &scrutiny_mart::Target) -> Result<(), Failure> {
+    let Some(sink) = &settings.sinks.sqlserver else { return Ok(()) };
+    let failure = |e: scrutiny_mart::MartError| {
+        Failure::new(
+            "sink",
+            e.exit_code(),
+            format!(
+                "{e} (the mart is published; the tables in SQL Server are as they were, and the next run or \
+                 `scrutiny sink --resend` loads them)"
+            ),
+        )
+    };
+    let tables = scrutiny_mart::published_tables(target).map_err(failure)?;
+    if tables.is_empty() {
+        return Err(Failure::new(
+            "sink",
+            exit::CONFIG,
+            format!("nothing is published at {} yet", target.location.uri()),
+        ));
+    }
+    let r = scrutiny_mart::sqlserver::load(sink, &tables).await.map_err(failure)?;
+    tracing::info!(
+        server = %sink.connection.describe(),
+        schema = %r.schema,
+        tables = r.tables,
+        rows = r.rows,
+        rows_per_second = (r.rows as f64 / r.seconds.max(1e-9)).round() as u64,
+        ms = (r.seconds * 1000.0) as u64,
+        "loaded into SQL Server"
+    );
+    Ok(())
+}
+
+/// `scrutiny sink --resend`: loads the published mart into the SQL Server sink again (after a
+/// failed load, or to fill a new reporting database).
+pub async fn sink_resend(config: &Path) -> Result<(), Failure> {
+    let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
+    if settings.sinks.sqlserver.is_none() {
+        return Err(config_failure("sink", "no sinks.sqlserver in the settings"));
+    }
+    let target = mart_target(&settings, &settings.storage.mart)?;
+    // A run publishing at the same time would be loaded half old, half new.
+    let lock = lock(&target, &settings, &format!("sink-{}", Utc::now().format("%Y%m%dT%H%M%SZ"))).await?;
+    let result = sink(&settings, &target).await;
+    lock.release().await;
+    result?;
+    println!("loaded the published mart into SQL Server");
+    Ok(())
 }
 
 /// The extract and land stages, for the tables of `contract`.
