@@ -178,3 +178,68 @@ fn sink_resend_without_a_sink_or_a_published_mart_says_so() {
     assert_eq!(out.status.code(), Some(78), "{}", text(&out));
     assert!(text(&out).contains("nothing is published"), "{}", text(&out));
 }
+
+#[test]
+fn with_create_tables_false_the_dba_creates_the_tables_from_sink_ddl_their_rows_are_replaced_and_a_missing_column_is_named()
+ {
+    let c = Council::new(&repo().join("sql"));
+    let reporting = Reporting::serve(Default::default());
+    reporting.configure(&c);
+    c.edit_config("    encrypt: strict\n", "    encrypt: strict\n    create_tables: false\n");
+    // No tables yet: the mart is published, the load fails naming the table.
+    let out = reporting.scrutiny(&c, &["run", "--config", "scrutiny.yaml", "--period", "2022-01"]);
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out));
+    assert!(c.current().join("metric_values.parquet").is_file());
+    // The DBA creates them from `scrutiny sink --ddl`, as the README shows.
+    let out = reporting.scrutiny(&c, &["sink", "--ddl", "--config", "scrutiny.yaml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let ddl = String::from_utf8(out.stdout).unwrap();
+    assert!(ddl.contains("CREATE TABLE [scrutiny].[metric_values] ("), "{ddl}");
+    let mut client = connect_tiberius(&reporting);
+    reporting._rt.block_on(async {
+        for statement in ddl.lines() {
+            client.simple_query(statement).await.unwrap().into_results().await.unwrap();
+        }
+    });
+    let out = reporting.scrutiny(&c, &["sink", "--resend", "--config", "scrutiny.yaml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    reporting.assert_holds(&c.current());
+    let out = reporting.scrutiny(&c, &["run", "--config", "scrutiny.yaml", "--period", "2021-12"]);
+    assert!(out.status.success(), "{}", text(&out));
+    reporting.assert_holds(&c.current());
+    assert_eq!(reporting.tables(), parquet_tables(&c.current()), "no loading tables: the rows are replaced in place");
+
+    // A table without a column of the mart: the load stops, naming it, and what it had already
+    // replaced (metrics comes before periods) is rolled back.
+    let before = reporting.reader("pytds", &["rows", "scrutiny.metrics"]).unwrap();
+    reporting._rt.block_on(async {
+        for sql in [
+            "BEGIN TRANSACTION",
+            "DROP TABLE scrutiny.periods",
+            "CREATE TABLE scrutiny.periods (period NVARCHAR(20) NULL)",
+            "COMMIT TRANSACTION",
+        ] {
+            client.simple_query(sql).await.unwrap().into_results().await.unwrap();
+        }
+    });
+    let out = reporting.scrutiny(&c, &["sink", "--resend", "--config", "scrutiny.yaml"]);
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out));
+    assert!(text(&out).contains("[scrutiny].[periods] lacks the mart's column(s)"), "{}", text(&out));
+    assert_eq!(reporting.reader("pytds", &["rows", "scrutiny.metrics"]).unwrap(), before, "rolled back");
+}
+
+/// tiberius, as a DBA's tool would connect, to change the reporting database by hand.
+fn connect_tiberius(r: &Reporting) -> tiberius::Client<tokio_util::compat::Compat<tokio::net::TcpStream>> {
+    use tokio_util::compat::TokioAsyncWriteCompatExt;
+    r._rt.block_on(async {
+        let mut config = tiberius::Config::new();
+        config.host("127.0.0.1");
+        config.port(r.port);
+        config.database("reporting");
+        config.authentication(tiberius::AuthMethod::sql_server("scrutiny_loader", PASSWORD));
+        config.encryption(tiberius::EncryptionLevel::Strict);
+        config.trust_cert_ca(r.cafile.display().to_string());
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", r.port)).await.unwrap();
+        tiberius::Client::connect(config, tcp.compat_write()).await.unwrap()
+    })
+}

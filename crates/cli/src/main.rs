@@ -82,13 +82,17 @@ enum Command {
         #[arg(long)]
         resend: bool,
     },
-    /// SQL Server sink: load the published mart into `sinks.sqlserver` again.
+    /// SQL Server sink: load the published mart into `sinks.sqlserver` again, or print the DDL
+    /// of its tables.
     Sink {
         #[arg(long, short)]
         config: PathBuf,
         /// Load the published mart (after a failed load, or into a new database).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "ddl")]
         resend: bool,
+        /// Print the CREATE TABLE statements for the published mart's tables (for a DBA).
+        #[arg(long)]
+        ddl: bool,
     },
     /// Write a synthetic SSD dataset (every source-contract table) as CSV files.
     Synth {
@@ -263,11 +267,17 @@ async fn dispatch(command: Command) -> Result<(), pipeline::Failure> {
                 Err(pipeline::Failure::new("notify", exit::CONFIG, "say what to do: --resend"))
             }
         }
-        Command::Sink { config, resend } => {
+        Command::Sink { config, resend, ddl } => {
             if resend {
                 interruptible(pipeline::sink_resend(&config)).await
+            } else if ddl {
+                pipeline::sink_ddl(&config).map(|statements| {
+                    for s in statements {
+                        println!("{s};");
+                    }
+                })
             } else {
-                Err(pipeline::Failure::new("sink", exit::CONFIG, "say what to do: --resend"))
+                Err(pipeline::Failure::new("sink", exit::CONFIG, "say what to do: --resend or --ddl"))
             }
         }
         Command::Synth { out, seed, period, scale } => synth(out, seed, period, scale),

@@ -76,6 +76,18 @@ fn create_table(
     Ok(format!("CREATE TABLE {name} ({})", cols.join(", ")))
 }
 
+/// The `CREATE TABLE` statements for `tables` in `schema`, as the sink makes them: for a DBA
+/// who creates the tables (`create_tables: false`) or reviews what the login will create.
+pub fn ddl(schema: &str, tables: &[(String, Vec<RecordBatch>)]) -> Result<Vec<String>, String> {
+    tables
+        .iter()
+        .filter_map(|(name, batches)| Some((name, batches, batches.first()?.schema())))
+        .map(|(name, batches, s)| {
+            create_table(&format!("{}.{}", quote(schema), quote(name)), batches, &s).map_err(|e| format!("{name}: {e}"))
+        })
+        .collect()
+}
+
 /// The longest text in a string column, in UTF-16 code units (what NVARCHAR counts).
 fn longest(a: &dyn Array) -> usize {
     let Ok(s) = cast(&a.slice(0, a.len()), &DataType::Utf8) else { return 0 };

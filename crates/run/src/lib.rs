@@ -10,4 +10,4 @@ pub mod stages;
 pub mod workflow;
 
 pub use pipelines::{Resolved, resolve};
-pub use stages::{Failure, Outcome, RunOptions, extract_only, resend, run, sink_resend};
+pub use stages::{Failure, Outcome, RunOptions, extract_only, resend, run, sink_ddl, sink_resend};

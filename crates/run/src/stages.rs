@@ -711,6 +711,26 @@ async fn sink(settings: &Settings, target: &scrutiny_mart::Target) -> Result<(),
     Ok(())
 }
 
+/// `scrutiny sink --ddl`: the `CREATE TABLE` statements for the published mart's tables in the
+/// sink's schema.
+pub fn sink_ddl(config: &Path) -> Result<Vec<String>, Failure> {
+    let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
+    let Some(sink) = &settings.sinks.sqlserver else {
+        return Err(config_failure("sink", "no sinks.sqlserver in the settings"));
+    };
+    let target = mart_target(&settings, &settings.storage.mart)?;
+    let tables =
+        scrutiny_mart::published_tables(&target).map_err(|e| Failure::new("sink", e.exit_code(), e.to_string()))?;
+    if tables.is_empty() {
+        return Err(Failure::new(
+            "sink",
+            exit::CONFIG,
+            format!("nothing is published at {} yet", target.location.uri()),
+        ));
+    }
+    scrutiny_mart::sqlserver::ddl(&sink.connection.schema, &tables).map_err(|e| Failure::new("sink", exit::SOFTWARE, e))
+}
+
 /// `scrutiny sink --resend`: loads the published mart into the SQL Server sink again (after a
 /// failed load, or to fill a new reporting database).
 pub async fn sink_resend(config: &Path) -> Result<(), Failure> {
