@@ -36,7 +36,8 @@ pub fn rows(body: &[u8], target: &[Column], schema: Arc<Schema>) -> Result<Recor
     }
     let mut values: Vec<Vec<Value>> = vec![Vec::new(); target.len()];
     let mut rows = 0usize;
-    loop {
+    // tiberius ends the rows with DONE; FreeTDS's bcp just ends the message.
+    while !c.done() {
         match c.u8()? {
             0xD1 => {
                 for (t, at) in &sent {

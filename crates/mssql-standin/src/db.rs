@@ -278,6 +278,23 @@ pub fn split_name(text: &str) -> Vec<String> {
     parts
 }
 
+/// The statements between `SET FMTONLY ON` and `SET FMTONLY OFF`, when `sql` is so wrapped.
+fn strip_fmtonly(sql: &str) -> Option<&str> {
+    let t = sql.trim();
+    let on = "SET FMTONLY ON";
+    let off = "SET FMTONLY OFF";
+    if t.len() < on.len() || !t[..on.len()].eq_ignore_ascii_case(on) {
+        return None;
+    }
+    let inner = t[on.len()..].trim_end().trim_end_matches(';');
+    let inner = if inner.len() >= off.len() && inner[inner.len() - off.len()..].eq_ignore_ascii_case(off) {
+        &inner[..inner.len() - off.len()]
+    } else {
+        inner
+    };
+    Some(inner.trim())
+}
+
 fn server_error(number: i32, message: String) -> DbError {
     DbError::Server { number, message }
 }
@@ -371,17 +388,26 @@ impl Db {
             session.bulk_target = Some(name.to_string());
             return Ok(vec![Outcome::Done]);
         }
+        // FreeTDS's bcp asks for a table's columns with `SET FMTONLY ON select * from t SET FMTONLY
+        // OFF` (no semicolons): the queries between return their metadata and no rows.
+        let (sql, metadata_only) = match strip_fmtonly(sql) {
+            Some(inner) => (inner, true),
+            None => (sql, false),
+        };
         let statements = Parser::parse_sql(&MsSqlDialect {}, sql).map_err(|e| DbError::Sql(e.to_string()))?;
         let mut out = Vec::new();
         for s in statements {
-            out.push(self.statement(session, s).await?);
+            out.push(match s {
+                Statement::Query(q) => Outcome::Rows(self.query(session, *q, metadata_only).await?),
+                s => self.statement(session, s).await?,
+            });
         }
         Ok(out)
     }
 
     async fn statement(&self, session: &mut Session, s: Statement) -> Result<Outcome, DbError> {
         Ok(match s {
-            Statement::Query(q) => Outcome::Rows(self.query(session, *q).await?),
+            Statement::Query(q) => Outcome::Rows(self.query(session, *q, false).await?),
             Statement::Set(_) => Outcome::Done,
             Statement::StartTransaction { .. } => self.begin(session),
             Statement::Commit { .. } => {
@@ -544,6 +570,7 @@ impl Db {
         &self,
         session: &Session,
         mut q: datafusion::sql::sqlparser::ast::Query,
+        metadata_only: bool,
     ) -> Result<ResultSet, DbError> {
         let view = self.view(session);
         let table_of = |name: &ObjectName| key_of(name).and_then(|k| view.get(&k)).map(|e| &e.table);
@@ -626,6 +653,9 @@ impl Db {
         let stmt = datafusion::sql::parser::Statement::Statement(Box::new(Statement::Query(Box::new(q))));
         let plan = state.statement_to_plan(stmt).await.map_err(|e| DbError::Sql(e.strip_backtrace().to_string()))?;
         let mut df = ctx.execute_logical_plan(plan).await.map_err(|e| DbError::Sql(e.strip_backtrace().to_string()))?;
+        if metadata_only {
+            top = Some(0);
+        }
         if let Some(n) = top {
             df = df.limit(0, Some(n)).map_err(|e| DbError::Sql(e.strip_backtrace().to_string()))?;
         }

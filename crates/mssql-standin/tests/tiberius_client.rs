@@ -419,3 +419,61 @@ async fn start_with_certificate() -> (std::net::SocketAddr, tempfile::TempDir, S
     std::mem::forget(handle);
     (addr, dir, pem)
 }
+
+/// FreeTDS's own bulk copy (`freebcp`, Debian's freetds-bin: a bulk load stream written by
+/// another implementation) loads a file into the stand-in over TLS, tiberius reads the rows
+/// back, and `freebcp out` reads them again. Run by `scripts/test`, which installs freetds-bin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freetds_bulk_copy_loads_and_reads_back_over_tls_what_tiberius_sees() {
+    let dir = tempfile::tempdir().unwrap();
+    let ddl = format!("{DDL}\n{LOADED}");
+    let db = Db::new("ssd", parse_ddl(&ddl).unwrap(), None).unwrap();
+    let server = Server::new(
+        db,
+        Options { user: "scrutiny".into(), password: "s3cret".into(), tls: true, faults: Faults::default() },
+    )
+    .unwrap();
+    let (addr, handle) = server.listen("127.0.0.1:0").await.unwrap();
+    std::mem::forget(handle);
+    let conf = dir.path().join("freetds.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[standin]\n  host = 127.0.0.1\n  port = {}\n  tds version = 7.4\n  encryption = require\n",
+            addr.port()
+        ),
+    )
+    .unwrap();
+    let rows = "Zoë\t9223372036854775807\t2022-01-31\t0.25\n\t\t\t\nb\t-42\t1999-12-31\t-1.5e300\n";
+    std::fs::write(dir.path().join("in.tsv"), rows).unwrap();
+    let freebcp = |args: Vec<String>| {
+        let conf = conf.clone();
+        let cwd = dir.path().to_path_buf();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                std::process::Command::new("freebcp")
+                    .args(&args)
+                    .args(["-S", "standin", "-U", "scrutiny", "-P", "s3cret", "-c", "-t", "\t"])
+                    .env("FREETDSCONF", &conf)
+                    .current_dir(&cwd)
+                    .output()
+                    .expect("freebcp (Debian's freetds-bin; scripts/test-prerequisites installs it)")
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let out = freebcp(vec!["ssd.scrutiny.loaded".into(), "in".into(), "in.tsv".into()]).await;
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && said.contains("3 rows copied") && !said.contains("Msg "), "{said}");
+    let mut client = connect(addr, true, "s3cret").await.unwrap();
+    let seen = texts(&mut client, "SELECT name, n, d, x FROM scrutiny.loaded ORDER BY n").await.unwrap();
+    assert_eq!(seen[0], "NULL|NULL|NULL|NULL");
+    assert_eq!(seen[1].split('|').take(3).collect::<Vec<_>>(), ["b", "-42", "1999-12-31"]);
+    assert_eq!(seen[2], "Zoë|9223372036854775807|2022-01-31|0.25");
+    let out = freebcp(vec!["ssd.scrutiny.loaded".into(), "out".into(), "out.tsv".into()]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let back = std::fs::read_to_string(dir.path().join("out.tsv")).unwrap();
+    assert!(back.contains("Zoë\t9223372036854775807\t2022-01-31"), "{back}");
+    assert_eq!(back.lines().count(), 3, "{back}");
+}
