@@ -243,3 +243,33 @@ fn connect_tiberius(r: &Reporting) -> tiberius::Client<tokio_util::compat::Compa
         tiberius::Client::connect(config, tcp.compat_write()).await.unwrap()
     })
 }
+
+#[test]
+fn a_delta_mart_is_loaded_from_the_versions_its_current_json_names() {
+    let c = Council::new(&repo().join("sql"));
+    assert!(c.run("2022-01").status.success());
+    let parquet = c.current();
+    let reporting = Reporting::serve(Default::default());
+    reporting.configure(&c);
+    c.edit_config("  mart: ./var/mart\n", "  mart: ./var/delta\n  mart_format: delta\n");
+    let out = reporting.scrutiny(&c, &["run", "--config", "scrutiny.yaml", "--period", "2022-01"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The same data gives the same rows; only the run's identity differs, so compare counts
+    // of every table, and every row of a table without it.
+    let count = |t: &str| {
+        let sql = format!("SELECT COUNT(*) FROM scrutiny.{t}");
+        let rows: serde_json::Value =
+            serde_json::from_str(&reporting.reader("pymssql", &["query", &sql]).unwrap()).unwrap();
+        rows[0][0].as_u64().unwrap() as usize
+    };
+    for t in parquet_tables(&parquet) {
+        let rows: usize = read(&parquet.join(format!("{t}.parquet"))).iter().map(|b| b.num_rows()).sum();
+        assert_eq!(count(&t), rows, "{t}: empty tables are created too");
+    }
+    let local = tempfile::tempdir().unwrap();
+    std::fs::copy(parquet.join("metrics.parquet"), local.path().join("metrics.parquet")).unwrap();
+    assert_eq!(
+        reporting.reader("pytds", &["compare", "scrutiny", local.path().to_str().unwrap()]).unwrap().trim(),
+        "{\"metrics\": 25}"
+    );
+}

@@ -155,10 +155,15 @@ impl DeltaRoot {
             };
             let get = store.get(&StorePath::from(f.as_str())).await.map_err(|e| bad(e.to_string()))?;
             let bytes = get.bytes().await.map_err(|e| bad(e.to_string()))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-                .and_then(|b| b.build())
-                .map_err(|e| bad(e.to_string()))?;
-            out.extend(reader.collect::<Result<Vec<_>, _>>().map_err(|e| bad(e.to_string()))?);
+            let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| bad(e.to_string()))?;
+            let batches = builder.build().map_err(|e| bad(e.to_string()))?.collect::<Result<Vec<_>, _>>();
+            let batches = batches.map_err(|e| bad(e.to_string()))?;
+            out.extend(batches);
+        }
+        if out.is_empty() {
+            // An empty table still has its columns (the SQL Server sink creates it with them).
+            let schema = t.snapshot().map_err(self.error(table))?.snapshot().arrow_schema();
+            out.push(RecordBatch::new_empty(schema));
         }
         Ok(out)
     }
