@@ -93,6 +93,10 @@ enum Command {
         /// Print the CREATE TABLE statements for the published mart's tables (for a DBA).
         #[arg(long)]
         ddl: bool,
+        /// The pipeline whose mart to load (a pipeline with its own mart loads into
+        /// `<schema>_<mart name>`).
+        #[arg(long, default_value = scrutiny_core::pipeline::DEFAULT_PIPELINE)]
+        pipeline: String,
     },
     /// Write a synthetic SSD dataset (every source-contract table) as CSV files.
     Synth {
@@ -267,11 +271,11 @@ async fn dispatch(command: Command) -> Result<(), pipeline::Failure> {
                 Err(pipeline::Failure::new("notify", exit::CONFIG, "say what to do: --resend"))
             }
         }
-        Command::Sink { config, resend, ddl } => {
+        Command::Sink { config, resend, ddl, pipeline: id } => {
             if resend {
-                interruptible(pipeline::sink_resend(&config)).await
+                interruptible(pipeline::sink_resend(&config, Some(&id))).await
             } else if ddl {
-                pipeline::sink_ddl(&config).map(|statements| {
+                pipeline::sink_ddl(&config, Some(&id)).map(|statements| {
                     for s in statements {
                         println!("{s};");
                     }

@@ -1324,6 +1324,11 @@ impl Settings {
             (None, MartName::Default) => self.storage.mart.clone(),
             (None, MartName::Named(name)) => self.storage.mart.sibling(name),
         };
+        // A pipeline with its own mart loads into its own schema (`scrutiny_corporate_parenting`),
+        // so it never replaces the monthly tables Power BI reads.
+        if let (MartName::Named(name), Some(sink)) = (&p.mart, s.sinks.sqlserver.as_mut()) {
+            sink.connection.schema = format!("{}_{name}", sink.connection.schema);
+        }
         // node-exporter reads every *.prom of its directory: the pipelines beside the default
         // one write their own file next to the configured one (their series carry a `pipeline`
         // label, so the files never repeat a series).
@@ -1693,6 +1698,11 @@ notify:
         assert!(!q.connection.read_only_intent, "a sink writes");
         assert!(!format!("{s:?}").contains("sink-s3cret"));
         assert!(load(&dir, EXAMPLE).unwrap().sinks.sqlserver.is_none());
+        // A pipeline with its own mart loads into its own schema, never over the monthly tables.
+        let f = dir.path().join("quarterly.yaml");
+        std::fs::write(&f, "id: quarterly\ntitle: T\ngrain: quarter\nmeasures:\n  areas: [A]\nschedule: \"0 6 5 1 *\"\nmart: corporate_parenting\n").unwrap();
+        let quarterly = s.for_pipeline(&crate::Pipeline::load(&f).unwrap());
+        assert_eq!(quarterly.sinks.sqlserver.unwrap().connection.schema, "scrutiny_corporate_parenting");
         let bad = format!(
             "{EXAMPLE}{}",
             sink.replace(

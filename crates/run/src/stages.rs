@@ -692,11 +692,7 @@ async fn sink(settings: &Settings, target: &scrutiny_mart::Target) -> Result<(),
     };
     let tables = scrutiny_mart::published_tables(target).map_err(failure)?;
     if tables.is_empty() {
-        return Err(Failure::new(
-            "sink",
-            exit::CONFIG,
-            format!("nothing is published at {} yet", target.location.uri()),
-        ));
+        return Err(nothing_published(target));
     }
     let r = scrutiny_mart::sqlserver::load(sink, &tables).await.map_err(failure)?;
     tracing::info!(
@@ -711,34 +707,38 @@ async fn sink(settings: &Settings, target: &scrutiny_mart::Target) -> Result<(),
     Ok(())
 }
 
-/// `scrutiny sink --ddl`: the `CREATE TABLE` statements for the published mart's tables in the
-/// sink's schema.
-pub fn sink_ddl(config: &Path) -> Result<Vec<String>, Failure> {
+/// The settings for `pipeline`'s sink (its mart, its schema), with the mart opened.
+fn sink_settings(config: &Path, pipeline: Option<&str>) -> Result<(Settings, scrutiny_mart::Target), Failure> {
     let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
-    let Some(sink) = &settings.sinks.sqlserver else {
-        return Err(config_failure("sink", "no sinks.sqlserver in the settings"));
-    };
-    let target = mart_target(&settings, &settings.storage.mart)?;
-    let tables =
-        scrutiny_mart::published_tables(&target).map_err(|e| Failure::new("sink", e.exit_code(), e.to_string()))?;
-    if tables.is_empty() {
-        return Err(Failure::new(
-            "sink",
-            exit::CONFIG,
-            format!("nothing is published at {} yet", target.location.uri()),
-        ));
-    }
-    scrutiny_mart::sqlserver::ddl(&sink.connection.schema, &tables).map_err(|e| Failure::new("sink", exit::SOFTWARE, e))
-}
-
-/// `scrutiny sink --resend`: loads the published mart into the SQL Server sink again (after a
-/// failed load, or to fill a new reporting database).
-pub async fn sink_resend(config: &Path) -> Result<(), Failure> {
-    let settings = Settings::load(config).map_err(|e| config_failure("configure", e))?;
+    let (settings, _) = pipeline_settings(&settings, pipeline, None)?;
     if settings.sinks.sqlserver.is_none() {
         return Err(config_failure("sink", "no sinks.sqlserver in the settings"));
     }
     let target = mart_target(&settings, &settings.storage.mart)?;
+    Ok((settings, target))
+}
+
+/// `scrutiny sink --ddl`: the `CREATE TABLE` statements for the published mart's tables in the
+/// sink's schema.
+pub fn sink_ddl(config: &Path, pipeline: Option<&str>) -> Result<Vec<String>, Failure> {
+    let (settings, target) = sink_settings(config, pipeline)?;
+    let schema = &settings.sinks.sqlserver.as_ref().expect("checked").connection.schema;
+    let tables =
+        scrutiny_mart::published_tables(&target).map_err(|e| Failure::new("sink", e.exit_code(), e.to_string()))?;
+    if tables.is_empty() {
+        return Err(nothing_published(&target));
+    }
+    scrutiny_mart::sqlserver::ddl(schema, &tables).map_err(|e| Failure::new("sink", exit::SOFTWARE, e))
+}
+
+fn nothing_published(target: &scrutiny_mart::Target) -> Failure {
+    Failure::new("sink", exit::CONFIG, format!("nothing is published at {} yet", target.location.uri()))
+}
+
+/// `scrutiny sink --resend`: loads the published mart into the SQL Server sink again (after a
+/// failed load, or to fill a new reporting database).
+pub async fn sink_resend(config: &Path, pipeline: Option<&str>) -> Result<(), Failure> {
+    let (settings, target) = sink_settings(config, pipeline)?;
     // A run publishing at the same time would be loaded half old, half new.
     let lock = lock(&target, &settings, &format!("sink-{}", Utc::now().format("%Y%m%dT%H%M%SZ"))).await?;
     let result = sink(&settings, &target).await;
