@@ -45,10 +45,12 @@ counting_days AS (
                ELSE {{ var('cp_visit_threshold_wd') }}
            END
 ),
+-- The few hundred counting days come first: DataFusion builds its hash table from the join's
+-- first input, and building it from the millions of visits cost 2 s and 0.5 GB at national scale.
 last_seen AS (
     SELECT v.plan_type, c.period, v.person_id, MAX(v.visit_date) AS seen_on
-    FROM seen_visits AS v
-    JOIN counting_days AS c ON c.plan_type = v.plan_type AND c.visit_date = v.visit_date
+    FROM counting_days AS c
+    JOIN seen_visits AS v ON v.plan_type = c.plan_type AND v.visit_date = c.visit_date
     GROUP BY v.plan_type, c.period, v.person_id
 )
 SELECT
