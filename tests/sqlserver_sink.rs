@@ -273,3 +273,43 @@ fn a_delta_mart_is_loaded_from_the_versions_its_current_json_names() {
         "{\"metrics\": 25}"
     );
 }
+
+#[test]
+fn a_run_killed_with_its_swap_uncommitted_leaves_readers_on_the_previous_tables() {
+    use std::io::BufRead;
+    let c = Council::new(&repo().join("sql"));
+    let reporting = Reporting::serve(Default::default());
+    reporting.configure(&c);
+    assert!(reporting.scrutiny(&c, &["run", "--config", "scrutiny.yaml", "--period", "2022-01"]).status.success());
+    let first_run = tempfile::tempdir().unwrap();
+    copy_dir(&c.current(), first_run.path());
+
+    // The second run loads every table and swaps them in, then stops before COMMIT.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scrutiny"))
+        .args(["run", "--config", "scrutiny.yaml", "--period", "2022-01"])
+        .current_dir(c.path())
+        .env("NO_COLOR", "1")
+        .env("SCRUTINY_SINK_PASSWORD", PASSWORD)
+        .env("SCRUTINY_FAULT", "stall:sink:before-commit")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        if line.unwrap().contains("stalled at sink:before-commit") {
+            break;
+        }
+    }
+    // Another connection reads the first run's tables, whole, while the swap waits...
+    reporting.assert_holds(first_run.path());
+    assert_eq!(reporting.tables(), parquet_tables(first_run.path()));
+    // ...and after the process dies with it uncommitted.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    reporting.assert_holds(first_run.path());
+    assert_eq!(reporting.tables(), parquet_tables(first_run.path()), "the loading tables went with the transaction");
+    let out = reporting.scrutiny(&c, &["sink", "--resend", "--config", "scrutiny.yaml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    reporting.assert_holds(&c.current());
+}
