@@ -128,7 +128,6 @@ pub async fn load(sink: &SqlServerSink, tables: &[(String, Vec<RecordBatch>)]) -
             table
         };
         rows += bulk_load(&mut client, &target, batches, &server, name).await?;
-        scrutiny_core::fault::point(&format!("sink:loaded:{name}"));
     }
     if sink.create_tables {
         for (name, batches) in tables {

@@ -7,15 +7,16 @@ use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch,
     StringBuilder, TimestampMicrosecondBuilder,
 };
-use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::datatypes::DataType;
 use std::sync::Arc;
 
-use crate::db::Column;
+use crate::db::Table;
 use crate::decode::{Cursor, TypeInfo, Value, type_info, utf16, value};
 
-/// The rows of a bulk load message, typed as `target`'s columns; target columns the client
-/// did not send are NULL.
-pub fn rows(body: &[u8], target: &[Column], schema: Arc<Schema>) -> Result<RecordBatch, String> {
+/// The rows of a bulk load message, typed as `table`'s columns; columns the client did not
+/// send are NULL.
+pub fn rows(body: &[u8], table: &Table) -> Result<RecordBatch, String> {
+    let target = &table.columns;
     let mut c = Cursor::new(body);
     if c.u8()? != 0x81 {
         return Err("a bulk load starts with COLMETADATA".into());
@@ -64,7 +65,7 @@ pub fn rows(body: &[u8], target: &[Column], schema: Arc<Schema>) -> Result<Recor
         .zip(values)
         .map(|(col, vals)| array(&col.sql_type.arrow(), vals).map_err(|e| format!("column {}: {e}", col.name)))
         .collect::<Result<Vec<_>, _>>()?;
-    RecordBatch::try_new(schema, arrays).map_err(|e| e.to_string())
+    RecordBatch::try_new(table.arrow_schema(), arrays).map_err(|e| e.to_string())
 }
 
 fn mismatch(v: &Value, t: &DataType) -> String {

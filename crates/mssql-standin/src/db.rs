@@ -194,12 +194,6 @@ pub struct Session {
     pub bulk_target: Option<String>,
 }
 
-impl Session {
-    pub fn in_transaction(&self) -> bool {
-        self.overlay.is_some()
-    }
-}
-
 /// A result set being produced: its columns' SQL Server types and its rows.
 pub struct ResultSet {
     pub columns: Vec<(String, SqlType)>,
@@ -550,10 +544,10 @@ impl Db {
         Ok(())
     }
 
-    /// The declared columns of the table an `INSERT BULK` named.
-    pub fn bulk_columns(&self, session: &Session, name: &str) -> Option<Vec<Column>> {
+    /// The table an `INSERT BULK` named, as declared.
+    pub fn bulk_table(&self, session: &Session, name: &str) -> Option<Table> {
         let key = key_of_parts(&split_name(name))?;
-        self.get(session, &key).map(|e| e.table.columns)
+        self.get(session, &key).map(|e| e.table)
     }
 
     /// Appends a bulk load's rows (already typed as the table's columns) to the table.

@@ -323,15 +323,12 @@ impl Server {
             out.finish(s).await?;
             return Ok(true);
         };
-        let stored = match self.db.bulk_columns(session, &target) {
+        let stored = match self.db.bulk_table(session, &target) {
             None => Err(format!("Invalid object name '{target}'.")),
-            Some(columns) => {
-                let table = crate::db::Table { schema: String::new(), name: target.clone(), columns };
-                crate::bulk::rows(body, &table.columns, table.arrow_schema()).and_then(|batch| {
-                    let rows = batch.num_rows() as u64;
-                    self.db.append(session, &target, batch).map(|_| rows).map_err(|e| e.to_string())
-                })
-            }
+            Some(table) => crate::bulk::rows(body, &table).and_then(|batch| {
+                let rows = batch.num_rows() as u64;
+                self.db.append(session, &target, batch).map(|_| rows).map_err(|e| e.to_string())
+            }),
         };
         match stored {
             Ok(rows) => {
