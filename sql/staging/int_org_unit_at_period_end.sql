@@ -2,7 +2,8 @@
 -- allocated worker's involvement open at as-at (latest start, then greatest involvement id,
 -- text order), turned into an org unit by the team map. A team the map does not list is
 -- UNKNOWN; a child with no such involvement has no row here and is UNKNOWN too.
-WITH open_allocations AS (
+-- MATERIALIZED: computed once each, though read two and three times below.
+WITH open_allocations AS MATERIALIZED (
     SELECT
         p.period,
         i.invo_person_id AS person_id,
@@ -17,7 +18,7 @@ WITH open_allocations AS (
 ),
 -- Most children have one open allocation; only those with several need ranking (ranking
 -- every child's is slow).
-several AS (
+several AS MATERIALIZED (
     SELECT period, person_id
     FROM open_allocations
     GROUP BY period, person_id

@@ -16,7 +16,8 @@ WITH typed AS (
     FROM ssd_cin_assessments
 ),
 -- Ids on more than one row: only their rows need ranking (ranking every row is slow).
-shared_ids AS (
+-- MATERIALIZED: computed once, though two branches below read it.
+shared_ids AS MATERIALIZED (
     SELECT cina_assessment_id
     FROM typed
     WHERE NULLIF(cina_assessment_id, '') IS NOT NULL
@@ -27,7 +28,8 @@ ranked AS (
     -- Rows whose id is on no other row: kept.
     SELECT *, 1 AS key_rank
     FROM typed
-    WHERE NULLIF(cina_assessment_id, '') IS NOT NULL AND cina_assessment_id NOT IN (SELECT cina_assessment_id FROM shared_ids)
+    WHERE NULLIF(cina_assessment_id, '') IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM shared_ids AS s WHERE s.cina_assessment_id = typed.cina_assessment_id)
     UNION ALL
     -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
     -- with its twin, so it counts once).

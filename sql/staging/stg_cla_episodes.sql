@@ -3,7 +3,8 @@
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no clae_cla_episode_id are all kept.
 -- Ids on more than one row: only their rows need ranking (ranking every row is slow).
-WITH shared_ids AS (
+-- MATERIALIZED: computed once, though two branches below read it.
+WITH shared_ids AS MATERIALIZED (
     SELECT clae_cla_episode_id
     FROM ssd_cla_episodes
     WHERE NULLIF(clae_cla_episode_id, '') IS NOT NULL
@@ -14,7 +15,8 @@ ranked AS (
     -- Rows whose id is on no other row: kept.
     SELECT *, 1 AS key_rank
     FROM ssd_cla_episodes
-    WHERE NULLIF(clae_cla_episode_id, '') IS NOT NULL AND clae_cla_episode_id NOT IN (SELECT clae_cla_episode_id FROM shared_ids)
+    WHERE NULLIF(clae_cla_episode_id, '') IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM shared_ids AS s WHERE s.clae_cla_episode_id = ssd_cla_episodes.clae_cla_episode_id)
     UNION ALL
     -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
     -- with its twin, so it counts once).

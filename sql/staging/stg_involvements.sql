@@ -4,7 +4,8 @@
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no invo_involvements_id are all kept.
 -- Ids on more than one row: only their rows need ranking (ranking every row is slow).
-WITH shared_ids AS (
+-- MATERIALIZED: computed once, though two branches below read it.
+WITH shared_ids AS MATERIALIZED (
     SELECT invo_involvements_id
     FROM ssd_involvements
     WHERE NULLIF(invo_involvements_id, '') IS NOT NULL
@@ -15,7 +16,8 @@ ranked AS (
     -- Rows whose id is on no other row: kept.
     SELECT *, 1 AS key_rank
     FROM ssd_involvements
-    WHERE NULLIF(invo_involvements_id, '') IS NOT NULL AND invo_involvements_id NOT IN (SELECT invo_involvements_id FROM shared_ids)
+    WHERE NULLIF(invo_involvements_id, '') IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM shared_ids AS s WHERE s.invo_involvements_id = ssd_involvements.invo_involvements_id)
     UNION ALL
     -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
     -- with its twin, so it counts once).

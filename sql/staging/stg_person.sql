@@ -3,7 +3,8 @@
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no pers_person_id are all kept.
 -- Ids on more than one row: only their rows need ranking (ranking every row is slow).
-WITH shared_ids AS (
+-- MATERIALIZED: computed once, though two branches below read it.
+WITH shared_ids AS MATERIALIZED (
     SELECT pers_person_id
     FROM ssd_person
     WHERE NULLIF(pers_person_id, '') IS NOT NULL
@@ -14,7 +15,8 @@ ranked AS (
     -- Rows whose id is on no other row: kept.
     SELECT *, 1 AS key_rank
     FROM ssd_person
-    WHERE NULLIF(pers_person_id, '') IS NOT NULL AND pers_person_id NOT IN (SELECT pers_person_id FROM shared_ids)
+    WHERE NULLIF(pers_person_id, '') IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM shared_ids AS s WHERE s.pers_person_id = ssd_person.pers_person_id)
     UNION ALL
     -- Rows sharing an id: the first in contract column order is kept (an exact duplicate ties
     -- with its twin, so it counts once).

@@ -25,7 +25,7 @@ fn single_query(ctx: &SessionContext, sql: &str, file: &Path, first_line: usize)
     use datafusion::sql::parser::Statement as DfStatement;
     use datafusion::sql::sqlparser::ast::Statement;
     let state = ctx.state();
-    match state.sql_to_statement(sql, &datafusion::config::Dialect::Generic) {
+    match state.sql_to_statement(sql, &crate::session::dialect()) {
         Ok(DfStatement::Statement(s)) if matches!(*s, Statement::Query(_)) => Ok(()),
         Ok(_) => Err(DefinitionError::new(
             file,

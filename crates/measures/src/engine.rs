@@ -92,14 +92,22 @@ pub fn check_measure_schema(schema: &datafusion::common::DFSchema) -> Result<(),
 }
 
 /// Runs one measure and turns its rows into mart rows.
-pub async fn run_measure(ctx: &SessionContext, m: &Measure, inputs: &Inputs) -> Result<Vec<MetricValue>, MeasureError> {
+/// Its `AS MATERIALIZED` CTEs are stored as `how` says.
+pub async fn run_measure(
+    ctx: &SessionContext,
+    m: &Measure,
+    inputs: &Inputs,
+    how: Models<'_>,
+) -> Result<Vec<MetricValue>, MeasureError> {
     let fail = |message: String| MeasureError::Measure { measure: m.meta.id.clone(), file: m.file.clone(), message };
     let sql = render(&m.sql, &inputs.vars, &m.file, m.first_line).map_err(|e| MeasureError::Definitions(vec![e]))?;
     let df =
         ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, m.first_line, &e)]))?;
     check_measure_schema(df.schema())
         .map_err(|msg| MeasureError::Definitions(vec![DefinitionError::new(&m.file, m.first_line, msg)]))?;
-    let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
+    let planned = crate::cte::plan(ctx, &sql, &m.meta.id, how).await.map_err(|e| fail(e.to_string()))?;
+    let batches = planned.df.clone().collect().await.map_err(|e| fail(e.to_string()))?;
+    drop(planned);
     let target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
     let ends: HashMap<String, i32> =
         inputs.period.trend(inputs.trend_months).into_iter().map(|p| (p.to_string(), days(p.end()))).collect();
@@ -172,18 +180,22 @@ pub async fn run_measure(ctx: &SessionContext, m: &Measure, inputs: &Inputs) -> 
 }
 
 /// Runs the data-quality rules of `sql/quality/`.
+/// Their `AS MATERIALIZED` CTEs are stored as `how` says.
 pub async fn run_quality(
     ctx: &SessionContext,
     project: &Project,
     vars: &BTreeMap<String, Value>,
+    how: Models<'_>,
 ) -> Result<Vec<QualityRow>, MeasureError> {
     let mut out = Vec::new();
     for q in &project.quality {
         let fail = |message: String| MeasureError::Model { model: q.name.clone(), file: q.file.clone(), message };
         let sql = render(&q.sql, vars, &q.file, 1).map_err(|e| MeasureError::Definitions(vec![e]))?;
-        let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&q.file, 1, &e)]))?;
+        ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&q.file, 1, &e)]))?;
         let started = std::time::Instant::now();
-        let batches = df.collect().await.map_err(|e| fail(e.to_string()))?;
+        let planned = crate::cte::plan(ctx, &sql, &q.name, how).await.map_err(|e| fail(e.to_string()))?;
+        let batches = planned.df.clone().collect().await.map_err(|e| fail(e.to_string()))?;
+        drop(planned);
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         tracing::info!(rule = %q.name, rows, ms = started.elapsed().as_millis() as u64, "quality rule run");
         for b in batches {
@@ -244,14 +256,14 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Mea
             continue;
         }
         let started = std::time::Instant::now();
-        let rows = run_measure(&ctx, m, inputs).await?;
+        let rows = run_measure(&ctx, m, inputs, Models::OnDisk(scratch.path())).await?;
         tracing::info!(measure = %m.meta.id, rows = rows.len(), ms = started.elapsed().as_millis() as u64, "measure computed");
         values.extend(rows);
         let mut m = m.clone();
         m.meta.target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
         measures.push(m);
     }
-    let mut quality = run_quality(&ctx, project, &inputs.vars).await?;
+    let mut quality = run_quality(&ctx, project, &inputs.vars, Models::OnDisk(scratch.path())).await?;
     quality.retain(|q| landed.contains(q.table_name.as_str()));
     Ok(Computed {
         values,

@@ -5,6 +5,7 @@
 // lineage and testing are leaves that nothing else in the crate uses.
 pub mod benchmarks;
 pub mod check;
+pub mod cte;
 pub mod docs;
 pub mod engine;
 pub mod error;

@@ -2,7 +2,7 @@
 //! functions, the landed source tables, and the staging models in dependency order.
 
 use chrono::Datelike;
-use datafusion::arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray, UInt32Array};
+use datafusion::arrow::array::{ArrayRef, Date32Array, RecordBatch, StringViewArray, UInt32Array};
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::SessionContext;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig};
@@ -56,8 +56,10 @@ pub(crate) fn df_err(context: impl Into<String>) -> impl FnOnce(datafusion::erro
     move |source| MeasureError::DataFusion { context, source }
 }
 
+/// Text as `Utf8View`, the type DataFusion reads Parquet text as: a join of a reference table
+/// with a landed table or a model then compares like with like, with no cast of millions of rows.
 fn strings(v: impl IntoIterator<Item = String>) -> ArrayRef {
-    Arc::new(v.into_iter().map(Some).collect::<StringArray>())
+    Arc::new(v.into_iter().map(Some).collect::<StringViewArray>())
 }
 
 pub(crate) fn mem_table(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<(), MeasureError> {
@@ -94,6 +96,7 @@ pub fn session(inputs: &Inputs) -> Result<SessionContext, MeasureError> {
         SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
     // Spans let a planning error (an unknown column, say) point at its line in the file.
     config.options_mut().sql_parser.collect_spans = true;
+    config.options_mut().sql_parser.dialect = dialect();
     let ctx = SessionContext::new_with_config_rt(config, runtime(&inputs.compute)?);
     for (url, store) in &inputs.stores {
         ctx.register_object_store(url, store.clone());
@@ -172,10 +175,16 @@ pub async fn register_sources(ctx: &SessionContext, tables: &[(String, String)])
     Ok(())
 }
 
+/// The SQL dialect of every definition: PostgreSQL's, whose parser reads `WITH name AS
+/// MATERIALIZED (...)` (see `cte`); DataFusion plans it as it plans the generic dialect.
+pub fn dialect() -> datafusion::config::Dialect {
+    datafusion::config::Dialect::PostgreSQL
+}
+
 /// The tables a statement reads, CTEs aside.
 pub fn references(ctx: &SessionContext, sql: &str) -> Result<Vec<String>, datafusion::error::DataFusionError> {
     let state = ctx.state();
-    let stmt = state.sql_to_statement(sql, &datafusion::config::Dialect::Generic)?;
+    let stmt = state.sql_to_statement(sql, &dialect())?;
     Ok(state.resolve_table_references(&stmt)?.into_iter().map(|t| t.table().to_string()).collect())
 }
 
@@ -257,26 +266,21 @@ pub async fn register_models(
 ) -> Result<(), MeasureError> {
     let ordered = order_models(ctx, &project.models, vars).map_err(MeasureError::Definitions)?;
     for (m, sql) in ordered {
+        // Planned as written first, so that an error points at its line in the file.
         let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, 1, &e)]))?;
+        if how == Models::Views {
+            ctx.register_table(m.name.as_str(), df.into_view()).map_err(df_err(&m.name))?;
+            continue;
+        }
         let failed = |e: datafusion::error::DataFusionError| MeasureError::Model {
             model: m.name.clone(),
             file: m.file.clone(),
             message: e.strip_backtrace().to_string(),
         };
         let started = std::time::Instant::now();
-        let rows = match how {
-            Models::Views => {
-                ctx.register_table(m.name.as_str(), df.into_view()).map_err(df_err(&m.name))?;
-                continue;
-            }
-            Models::InMemory => {
-                let cached = df.cache().await.map_err(failed)?;
-                let rows = cached.clone().count().await.unwrap_or(0);
-                ctx.register_table(m.name.as_str(), cached.into_view()).map_err(df_err(&m.name))?;
-                rows
-            }
-            Models::OnDisk(dir) => write_model(ctx, &m.name, df, dir).await.map_err(failed)?,
-        };
+        let planned = crate::cte::plan(ctx, &sql, &m.name, how).await.map_err(failed)?;
+        let rows = store(ctx, &m.name, planned.df.clone(), how).await.map_err(failed)?;
+        drop(planned);
         // Each model's rows and time at info level, as dbt logs them: the profile of a run is
         // in its log.
         tracing::info!(model = %m.name, rows, ms = started.elapsed().as_millis() as u64, "model built");
@@ -284,16 +288,25 @@ pub async fn register_models(
     Ok(())
 }
 
-/// Writes a model's rows to `<dir>/<name>.parquet` and registers the file as the model.
-/// Uncompressed (dictionary encoding still shrinks the codes and ids): the file lives for one
-/// run, so writing fast matters more than its size.
-async fn write_model(
+/// Computes `df` once and registers the result as `name`: in memory, or (`Models::OnDisk`) as
+/// `<dir>/<name>.parquet`, uncompressed (dictionary encoding still shrinks the codes and ids),
+/// since the file lives for one run and writing fast matters more than its size. The rows.
+pub(crate) async fn store(
     ctx: &SessionContext,
     name: &str,
     df: datafusion::dataframe::DataFrame,
-    dir: &Path,
+    how: Models<'_>,
 ) -> Result<usize, datafusion::error::DataFusionError> {
     use datafusion::dataframe::DataFrameWriteOptions;
+    let dir = match how {
+        Models::OnDisk(dir) => dir,
+        Models::InMemory | Models::Views => {
+            let cached = df.cache().await?;
+            let rows = cached.clone().count().await?;
+            ctx.register_table(name, cached.into_view())?;
+            return Ok(rows);
+        }
+    };
     let schema = Arc::new(df.schema().as_arrow().clone());
     let path = dir.join(format!("{name}.parquet"));
     let path = path.to_string_lossy();

@@ -227,7 +227,8 @@ async fn run_quality_case(
     holidays: &[chrono::NaiveDate],
 ) -> Result<Option<String>, String> {
     let (ctx, inputs) = case_session(project, case, holidays).await?;
-    let rows = crate::engine::run_quality(&ctx, project, &inputs.vars).await.map_err(|e| e.to_string())?;
+    let rows =
+        crate::engine::run_quality(&ctx, project, &inputs.vars, Models::InMemory).await.map_err(|e| e.to_string())?;
     let mut out = String::new();
     for e in &case.expect_quality {
         match rows.iter().find(|r| r.table_name == e.table_name && r.rule == e.rule) {
@@ -256,7 +257,7 @@ async fn run_case(
 ) -> Result<Option<String>, String> {
     let m = project.measures.iter().find(|m| m.meta.id == measure).ok_or_else(|| format!("no measure `{measure}`"))?;
     let (ctx, inputs) = case_session(project, case, holidays).await?;
-    let rows = run_measure(&ctx, m, &inputs).await.map_err(|e| e.to_string())?;
+    let rows = run_measure(&ctx, m, &inputs, Models::InMemory).await.map_err(|e| e.to_string())?;
     let mut actual: Vec<ExpectedRow> = rows
         .into_iter()
         .map(|r| ExpectedRow {

@@ -377,7 +377,14 @@ pub async fn explain(
         measure_failure(MeasureError::Definitions(vec![scrutiny_measures::session::locate_error(file, first_line, &e)]))
     })?;
     let failed = |e: datafusion::error::DataFusionError| Failure::new("explain", exit::SOFTWARE, e.to_string());
-    let plan = df.clone().explain(false, analyze).map_err(failed)?;
+    drop(df);
+    let models = scrutiny_measures::session::Models::OnDisk(scratch.path());
+    let planned = if analyze {
+        scrutiny_measures::cte::plan(&ctx, &sql, id, models).await.map_err(failed)?
+    } else {
+        scrutiny_measures::cte::plan(&ctx, &sql, id, scrutiny_measures::session::Models::Views).await.map_err(failed)?
+    };
+    let plan = planned.df.clone().explain(false, analyze).map_err(failed)?;
     let started = std::time::Instant::now();
     let batches = plan.collect().await.map_err(failed)?;
     let how = if analyze {
@@ -386,6 +393,12 @@ pub async fn explain(
         "planned".to_string()
     };
     println!("{title}, {how}, from landing {}\n", landing.manifest.run_id);
+    for c in &planned.materialized {
+        println!("CTE {} materialized first: {} rows in {} ms (read below as {id}__{})", c.name, c.rows, c.ms, c.name);
+    }
+    if !planned.materialized.is_empty() {
+        println!();
+    }
     println!(
         "{}",
         datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| Failure::new(
@@ -397,7 +410,8 @@ pub async fn explain(
     let Some(m) = measure else {
         return Ok(());
     };
-    let rows = scrutiny_measures::engine::run_measure(&ctx, m, &inputs).await.map_err(measure_failure)?;
+    drop(planned);
+    let rows = scrutiny_measures::engine::run_measure(&ctx, m, &inputs, models).await.map_err(measure_failure)?;
     println!("\n{} for {} (counts only):", m.meta.id, period.label());
     println!("{:<32} {:>12} {:>12}", "org unit / category", "numerator", "denominator");
     let p = period.to_string();
