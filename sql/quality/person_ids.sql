@@ -29,16 +29,18 @@ WITH person_refs AS (
     SELECT 'ssd_cla_health' AS table_name, NULLIF(clah_person_id, '') AS person_id FROM ssd_cla_health
     UNION ALL
     SELECT 'ssd_care_leavers' AS table_name, NULLIF(clea_person_id, '') AS person_id FROM ssd_care_leavers
+),
+-- Both rules from one pass over the references.
+counts AS (
+    SELECT r.table_name,
+           COUNT(*) AS rows_seen,
+           COUNT(CASE WHEN r.person_id IS NOT NULL AND p.pers_person_id IS NULL THEN 1 END) AS orphans,
+           COUNT(CASE WHEN r.person_id IS NULL THEN 1 END) AS no_id
+    FROM person_refs AS r
+    LEFT JOIN stg_person AS p ON p.pers_person_id = r.person_id
+    GROUP BY r.table_name
 )
-SELECT r.table_name, 'orphan_person_id_kept' AS rule,
-       COUNT(*) AS rows_seen,
-       COUNT(CASE WHEN r.person_id IS NOT NULL AND p.pers_person_id IS NULL THEN 1 END) AS rows_affected
-FROM person_refs AS r
-LEFT JOIN stg_person AS p ON p.pers_person_id = r.person_id
-GROUP BY r.table_name
-UNION ALL
-SELECT table_name, 'no_person_id' AS rule,
-       COUNT(*) AS rows_seen,
-       COUNT(CASE WHEN person_id IS NULL THEN 1 END) AS rows_affected
-FROM person_refs
-GROUP BY table_name
+SELECT c.table_name, r.rule, c.rows_seen,
+       CASE r.rule WHEN 'orphan_person_id_kept' THEN c.orphans ELSE c.no_id END AS rows_affected
+FROM counts AS c
+CROSS JOIN (VALUES ('orphan_person_id_kept'), ('no_person_id')) AS r(rule)

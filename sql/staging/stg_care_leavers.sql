@@ -3,14 +3,10 @@
 -- Exact duplicate rows count once. Of rows sharing a clea_table_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no clea_table_id are all kept.
--- Ids on more than one row: only their rows need ranking (ranking every row is slow).
--- MATERIALIZED: computed once, though two branches below read it.
-WITH shared_ids AS MATERIALIZED (
-    SELECT clea_table_id
-    FROM ssd_care_leavers
-    WHERE NULLIF(clea_table_id, '') IS NOT NULL
-    GROUP BY clea_table_id
-    HAVING COUNT(*) > 1
+-- Ids on more than one row (stg_shared_ids): only their rows need ranking (ranking every row
+-- is slow).
+WITH shared_ids AS (
+    SELECT id AS clea_table_id FROM stg_shared_ids WHERE table_name = 'ssd_care_leavers'
 ),
 ranked AS (
     -- Rows whose id is on no other row: kept.

@@ -15,14 +15,10 @@ WITH typed AS (
         cina_assessment_team
     FROM ssd_cin_assessments
 ),
--- Ids on more than one row: only their rows need ranking (ranking every row is slow).
--- MATERIALIZED: computed once, though two branches below read it.
-shared_ids AS MATERIALIZED (
-    SELECT cina_assessment_id
-    FROM typed
-    WHERE NULLIF(cina_assessment_id, '') IS NOT NULL
-    GROUP BY cina_assessment_id
-    HAVING COUNT(*) > 1
+-- Ids on more than one row (stg_shared_ids): only their rows need ranking (ranking every row
+-- is slow).
+shared_ids AS (
+    SELECT id AS cina_assessment_id FROM stg_shared_ids WHERE table_name = 'ssd_cin_assessments'
 ),
 ranked AS (
     -- Rows whose id is on no other row: kept.

@@ -2,14 +2,10 @@
 -- Exact duplicate rows count once. Of rows sharing a cine_referral_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no cine_referral_id are all kept.
--- Ids on more than one row: only their rows need ranking (ranking every row is slow).
--- MATERIALIZED: computed once, though two branches below read it.
-WITH shared_ids AS MATERIALIZED (
-    SELECT cine_referral_id
-    FROM ssd_cin_episodes
-    WHERE NULLIF(cine_referral_id, '') IS NOT NULL
-    GROUP BY cine_referral_id
-    HAVING COUNT(*) > 1
+-- Ids on more than one row (stg_shared_ids): only their rows need ranking (ranking every row
+-- is slow).
+WITH shared_ids AS (
+    SELECT id AS cine_referral_id FROM stg_shared_ids WHERE table_name = 'ssd_cin_episodes'
 ),
 ranked AS (
     -- Rows whose id is on no other row: kept.

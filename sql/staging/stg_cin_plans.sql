@@ -2,14 +2,10 @@
 -- Exact duplicate rows count once. Of rows sharing a cinp_cin_plan_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no cinp_cin_plan_id are all kept.
--- Ids on more than one row: only their rows need ranking (ranking every row is slow).
--- MATERIALIZED: computed once, though two branches below read it.
-WITH shared_ids AS MATERIALIZED (
-    SELECT cinp_cin_plan_id
-    FROM ssd_cin_plans
-    WHERE NULLIF(cinp_cin_plan_id, '') IS NOT NULL
-    GROUP BY cinp_cin_plan_id
-    HAVING COUNT(*) > 1
+-- Ids on more than one row (stg_shared_ids): only their rows need ranking (ranking every row
+-- is slow).
+WITH shared_ids AS (
+    SELECT id AS cinp_cin_plan_id FROM stg_shared_ids WHERE table_name = 'ssd_cin_plans'
 ),
 ranked AS (
     -- Rows whose id is on no other row: kept.

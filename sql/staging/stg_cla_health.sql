@@ -3,14 +3,10 @@
 -- Exact duplicate rows count once. Of rows sharing a clah_health_check_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no clah_health_check_id are all kept.
--- Ids on more than one row: only their rows need ranking (ranking every row is slow).
--- MATERIALIZED: computed once, though two branches below read it.
-WITH shared_ids AS MATERIALIZED (
-    SELECT clah_health_check_id
-    FROM ssd_cla_health
-    WHERE NULLIF(clah_health_check_id, '') IS NOT NULL
-    GROUP BY clah_health_check_id
-    HAVING COUNT(*) > 1
+-- Ids on more than one row (stg_shared_ids): only their rows need ranking (ranking every row
+-- is slow).
+WITH shared_ids AS (
+    SELECT id AS clah_health_check_id FROM stg_shared_ids WHERE table_name = 'ssd_cla_health'
 ),
 ranked AS (
     -- Rows whose id is on no other row: kept.

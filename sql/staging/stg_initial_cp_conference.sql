@@ -3,14 +3,10 @@
 -- Exact duplicate rows count once. Of rows sharing a icpc_icpc_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no icpc_icpc_id are all kept.
--- Ids on more than one row: only their rows need ranking (ranking every row is slow).
--- MATERIALIZED: computed once, though two branches below read it.
-WITH shared_ids AS MATERIALIZED (
-    SELECT icpc_icpc_id
-    FROM ssd_initial_cp_conference
-    WHERE NULLIF(icpc_icpc_id, '') IS NOT NULL
-    GROUP BY icpc_icpc_id
-    HAVING COUNT(*) > 1
+-- Ids on more than one row (stg_shared_ids): only their rows need ranking (ranking every row
+-- is slow).
+WITH shared_ids AS (
+    SELECT id AS icpc_icpc_id FROM stg_shared_ids WHERE table_name = 'ssd_initial_cp_conference'
 ),
 ranked AS (
     -- Rows whose id is on no other row: kept.

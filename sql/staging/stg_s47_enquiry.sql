@@ -2,14 +2,10 @@
 -- Exact duplicate rows count once. Of rows sharing a s47e_s47_enquiry_id, the first in contract column
 -- order (ascending, NULLs last) is kept and the others are counted in the data-quality report;
 -- rows with no s47e_s47_enquiry_id are all kept.
--- Ids on more than one row: only their rows need ranking (ranking every row is slow).
--- MATERIALIZED: computed once, though two branches below read it.
-WITH shared_ids AS MATERIALIZED (
-    SELECT s47e_s47_enquiry_id
-    FROM ssd_s47_enquiry
-    WHERE NULLIF(s47e_s47_enquiry_id, '') IS NOT NULL
-    GROUP BY s47e_s47_enquiry_id
-    HAVING COUNT(*) > 1
+-- Ids on more than one row (stg_shared_ids): only their rows need ranking (ranking every row
+-- is slow).
+WITH shared_ids AS (
+    SELECT id AS s47e_s47_enquiry_id FROM stg_shared_ids WHERE table_name = 'ssd_s47_enquiry'
 ),
 ranked AS (
     -- Rows whose id is on no other row: kept.
