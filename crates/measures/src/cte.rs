@@ -77,9 +77,15 @@ fn rename_relation(query: &mut Query, from: &str, to: &str) {
 }
 
 /// Plans `sql`: computes its `AS MATERIALIZED` CTEs first (by `how`), then the statement over
-/// them. `sql` has been planned as written by the caller, so its errors carry their lines; a
-/// statement without the hint, or `Models::Views`, is planned as it is.
-pub async fn plan(ctx: &SessionContext, sql: &str, owner: &str, how: Models<'_>) -> Result<Planned> {
+/// them. `written` is `sql` as the caller planned it (so that its errors carry their lines),
+/// and is what a statement without the hint, or `Models::Views`, runs as.
+pub async fn plan(
+    ctx: &SessionContext,
+    written: DataFrame,
+    sql: &str,
+    owner: &str,
+    how: Models<'_>,
+) -> Result<Planned> {
     let state = ctx.state();
     let parsed = state.sql_to_statement(sql, &crate::session::dialect())?;
     let query = match &parsed {
@@ -94,8 +100,7 @@ pub async fn plan(ctx: &SessionContext, sql: &str, owner: &str, how: Models<'_>)
             !w.recursive && w.cte_tables.iter().any(|c| c.materialized == Some(CteAsMaterialized::Materialized))
         })
     };
-    let mut planned =
-        Planned { df: ctx.sql(sql).await?, materialized: Vec::new(), ctx: ctx.clone(), tables: Vec::new() };
+    let mut planned = Planned { df: written, materialized: Vec::new(), ctx: ctx.clone(), tables: Vec::new() };
     let Some(mut query) = query.filter(|q| wanted(q) && how != Models::Views) else {
         return Ok(planned);
     };
@@ -186,6 +191,10 @@ mod tests {
         ctx
     }
 
+    async fn written(ctx: &SessionContext, sql: &str) -> DataFrame {
+        ctx.sql(sql).await.unwrap()
+    }
+
     async fn rows(df: DataFrame) -> String {
         pretty_format_batches(&df.sort_by(vec![datafusion::prelude::col("n")]).unwrap().collect().await.unwrap())
             .unwrap()
@@ -202,7 +211,8 @@ mod tests {
     async fn a_materialized_cte_is_computed_once_and_gives_the_rows_inlining_gives() {
         let ctx = context().await;
         let inlined = rows(ctx.sql(READ_TWICE).await.unwrap()).await;
-        let planned = plan(&ctx, READ_TWICE, "visits_model", Models::InMemory).await.unwrap();
+        let planned =
+            plan(&ctx, written(&ctx, READ_TWICE).await, READ_TWICE, "visits_model", Models::InMemory).await.unwrap();
         assert_eq!(planned.materialized.len(), 1);
         assert_eq!((planned.materialized[0].name.as_str(), planned.materialized[0].rows), ("shared", 1));
         // The statement reads the stored table, under the CTE's name as its alias.
@@ -217,11 +227,10 @@ mod tests {
     #[tokio::test]
     async fn planning_only_commands_and_statements_without_the_hint_are_planned_as_written() {
         let ctx = context().await;
-        let views = plan(&ctx, READ_TWICE, "m", Models::Views).await.unwrap();
+        let views = plan(&ctx, written(&ctx, READ_TWICE).await, READ_TWICE, "m", Models::Views).await.unwrap();
         assert!(views.materialized.is_empty());
-        let plain = plan(&ctx, "WITH a AS (SELECT id FROM visits) SELECT COUNT(*) AS n FROM a", "m", Models::InMemory)
-            .await
-            .unwrap();
+        let sql = "WITH a AS (SELECT id FROM visits) SELECT COUNT(*) AS n FROM a";
+        let plain = plan(&ctx, written(&ctx, sql).await, sql, "m", Models::InMemory).await.unwrap();
         assert!(plain.materialized.is_empty());
     }
 
@@ -231,7 +240,7 @@ mod tests {
         let sql = "WITH per_child(who, visits) AS MATERIALIZED (SELECT child, COUNT(*) FROM visits GROUP BY child),
             busy AS MATERIALIZED (SELECT who FROM per_child WHERE visits > 1)
             SELECT COUNT(*) AS n FROM busy JOIN per_child ON per_child.who = busy.who";
-        let planned = plan(&ctx, sql, "m", Models::InMemory).await.unwrap();
+        let planned = plan(&ctx, written(&ctx, sql).await, sql, "m", Models::InMemory).await.unwrap();
         let names: Vec<&str> = planned.materialized.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["per_child", "busy"]);
         assert!(rows(planned.df.clone()).await.contains("| 1 |"));
@@ -241,7 +250,11 @@ mod tests {
     async fn a_stored_name_taken_by_a_table_is_refused() {
         let ctx = context().await;
         ctx.sql("CREATE TABLE m__shared(id VARCHAR)").await.unwrap().collect().await.unwrap();
-        let err = plan(&ctx, READ_TWICE, "m", Models::InMemory).await.err().expect("refused").to_string();
+        let err = plan(&ctx, written(&ctx, READ_TWICE).await, READ_TWICE, "m", Models::InMemory)
+            .await
+            .err()
+            .expect("refused")
+            .to_string();
         assert!(err.contains("`m__shared`, which is already a table"), "{err}");
     }
 }

@@ -105,7 +105,7 @@ pub async fn run_measure(
         ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, m.first_line, &e)]))?;
     check_measure_schema(df.schema())
         .map_err(|msg| MeasureError::Definitions(vec![DefinitionError::new(&m.file, m.first_line, msg)]))?;
-    let planned = crate::cte::plan(ctx, &sql, &m.meta.id, how).await.map_err(|e| fail(e.to_string()))?;
+    let planned = crate::cte::plan(ctx, df, &sql, &m.meta.id, how).await.map_err(|e| fail(e.to_string()))?;
     let batches = planned.df.clone().collect().await.map_err(|e| fail(e.to_string()))?;
     drop(planned);
     let target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
@@ -191,9 +191,9 @@ pub async fn run_quality(
     for q in &project.quality {
         let fail = |message: String| MeasureError::Model { model: q.name.clone(), file: q.file.clone(), message };
         let sql = render(&q.sql, vars, &q.file, 1).map_err(|e| MeasureError::Definitions(vec![e]))?;
-        ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&q.file, 1, &e)]))?;
+        let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&q.file, 1, &e)]))?;
         let started = std::time::Instant::now();
-        let planned = crate::cte::plan(ctx, &sql, &q.name, how).await.map_err(|e| fail(e.to_string()))?;
+        let planned = crate::cte::plan(ctx, df, &sql, &q.name, how).await.map_err(|e| fail(e.to_string()))?;
         let batches = planned.df.clone().collect().await.map_err(|e| fail(e.to_string()))?;
         drop(planned);
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();

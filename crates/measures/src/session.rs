@@ -278,7 +278,7 @@ pub async fn register_models(
             message: e.strip_backtrace().to_string(),
         };
         let started = std::time::Instant::now();
-        let planned = crate::cte::plan(ctx, &sql, &m.name, how).await.map_err(failed)?;
+        let planned = crate::cte::plan(ctx, df, &sql, &m.name, how).await.map_err(failed)?;
         let rows = store(ctx, &m.name, planned.df.clone(), how).await.map_err(failed)?;
         drop(planned);
         // Each model's rows and time at info level, as dbt logs them: the profile of a run is

@@ -377,13 +377,10 @@ pub async fn explain(
         measure_failure(MeasureError::Definitions(vec![scrutiny_measures::session::locate_error(file, first_line, &e)]))
     })?;
     let failed = |e: datafusion::error::DataFusionError| Failure::new("explain", exit::SOFTWARE, e.to_string());
-    drop(df);
     let models = scrutiny_measures::session::Models::OnDisk(scratch.path());
-    let planned = if analyze {
-        scrutiny_measures::cte::plan(&ctx, &sql, id, models).await.map_err(failed)?
-    } else {
-        scrutiny_measures::cte::plan(&ctx, &sql, id, scrutiny_measures::session::Models::Views).await.map_err(failed)?
-    };
+    // Only a run stores the materialized CTEs; a plan shows them inlined.
+    let how = if analyze { models } else { scrutiny_measures::session::Models::Views };
+    let planned = scrutiny_measures::cte::plan(&ctx, df, &sql, id, how).await.map_err(failed)?;
     let plan = planned.df.clone().explain(false, analyze).map_err(failed)?;
     let started = std::time::Instant::now();
     let batches = plan.collect().await.map_err(failed)?;
