@@ -382,6 +382,19 @@ fn a_damaged_landing_is_refused_by_name_with_65() {
         assert_eq!(out.status.code(), Some(65), "{args:?}: {}", text(&out));
         assert!(text(&out).contains("ssd_cin_episodes.parquet is damaged"), "{args:?}: {}", text(&out));
     }
+    // The files are checked on every core at once, yet with two damaged the first in the
+    // manifest's order is named, whichever check finished first.
+    let person = dir.join("ssd_person.parquet");
+    let person_bytes = std::fs::read(&person).unwrap();
+    std::fs::write(&person, &person_bytes[..person_bytes.len() / 2]).unwrap();
+    for _ in 0..3 {
+        let out =
+            scrutiny(&["compute", "--config", "scrutiny.yaml", "--period", "2022-01", "--landing", &id], c.path());
+        assert_eq!(out.status.code(), Some(65), "{}", text(&out));
+        assert!(text(&out).contains("ssd_cin_episodes.parquet is damaged"), "{}", text(&out));
+        assert!(!text(&out).contains("ssd_person.parquet"), "{}", text(&out));
+    }
+    std::fs::write(&person, &person_bytes).unwrap();
     // A manifest that does not list every table is refused too.
     std::fs::write(&file, &bytes).unwrap();
     let manifest = dir.join("manifest.json");

@@ -219,7 +219,7 @@ impl Landing {
             Place::Dir(d) => d,
             Place::Store { store, url } => return self.verify_in(store, url).await,
         };
-        for t in self.manifest.tables.values() {
+        let check = |t: &LandedTable| -> Result<(), ExtractError> {
             let path = dir.join(&t.file);
             let bad = |message: String| ExtractError::CorruptLanding { path: path.clone(), message };
             let sha = sha256_file(&path).map_err(|e| bad(e.to_string()))?;
@@ -233,8 +233,31 @@ impl Landing {
             if rows as u64 != t.rows {
                 return Err(bad(format!("it holds {rows} rows, the manifest says {}", t.rows)));
             }
-        }
-        Ok(())
+            Ok(())
+        };
+        // Hashing is CPU-bound, so the files are hashed on every core at once: at national scale
+        // this is most of `compute`'s start-up.
+        let tables: Vec<&LandedTable> = self.manifest.tables.values().collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(tables.len().max(1));
+        let mut results: Vec<(usize, Result<(), ExtractError>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(t) = tables.get(i) else { break done };
+                            done.push((i, check(t)));
+                        }
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().expect("a landing check panicked")).collect()
+        });
+        // The first damaged table in manifest order, however the work was shared.
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().try_for_each(|(_, r)| r)
     }
 
     /// The same check on a store: each object's SHA-256, read as a stream.
