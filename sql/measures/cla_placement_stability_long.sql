@@ -16,7 +16,8 @@ benchmark:
   lait: "LAC_LongStable%"
   published_as: percent
 ---*/
-WITH cohort AS (
+-- MATERIALIZED: the cohort is both the denominator and where the numerator is looked for.
+WITH cohort AS MATERIALIZED (
     SELECT l.period, l.period_end, l.person_id
     FROM int_looked_after AS l
     JOIN stg_person AS pe ON pe.pers_person_id = l.person_id

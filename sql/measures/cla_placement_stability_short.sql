@@ -15,8 +15,10 @@ benchmark:
   lait: LACStable_2016on
   published_as: percent
 ---*/
+-- stg_cla_placement holds each placement id once, so counting a child's rows counts their
+-- distinct placements.
 WITH placements AS (
-    SELECT l.period, l.person_id, COUNT(DISTINCT pl.clap_cla_placement_id) AS placements
+    SELECT l.period, l.person_id, COUNT(*) AS placements
     FROM int_looked_after AS l
     JOIN stg_cla_placement AS pl
         ON pl.clap_person_id = l.person_id
@@ -25,14 +27,24 @@ WITH placements AS (
        AND (pl.clap_cla_placement_end_date IS NULL
             OR pl.clap_cla_placement_end_date > l.period_end - INTERVAL '12 months')
     GROUP BY l.period, l.person_id
+),
+unstable AS (
+    SELECT period, COUNT(*) AS children
+    FROM placements
+    WHERE placements >= 3
+    GROUP BY period
+),
+looked_after AS (
+    SELECT period, COUNT(*) AS children
+    FROM int_looked_after
+    GROUP BY period
 )
 SELECT
     p.period,
     'ALL' AS org_unit,
     CAST(NULL AS VARCHAR) AS category,
-    COUNT(CASE WHEN m.placements >= 3 THEN 1 END) AS numerator,
-    COUNT(l.person_id) AS denominator
+    COALESCE(u.children, 0) AS numerator,
+    COALESCE(l.children, 0) AS denominator
 FROM reporting_periods AS p
-LEFT JOIN int_looked_after AS l ON l.period = p.period
-LEFT JOIN placements AS m ON m.period = l.period AND m.person_id = l.person_id
-GROUP BY p.period
+LEFT JOIN looked_after AS l ON l.period = p.period
+LEFT JOIN unstable AS u ON u.period = p.period

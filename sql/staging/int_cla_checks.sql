@@ -17,25 +17,22 @@ completed AS (
     FROM stg_cla_health
     WHERE is_dental_check AND is_completed
 ),
-checked AS (
-    SELECT DISTINCT k.check_kind, c.period, c.person_id
-    FROM cohort AS c
-    JOIN completed AS k
-        ON k.person_id = c.person_id
-       AND k.check_date > c.period_end - INTERVAL '12 months'
-       AND k.check_date <= c.period_end
-),
 kinds AS (
     SELECT 'health' AS check_kind
     UNION ALL
     SELECT 'dental' AS check_kind
 )
+-- A child is checked when at least one completed check of the kind falls in the window.
 SELECT
     k.check_kind,
     c.period,
     c.person_id,
-    ch.person_id IS NOT NULL AS is_checked
+    COUNT(ch.person_id) > 0 AS is_checked
 FROM cohort AS c
 CROSS JOIN kinds AS k
-LEFT JOIN checked AS ch
-    ON ch.check_kind = k.check_kind AND ch.period = c.period AND ch.person_id = c.person_id
+LEFT JOIN completed AS ch
+    ON ch.check_kind = k.check_kind
+   AND ch.person_id = c.person_id
+   AND ch.check_date > c.period_end - INTERVAL '12 months'
+   AND ch.check_date <= c.period_end
+GROUP BY k.check_kind, c.period, c.person_id

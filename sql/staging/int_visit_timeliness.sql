@@ -5,21 +5,19 @@
 -- is timely when working_days(clock, as-at) is within the plan type's threshold (vars
 -- cin_visit_threshold_wd, cp_visit_threshold_wd). `org_unit` is the allocated worker's team's.
 WITH open_plans AS (
-    SELECT 'CIN' AS plan_type, p.period, p.period_end, c.cinp_person_id AS person_id, MAX(c.cinp_cin_plan_start_date) AS plan_start
+    SELECT 'CIN' AS plan_type, p.period, p.period_end, c.cinp_person_id AS person_id, c.cinp_cin_plan_start_date AS plan_start
     FROM reporting_periods AS p
     JOIN stg_cin_plans AS c
         ON c.cinp_cin_plan_start_date <= p.period_end
        AND (c.cinp_cin_plan_end_date IS NULL OR c.cinp_cin_plan_end_date > p.period_end)
     WHERE c.cinp_person_id IS NOT NULL
-    GROUP BY p.period, p.period_end, c.cinp_person_id
     UNION ALL
-    SELECT 'CP' AS plan_type, p.period, p.period_end, c.cppl_person_id AS person_id, MAX(c.cppl_cp_plan_start_date) AS plan_start
+    SELECT 'CP' AS plan_type, p.period, p.period_end, c.cppl_person_id AS person_id, c.cppl_cp_plan_start_date AS plan_start
     FROM reporting_periods AS p
     JOIN stg_cp_plans AS c
         ON c.cppl_cp_plan_start_date <= p.period_end
        AND (c.cppl_cp_plan_end_date IS NULL OR c.cppl_cp_plan_end_date > p.period_end)
     WHERE c.cppl_person_id IS NOT NULL
-    GROUP BY p.period, p.period_end, c.cppl_person_id
 ),
 seen_visits AS (
     SELECT 'CIN' AS plan_type, cinv_person_id AS person_id, cinv_cin_visit_date AS visit_date
@@ -47,22 +45,36 @@ counting_days AS (
 ),
 -- The few hundred counting days come first: DataFusion builds its hash table from the join's
 -- first input, and building it from the millions of visits cost 2 s and 0.5 GB at national scale.
-last_seen AS (
-    SELECT v.plan_type, c.period, v.person_id, MAX(v.visit_date) AS seen_on
+seen_in_time AS (
+    SELECT v.plan_type, c.period, v.person_id, v.visit_date
     FROM counting_days AS c
     JOIN seen_visits AS v ON v.plan_type = c.plan_type AND v.visit_date = c.visit_date
-    GROUP BY v.plan_type, c.period, v.person_id
+),
+-- Per plan type, period and child: the latest start of their open plans and their latest seen
+-- visit in time, found in one pass over both (a child with a visit but no open plan is not in
+-- the cohort).
+clock AS (
+    SELECT plan_type, period, person_id,
+           MAX(period_end) AS period_end, MAX(plan_start) AS plan_start, MAX(seen_on) AS seen_on
+    FROM (
+        SELECT plan_type, period, period_end, person_id, plan_start, CAST(NULL AS DATE) AS seen_on
+        FROM open_plans
+        UNION ALL
+        SELECT plan_type, period, CAST(NULL AS DATE) AS period_end, person_id, CAST(NULL AS DATE) AS plan_start, visit_date AS seen_on
+        FROM seen_in_time
+    ) AS x
+    GROUP BY plan_type, period, person_id
+    HAVING MAX(plan_start) IS NOT NULL
 )
 SELECT
     o.plan_type,
     o.period,
     o.person_id,
     COALESCE(u.org_unit, 'UNKNOWN') AS org_unit,
-    working_days(greatest(o.plan_start, COALESCE(s.seen_on, o.plan_start)), o.period_end)
+    working_days(greatest(o.plan_start, COALESCE(o.seen_on, o.plan_start)), o.period_end)
         <= CASE o.plan_type
                WHEN 'CIN' THEN {{ var('cin_visit_threshold_wd') }}
                ELSE {{ var('cp_visit_threshold_wd') }}
            END AS is_timely
-FROM open_plans AS o
-LEFT JOIN last_seen AS s ON s.plan_type = o.plan_type AND s.period = o.period AND s.person_id = o.person_id
+FROM clock AS o
 LEFT JOIN int_org_unit_at_period_end AS u ON u.period = o.period AND u.person_id = o.person_id
