@@ -10,8 +10,10 @@
 #   land     scrutiny's landing (CSV to Parquet, from the run's log) against DuckDB's
 #            COPY (SELECT ...) TO ... (FORMAT parquet) on the same files, in MB/s of CSV
 # and checks that both give the same rows (metric, period, org unit, category, numerator,
-# denominator). DuckDB's side is bench/duckdb/measures.py: it runs the project's own SQL
-# (sql/staging, sql/measures) in DuckDB, with the Rust functions written as DuckDB macros.
+# denominator) and the same data-quality counts. DuckDB's side is bench/duckdb/measures.py: it
+# runs the project's own SQL (sql/staging, sql/measures, sql/quality) in DuckDB, with the Rust
+# functions written as DuckDB macros. scrutiny's compute always runs the quality rules, so DuckDB
+# runs them too; the "measures only" lines take DuckDB's time for the rules off its wall time.
 #
 # Needs python3 and GNU time (/usr/bin/time); installs PyPI duckdb and PyYAML when missing.
 # COMPARE_MEMORY_LIMIT (e.g. 1GiB) sets scrutiny's compute.memory_limit.
@@ -54,12 +56,14 @@ timed scrutiny_run "$bin" --log-format json run --config "$work/scrutiny.yaml" -
 landing=$(ls -d "$work"/landing/*/ | head -1)
 echo "== DuckDB run"
 timed duckdb_run python3 bench/duckdb/measures.py --sources "csv:$work/ssd" --project sql --reference config/reference \
-  --teams "$work/ssd/team_org_units.csv" --period 2022-01 --out "$work/duckdb-rows.csv" --timings "$work/duckdb-run.json"
+  --teams "$work/ssd/team_org_units.csv" --period 2022-01 --out "$work/duckdb-rows.csv" --timings "$work/duckdb-run.json" \
+  --quality "$work/duckdb-quality.csv"
 echo "== scrutiny compute (from the landing)"
 timed scrutiny_compute "$bin" compute --config "$work/scrutiny.yaml" --period 2022-01 --out "$work/scratch" >/dev/null 2>&1
 echo "== DuckDB compute (from the same Parquet)"
 timed duckdb_compute python3 bench/duckdb/measures.py --sources "parquet:$landing" --project sql --reference config/reference \
-  --teams "$work/ssd/team_org_units.csv" --period 2022-01 --out "$work/duckdb-compute-rows.csv"
+  --teams "$work/ssd/team_org_units.csv" --period 2022-01 --out "$work/duckdb-compute-rows.csv" \
+  --timings "$work/duckdb-compute.json" --quality "$work/duckdb-compute-quality.csv"
 echo "== DuckDB landing (COPY to Parquet)"
 python3 bench/duckdb/measures.py --sources "csv:$work/ssd" --project sql --reference config/reference \
   --teams "$work/ssd/team_org_units.csv" --period 2022-01 --land "$work/duck-land" --timings "$work/duckdb-land.json" 2>/dev/null
@@ -69,6 +73,9 @@ echo "== same rows?"
 python3 bench/duckdb/same_rows.py "$work/mart/current/metric_values.parquet" "$work/duckdb-rows.csv"
 python3 bench/duckdb/same_rows.py "$work/mart/current/metric_values.parquet" "$work/duckdb-compute-rows.csv" >/dev/null \
   || { echo "DuckDB over scrutiny's landing differs from the mart"; exit 1; }
+python3 bench/duckdb/same_rows.py --quality "$work/mart/current/data_quality.parquet" "$work/duckdb-quality.csv"
+python3 bench/duckdb/same_rows.py --quality "$work/mart/current/data_quality.parquet" "$work/duckdb-compute-quality.csv" >/dev/null \
+  || { echo "DuckDB's quality counts over scrutiny's landing differ from the mart"; exit 1; }
 
 python3 - "$work" "$scale" "$csv_mb" <<'PY'
 import json, sys
@@ -89,11 +96,17 @@ for line in open(f"{work}/run.log"):
 duck_land_ms = json.load(open(f"{work}/duckdb-land.json"))["sources_ms"]
 print(f"\nscale {scale}: {csv_mb:.0f} MB of CSV")
 print(f"{'':10} {'scrutiny':>18} {'DuckDB':>18} {'ratio':>12}")
+rules_s = {s: json.load(open(f"{work}/duckdb-{s}.json"))["quality_ms"] / 1000 for s in ("run", "compute")}
 for stage in ("run", "compute"):
     (sw, sp), (dw, dp) = t[f"scrutiny_{stage}"], t[f"duckdb_{stage}"]
     print(f"{stage:10} {sw:8.1f} s {sp:6.0f} MiB {dw:8.1f} s {dp:6.0f} MiB   time x{sw / dw:.2f} peak x{sp / dp:.2f}")
+for stage in ("run", "compute"):
+    sw, dw = t[f"scrutiny_{stage}"][0], t[f"duckdb_{stage}"][0] - rules_s[stage]
+    print(f"{stage + '*':10} {sw:8.1f} s {'':10} {dw:8.1f} s {'':10}   time x{sw / dw:.2f}")
 sl, dl = landed_ms / 1000, duck_land_ms / 1000
 print(f"{'land':10} {csv_mb / sl:8.1f} MB/s        {csv_mb / dl:8.1f} MB/s          time x{sl / dl:.2f}")
 sw, sp = t["synth"]
 print(f"{'synth':10} {sw:8.1f} s {sp:6.0f} MiB")
+print("* DuckDB measures only: its wall time less the quality rules' (run {:.1f} s, compute {:.1f} s)".format(
+    rules_s["run"], rules_s["compute"]))
 PY

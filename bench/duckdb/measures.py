@@ -66,6 +66,7 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--land", help="only land: COPY each CSV, typed, to DIR/<table>.parquet")
     ap.add_argument("--timings")
+    ap.add_argument("--quality", help="also run sql/quality and write its rows here")
     a = ap.parse_args()
     sql_dir = a.project
     timings = {}
@@ -186,6 +187,23 @@ def main():
                          "" if num is None else int(num),
                          "" if den is None or meta["unit"] == "count" else int(den)))
     timings["measures_ms"] = int((time.time() - started) * 1000)
+
+    # The data-quality rules (sql/quality), which scrutiny's compute also runs: with them the
+    # two sides do the same work. Their rows go to --quality, for the same-rows check.
+    if a.quality:
+        started = time.time()
+        found = []
+        for f in sorted(os.listdir(os.path.join(sql_dir, "quality"))):
+            if f.endswith(".sql"):
+                sql = render(open(os.path.join(sql_dir, "quality", f)).read(), vars_)
+                # row_hash is scrutiny's row fingerprint (a Rust function, 128 bits); DuckDB's
+                # own hash of the values (64 bits) does the same job.
+                sql = re.sub(r"\brow_hash\(", "hash(", sql)
+                found.extend(con.execute(
+                    f"SELECT table_name, rule, rows_seen, rows_affected FROM ({sql})").fetchall())
+        timings["quality_ms"] = int((time.time() - started) * 1000)
+        with open(a.quality, "w", newline="") as out:
+            csv.writer(out).writerows([("table_name", "rule", "rows_seen", "rows_affected")] + sorted(found))
     rows.sort()
     with open(a.out, "w", newline="") as out:
         w = csv.writer(out)
