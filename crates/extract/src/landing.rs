@@ -235,29 +235,16 @@ impl Landing {
             }
             Ok(())
         };
-        // Hashing is CPU-bound, so the files are hashed on every core at once: at national scale
-        // this is most of `compute`'s start-up.
-        let tables: Vec<&LandedTable> = self.manifest.tables.values().collect();
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(tables.len().max(1));
-        let mut results: Vec<(usize, Result<(), ExtractError>)> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(t) = tables.get(i) else { break done };
-                            done.push((i, check(t)));
-                        }
-                    })
-                })
-                .collect();
-            handles.into_iter().flat_map(|h| h.join().expect("a landing check panicked")).collect()
-        });
-        // The first damaged table in manifest order, however the work was shared.
-        results.sort_by_key(|(i, _)| *i);
-        results.into_iter().try_for_each(|(_, r)| r)
+        // Hashing is CPU-bound, so every file is hashed on a thread of its own: at national scale
+        // this is most of `compute`'s start-up. The results are read in manifest order, so the
+        // first damaged table is the one named, whichever check finishes first.
+        let check = &check;
+        std::thread::scope(|s| {
+            let checks: Vec<_> = self.manifest.tables.values().map(|t| s.spawn(move || check(t))).collect();
+            checks.into_iter().map(|c| c.join().expect("a landing check panicked")).collect::<Vec<_>>()
+        })
+        .into_iter()
+        .collect()
     }
 
     /// The same check on a store: each object's SHA-256, read as a stream.

@@ -43,17 +43,16 @@ pub async fn lineage(project: &Project, vars: &BTreeMap<String, Value>) -> Resul
     register_models(&ctx, project, vars, Models::Views).await.map_err(|e| e.to_string())?;
     // Optimising a measure's plan, with its models inlined, is the bulk of a run's start-up:
     // the measures are planned on every core at once.
-    let mut planning = tokio::task::JoinSet::new();
-    for (i, m) in project.measures.iter().enumerate() {
+    let mut planning = Vec::new();
+    for m in &project.measures {
         let sql = render(&m.sql, vars, &m.file, m.first_line).map_err(|e| e.to_string())?;
         let ctx = ctx.clone();
-        planning.spawn(async move { (i, lineage_of(&ctx, &sql).await) });
+        planning.push((m.meta.id.clone(), tokio::spawn(async move { lineage_of(&ctx, &sql).await })));
     }
-    let mut planned = BTreeMap::new();
-    while let Some(done) = planning.join_next().await {
-        let (i, l) = done.map_err(|e| e.to_string())?;
-        planned.insert(i, l);
+    // Awaited in file order, so the error reported is the first measure's.
+    let mut out = BTreeMap::new();
+    for (id, planned) in planning {
+        out.insert(id, planned.await.map_err(|e| e.to_string())??);
     }
-    // The first measure's error in file order, whichever finished first.
-    planned.into_iter().map(|(i, l)| Ok((project.measures[i].meta.id.clone(), l?))).collect()
+    Ok(out)
 }

@@ -379,8 +379,8 @@ pub async fn explain(
     let failed = |e: datafusion::error::DataFusionError| Failure::new("explain", exit::SOFTWARE, e.to_string());
     let models = scrutiny_measures::session::Models::OnDisk(scratch.path());
     // Only a run stores the materialized CTEs; a plan shows them inlined.
-    let how = if analyze { models } else { scrutiny_measures::session::Models::Views };
-    let planned = scrutiny_measures::cte::plan(&ctx, df, &sql, id, how).await.map_err(failed)?;
+    let storage = if analyze { models } else { scrutiny_measures::session::Models::Views };
+    let planned = scrutiny_measures::cte::plan(&ctx, df, &sql, id, storage).await.map_err(failed)?;
     let plan = planned.df.clone().explain(false, analyze).map_err(failed)?;
     let started = std::time::Instant::now();
     let batches = plan.collect().await.map_err(failed)?;
