@@ -570,6 +570,12 @@ fn walkthrough_add_a_measure_check_test_and_compute_it() {
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("referrals_with_team"), "{}", text(&out));
+    // Only what the selected measures (and the quality rules) read is computed.
+    let log = text(&out);
+    let unread = |model: &str| {
+        log.lines().any(|l| l.contains("model not computed: nothing in this run reads it") && l.contains(model))
+    };
+    assert!(unread("int_visit_timeliness") && unread("int_cla_checks") && !unread("stg_cin_episodes"), "{log}");
     assert_eq!(snapshot(&c.current()), before, "a scratch compute does not touch the published mart");
     let scratch = read(&c.path().join("var/scratch/current/metric_values.parquet"));
     let ids = strings(&scratch, "metric_id");
@@ -615,8 +621,9 @@ fn walkthrough_add_a_measure_check_test_and_compute_it() {
     assert!(text(&out).contains("no measure, staging model or quality rule `nope`"));
 }
 
-/// The log says where a run's time went: every staging model, measure and quality rule with its
-/// rows and milliseconds, at info level, as dbt logs its models.
+/// The log says where a run's time went: every measure, quality rule and stored staging model
+/// with its rows and milliseconds, at info level, as dbt logs its models, and every other model
+/// named with why it has no time of its own.
 #[test]
 fn the_log_times_every_model_measure_and_quality_rule() {
     let c = Council::new(&repo().join("sql"));
@@ -632,7 +639,23 @@ fn the_log_times_every_model_measure_and_quality_rule() {
             .map(|e| e["fields"][key].as_str().unwrap().to_string())
             .collect()
     };
-    let mut models = timed("model built", "model");
+    let said = |message: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["fields"]["message"] == message && e["level"] == "INFO")
+            .map(|e| e["fields"]["model"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let built = timed("model built", "model");
+    // A model read once is streamed into its reader, whose time includes it; one nothing reads
+    // is not computed. Each is still named once in the log.
+    let streamed = said("model streamed into the one statement that reads it");
+    let unread = said("model not computed: nothing in this run reads it");
+    assert!(streamed.contains(&"int_org_unit_at_period_end".to_string()), "{streamed:?}");
+    let into = events.iter().find(|e| e["fields"]["model"] == "int_org_unit_at_period_end").unwrap();
+    assert_eq!(into["fields"]["into"], "int_visit_timeliness", "the reader that the model's time is part of");
+    assert_eq!(unread, ["stg_department"]);
+    let mut models: Vec<String> = built.iter().chain(&streamed).chain(&unread).cloned().collect();
     models.sort();
     let stems = |dir: &str| -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(repo().join(dir))
@@ -643,7 +666,7 @@ fn the_log_times_every_model_measure_and_quality_rule() {
         names
     };
     assert_eq!(models, stems("sql/staging"), "one line per model file");
-    assert!(models.contains(&"int_visit_timeliness".to_string()));
+    assert!(built.contains(&"int_visit_timeliness".to_string()) && built.contains(&"stg_shared_ids".to_string()));
     assert_eq!(timed("measure computed", "measure").len(), 25);
     let mut rules = timed("quality rule run", "rule");
     rules.sort();

@@ -32,6 +32,8 @@ pub struct MaterializedCte {
 /// deregistered when this is dropped (after the statement has run).
 pub struct Planned {
     pub df: DataFrame,
+    /// The plans of the materialized CTEs, as they were computed.
+    pub stored: Vec<datafusion::logical_expr::LogicalPlan>,
     pub materialized: Vec<MaterializedCte>,
     ctx: SessionContext,
     tables: Vec<String>,
@@ -100,7 +102,8 @@ pub async fn plan(
             !w.recursive && w.cte_tables.iter().any(|c| c.materialized == Some(CteAsMaterialized::Materialized))
         })
     };
-    let mut planned = Planned { df: written, materialized: Vec::new(), ctx: ctx.clone(), tables: Vec::new() };
+    let mut planned =
+        Planned { df: written, stored: Vec::new(), materialized: Vec::new(), ctx: ctx.clone(), tables: Vec::new() };
     let Some(mut query) = query.filter(|q| wanted(q) && how != Models::Views) else {
         return Ok(planned);
     };
@@ -151,6 +154,7 @@ pub async fn plan(
             }
         }
         let started = std::time::Instant::now();
+        planned.stored.push(df.logical_plan().clone());
         let rows = crate::session::store(ctx, &table, df, how).await?;
         planned.tables.push(table.clone());
         let ms = started.elapsed().as_millis() as u64;

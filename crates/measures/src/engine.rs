@@ -12,7 +12,7 @@ use crate::error::{DefinitionError, MeasureError};
 use crate::project::{Measure, Project, Unit, render};
 use crate::reference::OrgUnit;
 use crate::session::{
-    Inputs, Models, days, locate_error, register_empty_sources, register_models, register_sources, session,
+    Inputs, Models, Readers, days, locate_error, register_empty_sources, register_models, register_sources, session,
 };
 use crate::values::{MetricValue, status};
 use scrutiny_core::settings::ComputeSettings;
@@ -248,7 +248,8 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Mea
     let landed: HashSet<&str> = inputs.tables.iter().map(|(n, _)| n.as_str()).collect();
     register_empty_sources(&ctx, &project.contract, &landed)?;
     let scratch = scratch_dir(&inputs.compute)?;
-    register_models(&ctx, project, &inputs.vars, Models::OnDisk(scratch.path())).await?;
+    let readers = Readers { measures: inputs.select.as_deref() };
+    let _streams = register_models(&ctx, project, &inputs.vars, Models::OnDisk(scratch.path()), readers).await?;
     let mut values = Vec::new();
     let mut measures = Vec::new();
     for m in &project.measures {

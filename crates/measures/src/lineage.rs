@@ -8,7 +8,7 @@ use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::project::{Project, render};
-use crate::session::{Models, register_models};
+use crate::session::{Models, Readers, register_models};
 
 /// The source and reference tables a measure reads, with their columns, through the staging
 /// models (read off DataFusion's optimised plan, so only columns actually used appear).
@@ -40,7 +40,8 @@ async fn lineage_of(ctx: &datafusion::execution::context::SessionContext, sql: &
 /// Each measure's lineage.
 pub async fn lineage(project: &Project, vars: &BTreeMap<String, Value>) -> Result<BTreeMap<String, Lineage>, String> {
     let ctx = crate::session::empty_session(project, vars).await?;
-    register_models(&ctx, project, vars, Models::Views).await.map_err(|e| e.to_string())?;
+    let _views =
+        register_models(&ctx, project, vars, Models::Views, Readers::default()).await.map_err(|e| e.to_string())?;
     // Optimising a measure's plan, with its models inlined, is the bulk of a run's start-up:
     // the measures are planned on every core at once.
     let mut planning = Vec::new();

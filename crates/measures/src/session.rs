@@ -248,6 +248,9 @@ pub fn order_models<'a>(
 pub enum Models<'a> {
     /// As views: planning only (check, docs, lineage), nothing is run.
     Views,
+    /// As empty tables of their schemas, `AS MATERIALIZED` CTEs too: to see what each
+    /// statement reads, with those CTEs planned apart as a run computes them. Nothing is run.
+    Placeholders,
     /// Computed once and held in memory: the few rows of a measure test.
     InMemory,
     /// Computed once and written as Parquet into `dir`, a private scratch directory, and read
@@ -257,19 +260,116 @@ pub enum Models<'a> {
     OnDisk(&'a Path),
 }
 
-/// Builds the staging models in dependency order.
+/// The statements that will read the staging models in one computation: every other model,
+/// the quality rules, and the measures that run (all of them when `measures` is `None`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Readers<'a> {
+    pub measures: Option<&'a [String]>,
+}
+
+/// One statement to plan: its owner (a model, measure or rule), its file and first line, and
+/// its rendered SQL.
+type Statement<'a> = (&'a str, &'a Path, usize, String);
+
+/// The statements that scan each model, once per scan, read off their plans as a run plans them:
+/// each `AS MATERIALIZED` CTE apart (its tables scanned once, however often it is named), the
+/// rest as written (a plain CTE named twice scans its tables twice). Nothing is inlined or
+/// optimised, so this is never fewer than the scans a run makes. `models` are planned in order,
+/// each over empty placeholders of those before it, which are removed again.
+async fn scans(
+    ctx: &SessionContext,
+    models: &[Statement<'_>],
+    readers: &[Statement<'_>],
+) -> Result<HashMap<String, Vec<String>>, MeasureError> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    let mut scanned: HashMap<String, Vec<String>> =
+        models.iter().map(|(name, ..)| (name.to_string(), vec![])).collect();
+    let mut placed = Vec::new();
+    let mut result = Ok(());
+    for (i, (owner, file, line, sql)) in models.iter().chain(readers).enumerate() {
+        let failed = |e: datafusion::error::DataFusionError| MeasureError::Model {
+            model: owner.to_string(),
+            file: file.to_path_buf(),
+            message: e.strip_backtrace().to_string(),
+        };
+        let planned = async {
+            let df = ctx.sql(sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(file, *line, &e)]))?;
+            let planned = crate::cte::plan(ctx, df, sql, owner, Models::Placeholders).await.map_err(failed)?;
+            for plan in planned.stored.iter().chain([planned.df.logical_plan()]) {
+                plan.apply_with_subqueries(|node| {
+                    if let datafusion::logical_expr::LogicalPlan::TableScan(scan) = node
+                        && let Some(by) = scanned.get_mut(scan.table_name.table())
+                    {
+                        by.push(owner.to_string());
+                    }
+                    Ok(TreeNodeRecursion::Continue)
+                })
+                .map_err(failed)?;
+            }
+            if i < models.len() {
+                store(ctx, owner, planned.df.clone(), Models::Placeholders).await.map_err(failed)?;
+                placed.push(*owner);
+            }
+            Ok(())
+        };
+        result = planned.await;
+        if result.is_err() {
+            break;
+        }
+    }
+    for name in placed {
+        ctx.deregister_table(name).map_err(df_err(name))?;
+    }
+    result.map(|()| scanned)
+}
+
+/// The `AS MATERIALIZED` CTEs of the models streamed into their readers, stored while the
+/// models were registered: keep this until the readers have run.
+#[must_use = "a streamed model's stored CTEs are dropped with this"]
+pub struct Streams {
+    _stored: Vec<crate::cte::Planned>,
+}
+
+/// Builds the staging models in dependency order. A model that more than one scan reads is
+/// computed once and stored (`how`); one read once is streamed into its reader, as a view (its
+/// `AS MATERIALIZED` CTEs are still computed first, once), and one that nothing reads is not
+/// computed at all: storing what is read once costs a write and a read of every row and saves
+/// nothing.
 pub async fn register_models(
     ctx: &SessionContext,
     project: &Project,
     vars: &BTreeMap<String, Value>,
     how: Models<'_>,
-) -> Result<(), MeasureError> {
+    readers: Readers<'_>,
+) -> Result<Streams, MeasureError> {
     let ordered = order_models(ctx, &project.models, vars).map_err(MeasureError::Definitions)?;
+    let scans = if how == Models::Views {
+        HashMap::new()
+    } else {
+        let models: Vec<Statement> =
+            ordered.iter().map(|(m, sql)| (m.name.as_str(), m.file.as_path(), 1, sql.clone())).collect();
+        let mut statements = Vec::new();
+        let measures = project.measures.iter().filter(|m| readers.measures.is_none_or(|s| s.contains(&m.meta.id)));
+        for (owner, file, line, sql) in measures
+            .map(|m| (m.meta.id.as_str(), &m.file, m.first_line, &m.sql))
+            .chain(project.quality.iter().map(|q| (q.name.as_str(), &q.file, 1, &q.sql)))
+        {
+            let sql = render(sql, vars, file, line).map_err(|e| MeasureError::Definitions(vec![e]))?;
+            statements.push((owner, file.as_path(), line, sql));
+        }
+        scans(ctx, &models, &statements).await?
+    };
+    let mut streams = Vec::new();
     for (m, sql) in ordered {
         // Planned as written first, so that an error points at its line in the file.
         let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, 1, &e)]))?;
-        if how == Models::Views {
+        let readers = scans.get(&m.name);
+        let read = readers.map(Vec::len);
+        if how == Models::Views || read == Some(0) {
             ctx.register_table(m.name.as_str(), df.into_view()).map_err(df_err(&m.name))?;
+            if read == Some(0) {
+                tracing::info!(model = %m.name, "model not computed: nothing in this run reads it");
+            }
             continue;
         }
         let failed = |e: datafusion::error::DataFusionError| MeasureError::Model {
@@ -279,13 +379,21 @@ pub async fn register_models(
         };
         let started = std::time::Instant::now();
         let planned = crate::cte::plan(ctx, df, &sql, &m.name, how).await.map_err(failed)?;
+        if read == Some(1) {
+            ctx.register_table(m.name.as_str(), planned.df.clone().into_view()).map_err(df_err(&m.name))?;
+            // Its rows and time are its reader's: the log says where to look for them.
+            let into = readers.and_then(|r| r.first()).map_or("", String::as_str);
+            tracing::info!(model = %m.name, into, "model streamed into the one statement that reads it");
+            streams.push(planned);
+            continue;
+        }
         let rows = store(ctx, &m.name, planned.df.clone(), how).await.map_err(failed)?;
         drop(planned);
         // Each model's rows and time at info level, as dbt logs them: the profile of a run is
         // in its log.
         tracing::info!(model = %m.name, rows, ms = started.elapsed().as_millis() as u64, "model built");
     }
-    Ok(())
+    Ok(Streams { _stored: streams })
 }
 
 /// Computes `df` once and registers the result as `name`: in memory, or (`Models::OnDisk`) as
@@ -300,6 +408,13 @@ pub(crate) async fn store(
     use datafusion::dataframe::DataFrameWriteOptions;
     let dir = match how {
         Models::OnDisk(dir) => dir,
+        Models::Placeholders => {
+            ctx.register_table(
+                name,
+                Arc::new(MemTable::try_new(Arc::new(df.schema().as_arrow().clone()), vec![vec![]])?),
+            )?;
+            return Ok(0);
+        }
         Models::InMemory | Models::Views => {
             let cached = df.cache().await?;
             let rows = cached.clone().count().await?;
@@ -419,6 +534,64 @@ mod tests {
         let models = vec![model("a", "SELECT * FROM b"), model("b", "SELECT * FROM a"), model("c", "SELECT 1")];
         let e = order_models(&ctx, &models, &BTreeMap::new()).unwrap_err();
         assert!(e[0].message.contains("cycle between models: a -> b"), "{e:?}");
+    }
+
+    /// What decides whether a model is stored, streamed into its reader or not computed.
+    #[tokio::test]
+    async fn scans_count_each_read_a_run_makes_with_materialized_ctes_read_once() {
+        let mut config = SessionConfig::new();
+        config.options_mut().sql_parser.dialect = dialect();
+        let ctx = SessionContext::new_with_config(config);
+        ctx.sql("CREATE TABLE visits(id VARCHAR, child VARCHAR) AS VALUES ('v1', 'c1'), ('v2', 'c2')")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let file = Path::new("sql/x.sql");
+        let st = |owner: &'static str, sql: &str| (owner, file, 1, sql.to_string());
+        let models = [
+            st("m_once", "SELECT id, child FROM visits"),
+            st("m_plain_cte", "SELECT id FROM visits"),
+            st("m_materialized", "SELECT id FROM visits"),
+            st("m_unread", "SELECT id FROM visits"),
+            st("m_chain", "SELECT id FROM visits"),
+            st("m_reader", "SELECT id FROM m_chain"),
+        ];
+        let readers = [
+            // A subquery's read counts.
+            st("r1", "SELECT * FROM m_once WHERE EXISTS (SELECT 1 FROM m_chain WHERE m_chain.id = m_once.id)"),
+            // A plain CTE named twice is computed twice.
+            st("r2", "WITH c AS (SELECT id FROM m_plain_cte) SELECT a.id FROM c AS a JOIN c AS b ON a.id = b.id"),
+            // A materialized one is computed once, however often it is named.
+            st(
+                "r3",
+                "WITH c AS MATERIALIZED (SELECT id FROM m_materialized), d AS (SELECT id FROM m_reader) \
+                 SELECT a.id FROM c AS a JOIN c AS b ON a.id = b.id JOIN d ON d.id = a.id",
+            ),
+        ];
+        let scanned = scans(&ctx, &models, &readers).await.unwrap();
+        let mut scanned: Vec<(&str, Vec<&str>)> =
+            scanned.iter().map(|(k, v)| (k.as_str(), v.iter().map(String::as_str).collect())).collect();
+        scanned.sort();
+        let expected: [(&str, &[&str]); 6] = [
+            ("m_chain", &["m_reader", "r1"]),
+            ("m_materialized", &["r3"]),
+            ("m_once", &["r1"]),
+            ("m_plain_cte", &["r2", "r2"]),
+            ("m_reader", &["r3"]),
+            ("m_unread", &[]),
+        ];
+        assert_eq!(scanned, expected.map(|(m, by)| (m, by.to_vec())));
+        // Nothing is left behind: not the models' placeholders, not the CTEs'.
+        for t in ["m_once", "m_chain", "m_reader", "r3__c"] {
+            assert!(!ctx.table_exist(t).unwrap(), "{t} is still registered");
+        }
+        // A reader that does not plan is named, with its file.
+        let bad = [st("r_bad", "SELECT nope FROM m_once")];
+        let e = scans(&ctx, &models, &bad).await.unwrap_err().to_string();
+        assert!(e.contains("sql/x.sql") && e.contains("nope"), "{e}");
+        assert!(!ctx.table_exist("m_once").unwrap());
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use crate::engine::run_measure;
 use crate::project::Project;
 use crate::reference::TeamMap;
-use crate::session::{Inputs, Models, register_models, session};
+use crate::session::{Inputs, Models, Readers, Streams, register_models, session};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,12 +175,14 @@ pub fn diff(expected: &[ExpectedRow], actual: &[ExpectedRow]) -> Option<String> 
     Some(out)
 }
 
-/// A session with the case's rows as the source tables, the staging models built.
+/// A session with the case's rows as the source tables, the staging models built for `measure`
+/// (or for the quality rules alone).
 async fn case_session(
     project: &Project,
     case: &TestCase,
     holidays: &[chrono::NaiveDate],
-) -> Result<(datafusion::execution::context::SessionContext, Inputs), String> {
+    measure: Option<&str>,
+) -> Result<(datafusion::execution::context::SessionContext, Inputs, Streams), String> {
     let period: Period = case.period.parse().map_err(|e| format!("{e}"))?;
     let mut days = holidays.to_vec();
     for d in &case.closure_days {
@@ -200,7 +202,7 @@ async fn case_session(
         code_sets: crate::reference::builtin_code_sets().map_err(|e| e.to_string())?,
         tables: Vec::new(),
         stores: Vec::new(),
-        select: None,
+        select: Some(measure.into_iter().map(String::from).collect()),
         run_id: "test".into(),
         compute: Default::default(),
         benchmarks: None,
@@ -217,8 +219,10 @@ async fn case_session(
         let mem = MemTable::try_new(t.schema(), vec![vec![batch]]).map_err(|e| e.to_string())?;
         ctx.register_table(t.name.as_str(), Arc::new(mem)).map_err(|e| e.to_string())?;
     }
-    register_models(&ctx, project, &inputs.vars, Models::InMemory).await.map_err(|e| e.to_string())?;
-    Ok((ctx, inputs))
+    let readers = Readers { measures: inputs.select.as_deref() };
+    let streams =
+        register_models(&ctx, project, &inputs.vars, Models::InMemory, readers).await.map_err(|e| e.to_string())?;
+    Ok((ctx, inputs, streams))
 }
 
 async fn run_quality_case(
@@ -226,7 +230,7 @@ async fn run_quality_case(
     case: &TestCase,
     holidays: &[chrono::NaiveDate],
 ) -> Result<Option<String>, String> {
-    let (ctx, inputs) = case_session(project, case, holidays).await?;
+    let (ctx, inputs, _streams) = case_session(project, case, holidays, None).await?;
     let rows =
         crate::engine::run_quality(&ctx, project, &inputs.vars, Models::InMemory).await.map_err(|e| e.to_string())?;
     let mut out = String::new();
@@ -256,7 +260,7 @@ async fn run_case(
     holidays: &[chrono::NaiveDate],
 ) -> Result<Option<String>, String> {
     let m = project.measures.iter().find(|m| m.meta.id == measure).ok_or_else(|| format!("no measure `{measure}`"))?;
-    let (ctx, inputs) = case_session(project, case, holidays).await?;
+    let (ctx, inputs, _streams) = case_session(project, case, holidays, Some(measure)).await?;
     let rows = run_measure(&ctx, m, &inputs, Models::InMemory).await.map_err(|e| e.to_string())?;
     let mut actual: Vec<ExpectedRow> = rows
         .into_iter()

@@ -363,11 +363,12 @@ pub async fn explain(
     let ctx = scrutiny_measures::session::session(&inputs).map_err(measure_failure)?;
     scrutiny_measures::session::register_sources(&ctx, &inputs.tables).await.map_err(measure_failure)?;
     let scratch = scrutiny_measures::engine::scratch_dir(&inputs.compute).map_err(measure_failure)?;
-    scrutiny_measures::session::register_models(
+    let _streams = scrutiny_measures::session::register_models(
         &ctx,
         project,
         &inputs.vars,
         scrutiny_measures::session::Models::OnDisk(scratch.path()),
+        scrutiny_measures::session::Readers::default(),
     )
     .await
     .map_err(measure_failure)?;
