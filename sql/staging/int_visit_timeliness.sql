@@ -19,7 +19,9 @@ WITH open_plans AS (
        AND (c.cppl_cp_plan_end_date IS NULL OR c.cppl_cp_plan_end_date > p.period_end)
     WHERE c.cppl_person_id IS NOT NULL
 ),
-seen_visits AS (
+-- MATERIALIZED: read twice below (for its dates, then its children); computed once, it is the
+-- only reader of the visits' staging models, which are then streamed into it, never stored whole.
+seen_visits AS MATERIALIZED (
     SELECT 'CIN' AS plan_type, cinv_person_id AS person_id, cinv_cin_visit_date AS visit_date
     FROM stg_cin_visits
     WHERE is_seen

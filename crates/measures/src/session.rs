@@ -391,7 +391,20 @@ pub async fn register_models(
         drop(planned);
         // Each model's rows and time at info level, as dbt logs them: the profile of a run is
         // in its log.
-        tracing::info!(model = %m.name, rows, ms = started.elapsed().as_millis() as u64, "model built");
+        let ms = started.elapsed().as_millis() as u64;
+        // Who reads it, so a data-team member sees why it was stored (a plain CTE named twice
+        // reads it twice).
+        let mut read_by: Vec<(&str, usize)> = Vec::new();
+        for r in readers.into_iter().flatten() {
+            match read_by.iter_mut().find(|(name, _)| name == r) {
+                Some((_, n)) => *n += 1,
+                None => read_by.push((r, 1)),
+            }
+        }
+        let read_by: Vec<String> =
+            read_by.iter().map(|(r, n)| if *n > 1 { format!("{r} x{n}") } else { r.to_string() }).collect();
+        let read_by = read_by.join(", ");
+        tracing::info!(model = %m.name, rows, ms, read_by, "model built");
     }
     Ok(Streams { _stored: streams })
 }
