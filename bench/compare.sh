@@ -16,7 +16,8 @@
 # runs them too; the "measures only" lines take DuckDB's time for the rules off its wall time.
 #
 # Needs python3 and GNU time (/usr/bin/time); installs PyPI duckdb and PyYAML when missing.
-# COMPARE_MEMORY_LIMIT (e.g. 1GiB) sets scrutiny's compute.memory_limit.
+# COMPARE_ROUNDS (default 3): how many times run and compute are timed on each side, alternating;
+# the table shows medians. COMPARE_MEMORY_LIMIT (e.g. 1GiB) sets scrutiny's compute.memory_limit.
 # For a before/after table: SCRUTINY_BIN (an older build) and SCRUTINY_SQL (its sql/ directory)
 # replace scrutiny's side; DuckDB always runs this checkout's SQL.
 set -euo pipefail
@@ -49,21 +50,27 @@ source bench/settings.sh
 files_settings "$work/scrutiny.yaml" "$sql_dir" . "${COMPARE_MEMORY_LIMIT:+compute:
   memory_limit: $COMPARE_MEMORY_LIMIT
   spill_dir: ./spill}"
-rm -rf "$work/landing" "$work/mart" "$work/scratch" "$work/duck-land"
-echo "== scrutiny run"
-timed scrutiny_run "$bin" --log-format json run --config "$work/scrutiny.yaml" --period 2022-01 2> "$work/run.log" \
-  || { tail -5 "$work/run.log"; exit 1; }
-landing=$(ls -d "$work"/landing/*/ | head -1)
-echo "== DuckDB run"
-timed duckdb_run python3 bench/duckdb/measures.py --sources "csv:$work/ssd" --project sql --reference config/reference \
-  --teams "$work/ssd/team_org_units.csv" --period 2022-01 --out "$work/duckdb-rows.csv" --timings "$work/duckdb-run.json" \
-  --quality "$work/duckdb-quality.csv"
-echo "== scrutiny compute (from the landing)"
-timed scrutiny_compute "$bin" compute --config "$work/scrutiny.yaml" --period 2022-01 --out "$work/scratch" >/dev/null 2>&1
-echo "== DuckDB compute (from the same Parquet)"
-timed duckdb_compute python3 bench/duckdb/measures.py --sources "parquet:$landing" --project sql --reference config/reference \
-  --teams "$work/ssd/team_org_units.csv" --period 2022-01 --out "$work/duckdb-compute-rows.csv" \
-  --timings "$work/duckdb-compute.json" --quality "$work/duckdb-compute-quality.csv"
+# The machine is shared and noisy: each side runs ROUNDS times, alternating, and the table
+# shows medians (peaks: the largest) with the spread of the per-round ratios.
+rounds=${COMPARE_ROUNDS:-3}
+for round in $(seq 1 "$rounds"); do
+  rm -rf "$work/landing" "$work/mart" "$work/scratch" "$work/duck-land"
+  echo "== round $round of $rounds: scrutiny run"
+  timed scrutiny_run "$bin" --log-format json run --config "$work/scrutiny.yaml" --period 2022-01 2> "$work/run-$round.log" \
+    || { tail -5 "$work/run-$round.log"; exit 1; }
+  landing=$(ls -d "$work"/landing/*/ | head -1)
+  echo "== round $round of $rounds: DuckDB run"
+  timed duckdb_run python3 bench/duckdb/measures.py --sources "csv:$work/ssd" --project sql --reference config/reference \
+    --teams "$work/ssd/team_org_units.csv" --period 2022-01 --out "$work/duckdb-rows.csv" \
+    --timings "$work/duckdb-run-$round.json" --quality "$work/duckdb-quality.csv"
+  echo "== round $round of $rounds: scrutiny compute (from the landing)"
+  timed scrutiny_compute "$bin" compute --config "$work/scrutiny.yaml" --period 2022-01 --out "$work/scratch" >/dev/null 2>&1
+  echo "== round $round of $rounds: DuckDB compute (from the same Parquet)"
+  timed duckdb_compute python3 bench/duckdb/measures.py --sources "parquet:$landing" --project sql \
+    --reference config/reference --teams "$work/ssd/team_org_units.csv" --period 2022-01 \
+    --out "$work/duckdb-compute-rows.csv" --timings "$work/duckdb-compute-$round.json" \
+    --quality "$work/duckdb-compute-quality.csv"
+done
 echo "== DuckDB landing (COPY to Parquet)"
 python3 bench/duckdb/measures.py --sources "csv:$work/ssd" --project sql --reference config/reference \
   --teams "$work/ssd/team_org_units.csv" --period 2022-01 --land "$work/duck-land" --timings "$work/duckdb-land.json" 2>/dev/null
@@ -77,36 +84,47 @@ python3 bench/duckdb/same_rows.py --quality "$work/mart/current/data_quality.par
 python3 bench/duckdb/same_rows.py --quality "$work/mart/current/data_quality.parquet" "$work/duckdb-compute-quality.csv" >/dev/null \
   || { echo "DuckDB's quality counts over scrutiny's landing differ from the mart"; exit 1; }
 
-python3 - "$work" "$scale" "$csv_mb" <<'PY'
-import json, sys
-work, scale, csv_mb = sys.argv[1], sys.argv[2], float(sys.argv[3])
+python3 - "$work" "$scale" "$csv_mb" "$rounds" <<'PY'
+import json, statistics, sys
+work, scale, csv_mb, rounds = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 t = {}
 for line in open(f"{work}/times"):
     parts = line.split()
     if len(parts) == 3 and parts[0].replace("_", "").isalpha():
-        t[parts[0]] = (float(parts[1]), int(parts[2]) / 1024)
-landed_ms = None
-for line in open(f"{work}/run.log"):
-    try:
-        f = json.loads(line).get("fields", {})
-    except ValueError:
-        continue
-    if f.get("message") == "landed":
-        landed_ms = f["ms"]
-duck_land_ms = json.load(open(f"{work}/duckdb-land.json"))["sources_ms"]
-print(f"\nscale {scale}: {csv_mb:.0f} MB of CSV")
-print(f"{'':10} {'scrutiny':>18} {'DuckDB':>18} {'ratio':>12}")
-rules_s = {s: json.load(open(f"{work}/duckdb-{s}.json"))["quality_ms"] / 1000 for s in ("run", "compute")}
+        t.setdefault(parts[0], []).append((float(parts[1]), int(parts[2]) / 1024))
+wall = lambda name: [w for w, _ in t[name]]
+med = lambda xs: statistics.median(xs)
+landed = []
+for r in range(1, rounds + 1):
+    for line in open(f"{work}/run-{r}.log"):
+        try:
+            f = json.loads(line).get("fields", {})
+        except ValueError:
+            continue
+        if f.get("message") == "landed":
+            landed.append(f["ms"] / 1000)
+duck_land = json.load(open(f"{work}/duckdb-land.json"))["sources_ms"] / 1000
+rules = {s: [json.load(open(f"{work}/duckdb-{s}-{r}.json"))["quality_ms"] / 1000 for r in range(1, rounds + 1)]
+         for s in ("run", "compute")}
+print(f"\nscale {scale}: {csv_mb:.0f} MB of CSV; medians of {rounds} rounds (peaks: the largest)")
+print(f"{'':10} {'scrutiny':>18} {'DuckDB':>18} {'ratio':>12}  {'per round':>10}")
+spread = lambda xs: f"x{min(xs):.2f}-x{max(xs):.2f}" if len(xs) > 1 else ""
 for stage in ("run", "compute"):
-    (sw, sp), (dw, dp) = t[f"scrutiny_{stage}"], t[f"duckdb_{stage}"]
-    print(f"{stage:10} {sw:8.1f} s {sp:6.0f} MiB {dw:8.1f} s {dp:6.0f} MiB   time x{sw / dw:.2f} peak x{sp / dp:.2f}")
+    s, d = wall(f"scrutiny_{stage}"), wall(f"duckdb_{stage}")
+    sp, dp = max(p for _, p in t[f"scrutiny_{stage}"]), max(p for _, p in t[f"duckdb_{stage}"])
+    per = [a / b for a, b in zip(s, d)]
+    print(f"{stage:10} {med(s):8.1f} s {sp:6.0f} MiB {med(d):8.1f} s {dp:6.0f} MiB   time x{med(s) / med(d):.2f} "
+          f"peak x{sp / dp:.2f}  {spread(per)}")
 for stage in ("run", "compute"):
-    sw, dw = t[f"scrutiny_{stage}"][0], t[f"duckdb_{stage}"][0] - rules_s[stage]
-    print(f"{stage + '*':10} {sw:8.1f} s {'':10} {dw:8.1f} s {'':10}   time x{sw / dw:.2f}")
-sl, dl = landed_ms / 1000, duck_land_ms / 1000
-print(f"{'land':10} {csv_mb / sl:8.1f} MB/s        {csv_mb / dl:8.1f} MB/s          time x{sl / dl:.2f}")
-sw, sp = t["synth"]
+    s = wall(f"scrutiny_{stage}")
+    d = [w - q for w, q in zip(wall(f"duckdb_{stage}"), rules[stage])]
+    per = [a / b for a, b in zip(s, d)]
+    print(f"{stage + '*':10} {med(s):8.1f} s {'':10} {med(d):8.1f} s {'':10}   time x{med(s) / med(d):.2f} "
+          f"{'':10}  {spread(per)}")
+sl = med(landed)
+print(f"{'land':10} {csv_mb / sl:8.1f} MB/s        {csv_mb / duck_land:8.1f} MB/s          time x{sl / duck_land:.2f}")
+sw, sp = t["synth"][0]
 print(f"{'synth':10} {sw:8.1f} s {sp:6.0f} MiB")
-print("* DuckDB measures only: its wall time less the quality rules' (run {:.1f} s, compute {:.1f} s)".format(
-    rules_s["run"], rules_s["compute"]))
+print("* DuckDB measures only: its wall time less the quality rules' (medians: run {:.1f} s, compute {:.1f} s)".format(
+    med(rules["run"]), med(rules["compute"])))
 PY
