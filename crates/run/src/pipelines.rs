@@ -32,12 +32,13 @@ pub async fn resolve(
     Ok(Resolved { settings: settings.for_pipeline(&pipeline), measures, tables, pipeline })
 }
 
-/// Every measure's lineage, planned once for all the pipelines a command looks at.
+/// The tables each measure reads (through the staging models), planned once for all the
+/// pipelines a command looks at.
 pub async fn lineage(
     project: &Project,
     vars: &BTreeMap<String, Value>,
-) -> Result<BTreeMap<String, scrutiny_measures::lineage::Lineage>, ConfigError> {
-    scrutiny_measures::lineage::lineage(project, vars).await.map_err(|e| ConfigError::in_file(&project.dir, None, e))
+) -> Result<BTreeMap<String, BTreeSet<String>>, ConfigError> {
+    scrutiny_measures::lineage::tables(project, vars).await.map_err(|e| ConfigError::in_file(&project.dir, None, e))
 }
 
 /// Holds `pipeline` against the project: every area, measure and table it names must exist,
@@ -45,7 +46,7 @@ pub async fn lineage(
 /// Returns its measures in the report's order and the tables it extracts.
 pub fn select(
     project: &Project,
-    lineage: &BTreeMap<String, scrutiny_measures::lineage::Lineage>,
+    lineage: &BTreeMap<String, BTreeSet<String>>,
     pipeline: &Pipeline,
 ) -> Result<(Vec<String>, Vec<String>), ConfigError> {
     let mut problems = Vec::new();
@@ -107,7 +108,7 @@ pub fn select(
 
     let mut read: BTreeSet<&str> = pipeline.also_extract.iter().map(String::as_str).collect();
     for m in &chosen {
-        read.extend(lineage.get(&m.meta.id).into_iter().flat_map(|l| l.keys()).map(String::as_str));
+        read.extend(lineage.get(&m.meta.id).into_iter().flatten().map(String::as_str));
     }
     let tables: Vec<String> = project.contract.names().filter(|t| read.contains(t)).map(str::to_string).collect();
 
