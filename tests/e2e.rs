@@ -29,7 +29,10 @@ pub(crate) fn wait_listening(port: u16) {
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    // At run time first: a test binary cargo reuses from a checkout elsewhere keeps that
+    // checkout's compile-time path.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    Path::new(&dir).join("../..").canonicalize().unwrap()
 }
 
 fn scrutiny(args: &[&str], cwd: &Path) -> Output {

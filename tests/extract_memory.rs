@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 fn repo() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    Path::new(&dir).join("../..").canonicalize().unwrap()
 }
 
 /// Runs a command to completion, watching its peak resident set (VmHWM, reset by exec, so the

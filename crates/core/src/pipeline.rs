@@ -275,7 +275,10 @@ mod tests {
     /// the crontab.
     #[test]
     fn deploy_schedules_each_pipeline_as_its_file_says() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let root = format!(
+            "{}/../..",
+            std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())
+        );
         let cronjob = std::fs::read_to_string(format!("{root}/deploy/cronjob.yaml")).unwrap();
         let crontab = std::fs::read_to_string(format!("{root}/deploy/crontab")).unwrap();
         let jobs: Vec<serde_yaml::Value> = cronjob

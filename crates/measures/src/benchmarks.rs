@@ -480,7 +480,8 @@ mod tests {
     }
 
     fn shipped_measures() -> Vec<Measure> {
-        crate::Project::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql")).unwrap().measures
+        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+        crate::Project::load(&Path::new(&dir).join("../../sql")).unwrap().measures
     }
 
     #[test]

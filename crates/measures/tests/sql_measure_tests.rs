@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 fn main() {
     let args = Arguments::from_args();
-    let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql");
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    let sql = Path::new(&dir).join("../../sql");
     let project = Arc::new(Project::load(&sql).unwrap_or_else(|e| panic!("{e:?}")));
     let all = cases(&sql.join("measures/tests"), None).unwrap_or_else(|e| panic!("{e}"));
     let mut trials: Vec<Trial> = all

@@ -320,7 +320,10 @@ fn python_client(
     cafile: &std::path::Path,
     sql: &str,
 ) -> Result<serde_json::Value, String> {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/support/mssql_reader.py");
+    // At run time first: a test binary cargo reuses from a checkout elsewhere keeps that
+    // checkout's compile-time path.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    let script = std::path::Path::new(&dir).join("../../tests/support/mssql_reader.py");
     let out = std::process::Command::new("python3")
         .arg(script)
         .args([client, "query", sql])
