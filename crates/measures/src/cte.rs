@@ -178,11 +178,12 @@ pub async fn plan(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use datafusion::arrow::util::pretty::pretty_format_batches;
 
-    async fn context() -> SessionContext {
+    /// A session in scrutiny's dialect with a small `visits(id, child)` table.
+    pub(crate) async fn context() -> SessionContext {
         let mut config = datafusion::prelude::SessionConfig::new();
         config.options_mut().sql_parser.dialect = crate::session::dialect();
         let ctx = SessionContext::new_with_config(config);

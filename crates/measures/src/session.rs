@@ -552,15 +552,7 @@ mod tests {
     /// What decides whether a model is stored, streamed into its reader or not computed.
     #[tokio::test]
     async fn scans_count_each_read_a_run_makes_with_materialized_ctes_read_once() {
-        let mut config = SessionConfig::new();
-        config.options_mut().sql_parser.dialect = dialect();
-        let ctx = SessionContext::new_with_config(config);
-        ctx.sql("CREATE TABLE visits(id VARCHAR, child VARCHAR) AS VALUES ('v1', 'c1'), ('v2', 'c2')")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
+        let ctx = crate::cte::tests::context().await;
         let file = Path::new("sql/x.sql");
         let st = |owner: &'static str, sql: &str| (owner, file, 1, sql.to_string());
         let models = [
