@@ -102,8 +102,8 @@ pub async fn lineage(project: &Project, vars: &BTreeMap<String, Value>) -> Resul
     let ctx = crate::session::empty_session(project, vars).await?;
     let _views =
         register_models(&ctx, project, vars, Models::Views, Readers::default()).await.map_err(|e| e.to_string())?;
-    // Optimising a measure's plan, with its models inlined, is the bulk of a run's start-up:
-    // the measures are planned on every core at once.
+    // Optimising a measure's plan, with its models inlined, is slow (runs use `tables`
+    // instead): the measures are planned on every core at once.
     let mut planning = Vec::new();
     for m in &project.measures {
         let sql = render(&m.sql, vars, &m.file, m.first_line).map_err(|e| e.to_string())?;
