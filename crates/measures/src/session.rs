@@ -363,8 +363,8 @@ pub async fn register_models(
     for (m, sql) in ordered {
         // Planned as written first, so that an error points at its line in the file.
         let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, 1, &e)]))?;
-        let readers = scans.get(&m.name);
-        let read = readers.map(Vec::len);
+        let scanned_by = scans.get(&m.name);
+        let read = scanned_by.map(Vec::len);
         if how == Models::Views || read == Some(0) {
             ctx.register_table(m.name.as_str(), df.into_view()).map_err(df_err(&m.name))?;
             if read == Some(0) {
@@ -382,7 +382,7 @@ pub async fn register_models(
         if read == Some(1) {
             ctx.register_table(m.name.as_str(), planned.df.clone().into_view()).map_err(df_err(&m.name))?;
             // Its rows and time are its reader's: the log says where to look for them.
-            let into = readers.and_then(|r| r.first()).map_or("", String::as_str);
+            let into = scanned_by.and_then(|r| r.first()).map_or("", String::as_str);
             tracing::info!(model = %m.name, into, "model streamed into the one statement that reads it");
             streams.push(planned);
             continue;
@@ -393,16 +393,12 @@ pub async fn register_models(
         // in its log.
         let ms = started.elapsed().as_millis() as u64;
         // Who reads it, so a data-team member sees why it was stored (a plain CTE named twice
-        // reads it twice).
-        let mut read_by: Vec<(&str, usize)> = Vec::new();
-        for r in readers.into_iter().flatten() {
-            match read_by.iter_mut().find(|(name, _)| name == r) {
-                Some((_, n)) => *n += 1,
-                None => read_by.push((r, 1)),
-            }
-        }
-        let read_by: Vec<String> =
-            read_by.iter().map(|(r, n)| if *n > 1 { format!("{r} x{n}") } else { r.to_string() }).collect();
+        // reads it twice). A statement's scans are listed together.
+        let read_by: Vec<String> = scanned_by
+            .map_or(&[][..], Vec::as_slice)
+            .chunk_by(|a, b| a == b)
+            .map(|r| if r.len() > 1 { format!("{} x{}", r[0], r.len()) } else { r[0].clone() })
+            .collect();
         let read_by = read_by.join(", ");
         tracing::info!(model = %m.name, rows, ms, read_by, "model built");
     }
