@@ -29,10 +29,7 @@ pub(crate) fn wait_listening(port: u16) {
 }
 
 fn repo() -> PathBuf {
-    // At run time first: a test binary cargo reuses from a checkout elsewhere keeps that
-    // checkout's compile-time path.
-    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
-    Path::new(&dir).join("../..").canonicalize().unwrap()
+    scrutiny_core::checkout_root().canonicalize().unwrap()
 }
 
 fn scrutiny(args: &[&str], cwd: &Path) -> Output {

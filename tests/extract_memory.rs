@@ -6,8 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn repo() -> std::path::PathBuf {
-    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
-    Path::new(&dir).join("../..").canonicalize().unwrap()
+    scrutiny_core::checkout_root().canonicalize().unwrap()
 }
 
 /// Runs a command to completion, watching its peak resident set (VmHWM, reset by exec, so the

@@ -17,6 +17,17 @@ pub use pipeline::Pipeline;
 pub use run::{Manifest, new_run_id};
 pub use settings::{ConfigError, Settings};
 
+/// The root of the checkout these sources are in, for the workspace's tests (each crate sits two
+/// levels below it). `CARGO_MANIFEST_DIR` is read at run time first, as cargo sets it for a
+/// test: a test binary cargo reuses from a checkout at another path keeps that checkout's
+/// compile-time path.
+#[doc(hidden)]
+pub fn checkout_root() -> std::path::PathBuf {
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from);
+    crate_dir.join("../..")
+}
+
 /// The England and Wales bank holidays shipped with the binary (from
 /// `config/reference/bank_holidays_england_wales.csv`), used when the settings name none.
 pub const BANK_HOLIDAYS_CSV: &str = include_str!("../../../config/reference/bank_holidays_england_wales.csv");

@@ -275,18 +275,15 @@ mod tests {
     /// the crontab.
     #[test]
     fn deploy_schedules_each_pipeline_as_its_file_says() {
-        let root = format!(
-            "{}/../..",
-            std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())
-        );
-        let cronjob = std::fs::read_to_string(format!("{root}/deploy/cronjob.yaml")).unwrap();
-        let crontab = std::fs::read_to_string(format!("{root}/deploy/crontab")).unwrap();
+        let root = crate::checkout_root();
+        let cronjob = std::fs::read_to_string(root.join("deploy/cronjob.yaml")).unwrap();
+        let crontab = std::fs::read_to_string(root.join("deploy/crontab")).unwrap();
         let jobs: Vec<serde_yaml::Value> = cronjob
             .split("\n---")
             .filter_map(|d| serde_yaml::from_str::<serde_yaml::Value>(d).ok())
             .filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CronJob"))
             .collect();
-        let pipelines = Pipeline::load_all(Path::new(&format!("{root}/pipelines"))).unwrap();
+        let pipelines = Pipeline::load_all(&root.join("pipelines")).unwrap();
         assert_eq!(jobs.len(), pipelines.len(), "one CronJob per pipeline");
         for p in &pipelines {
             let job = jobs

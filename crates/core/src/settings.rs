@@ -1487,8 +1487,7 @@ notify:
     /// problems allowed are files and variables that exist in the cluster, not here.
     #[test]
     fn the_cronjob_example_settings_are_valid() {
-        let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
-        let text = std::fs::read_to_string(format!("{root}/../../deploy/cronjob.yaml")).unwrap();
+        let text = std::fs::read_to_string(crate::checkout_root().join("deploy/cronjob.yaml")).unwrap();
         let settings = text
             .split("\n---")
             .filter_map(|doc| serde_yaml::from_str::<Value>(doc).ok())

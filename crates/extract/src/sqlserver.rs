@@ -525,12 +525,6 @@ mod tests {
     use super::*;
     use scrutiny_core::settings::{Encrypt, Secret};
 
-    /// At run time first: a test binary cargo reuses from a checkout elsewhere keeps that
-    /// checkout's compile-time path.
-    fn manifest_dir() -> String {
-        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())
-    }
-
     fn settings(schema: &str, renames: &[(&str, &str, &str)]) -> SqlServerSettings {
         let mut column_renames: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
             Default::default();
@@ -554,7 +548,7 @@ mod tests {
             retries: 0,
             retry_backoff_ms: 1,
             column_renames,
-            queries_dir: std::path::Path::new(&manifest_dir()).join("../../sql/extract/ssd"),
+            queries_dir: scrutiny_core::checkout_root().join("sql/extract/ssd"),
         }
     }
 
@@ -607,7 +601,7 @@ mod tests {
     #[test]
     fn a_misspelt_alias_is_named_with_its_line_before_any_server_is_asked() {
         let dir = tempfile::tempdir().unwrap();
-        let shipped = std::path::Path::new(&manifest_dir()).join("../../sql/extract/ssd/ssd_person.sql");
+        let shipped = scrutiny_core::checkout_root().join("sql/extract/ssd/ssd_person.sql");
         let text = std::fs::read_to_string(shipped).unwrap();
         let line = text.lines().position(|l| l.contains("AS [pers_sex]")).unwrap() as u64 + 1;
         std::fs::write(dir.path().join("ssd_person.sql"), text.replace("AS [pers_sex]", "AS [pers_sexx]")).unwrap();

@@ -10,14 +10,9 @@ use scrutiny_extract::contract::Kind;
 
 #[test]
 fn the_standin_schema_covers_every_contract_table_and_column() {
-    // At run time first: a test binary cargo reuses from a checkout elsewhere keeps that
-    // checkout's compile-time path.
-    let root = format!(
-        "{}/../../sql",
-        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string())
-    );
-    let contract = Contract::load(&std::path::Path::new(&root).join("sources.yaml")).unwrap();
-    let ddl = std::fs::read_to_string(format!("{root}/ssd/schema.sql")).unwrap();
+    let root = scrutiny_core::checkout_root().join("sql");
+    let contract = Contract::load(&root.join("sources.yaml")).unwrap();
+    let ddl = std::fs::read_to_string(root.join("ssd/schema.sql")).unwrap();
     let tables = parse_ddl(&ddl).unwrap();
     let mut problems = Vec::new();
     for t in &contract.tables {

@@ -480,8 +480,7 @@ mod tests {
     }
 
     fn shipped_measures() -> Vec<Measure> {
-        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
-        crate::Project::load(&Path::new(&dir).join("../../sql")).unwrap().measures
+        crate::Project::load(&scrutiny_core::checkout_root().join("sql")).unwrap().measures
     }
 
     #[test]

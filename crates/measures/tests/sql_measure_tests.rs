@@ -5,13 +5,11 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use scrutiny_measures::Project;
 use scrutiny_measures::testing::cases;
-use std::path::Path;
 use std::sync::Arc;
 
 fn main() {
     let args = Arguments::from_args();
-    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
-    let sql = Path::new(&dir).join("../../sql");
+    let sql = scrutiny_core::checkout_root().join("sql");
     let project = Arc::new(Project::load(&sql).unwrap_or_else(|e| panic!("{e:?}")));
     let all = cases(&sql.join("measures/tests"), None).unwrap_or_else(|e| panic!("{e}"));
     let mut trials: Vec<Trial> = all
