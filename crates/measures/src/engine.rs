@@ -9,7 +9,7 @@ use serde_yaml::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::error::{DefinitionError, MeasureError};
-use crate::project::{Measure, Project, Unit, render};
+use crate::project::{Measure, Model, Project, Unit, render};
 use crate::reference::OrgUnit;
 use crate::session::{
     Inputs, Models, Readers, days, locate_error, register_empty_sources, register_models, register_sources, session,
@@ -179,7 +179,14 @@ pub async fn run_measure(
     Ok(out)
 }
 
-/// Runs the data-quality rules of `sql/quality/`.
+/// How many measures or quality rules run at once in a computation. Each statement already
+/// spreads over every core, but not all the time (planning, for one, runs on one). Two at a
+/// time fill some of the gaps: at national scale the measures and rules took 5.6 s instead of
+/// 6.5 s (medians of three runs). The staging models, tried the same way, gained nothing, so
+/// they are built one at a time. Their log lines then overlap: each `ms` is its own wall time.
+pub const CONCURRENT_STATEMENTS: usize = 2;
+
+/// Runs the data-quality rules of `sql/quality/`, `CONCURRENT_STATEMENTS` at a time.
 /// Their `AS MATERIALIZED` CTEs are stored as `how` says.
 pub async fn run_quality(
     ctx: &SessionContext,
@@ -187,43 +194,54 @@ pub async fn run_quality(
     vars: &BTreeMap<String, Value>,
     how: Models<'_>,
 ) -> Result<Vec<QualityRow>, MeasureError> {
+    use futures::{StreamExt, TryStreamExt};
+    let per_rule: Vec<Vec<QualityRow>> = futures::stream::iter(&project.quality)
+        .map(|q| run_rule(ctx, q, vars, how))
+        .buffered(CONCURRENT_STATEMENTS)
+        .try_collect()
+        .await?;
+    let mut out: Vec<QualityRow> = per_rule.into_iter().flatten().collect();
+    out.sort_by(|a, b| (&a.table_name, &a.rule).cmp(&(&b.table_name, &b.rule)));
+    Ok(out)
+}
+
+/// Runs one data-quality rule.
+async fn run_rule(
+    ctx: &SessionContext,
+    q: &Model,
+    vars: &BTreeMap<String, Value>,
+    how: Models<'_>,
+) -> Result<Vec<QualityRow>, MeasureError> {
+    let fail = |message: String| MeasureError::Model { model: q.name.clone(), file: q.file.clone(), message };
+    let sql = render(&q.sql, vars, &q.file, 1).map_err(|e| MeasureError::Definitions(vec![e]))?;
+    let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&q.file, 1, &e)]))?;
+    let started = std::time::Instant::now();
+    let planned = crate::cte::plan(ctx, df, &sql, &q.name, how).await.map_err(|e| fail(e.to_string()))?;
+    let batches = planned.df.clone().collect().await.map_err(|e| fail(e.to_string()))?;
+    drop(planned);
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    tracing::info!(rule = %q.name, rows, ms = started.elapsed().as_millis() as u64, "quality rule run");
     let mut out = Vec::new();
-    for q in &project.quality {
-        let fail = |message: String| MeasureError::Model { model: q.name.clone(), file: q.file.clone(), message };
-        let sql = render(&q.sql, vars, &q.file, 1).map_err(|e| MeasureError::Definitions(vec![e]))?;
-        let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&q.file, 1, &e)]))?;
-        let started = std::time::Instant::now();
-        let planned = crate::cte::plan(ctx, df, &sql, &q.name, how).await.map_err(|e| fail(e.to_string()))?;
-        let batches = planned.df.clone().collect().await.map_err(|e| fail(e.to_string()))?;
-        drop(planned);
-        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        tracing::info!(rule = %q.name, rows, ms = started.elapsed().as_millis() as u64, "quality rule run");
-        for b in batches {
-            let get = |n: &str, t: &DataType| -> Result<ArrayRef, MeasureError> {
-                let c = column(&b, n).ok_or_else(|| {
-                    fail(format!("a quality rule returns table_name, rule, rows_seen, rows_affected: no `{n}`"))
-                })?;
-                cast(c, t).map_err(|e| fail(e.to_string()))
-            };
-            let (t, r) = (get("table_name", &DataType::Utf8)?, get("rule", &DataType::Utf8)?);
-            let (s, a) = (get("rows_seen", &DataType::Int64)?, get("rows_affected", &DataType::Int64)?);
-            let (t, r, s, a) = (
-                t.as_string::<i32>(),
-                r.as_string::<i32>(),
-                s.as_primitive::<Int64Type>(),
-                a.as_primitive::<Int64Type>(),
-            );
-            for i in 0..b.num_rows() {
-                out.push(QualityRow {
-                    table_name: t.value(i).into(),
-                    rule: r.value(i).into(),
-                    rows_seen: s.value(i),
-                    rows_affected: a.value(i),
-                });
-            }
+    for b in batches {
+        let get = |n: &str, t: &DataType| -> Result<ArrayRef, MeasureError> {
+            let c = column(&b, n).ok_or_else(|| {
+                fail(format!("a quality rule returns table_name, rule, rows_seen, rows_affected: no `{n}`"))
+            })?;
+            cast(c, t).map_err(|e| fail(e.to_string()))
+        };
+        let (t, r) = (get("table_name", &DataType::Utf8)?, get("rule", &DataType::Utf8)?);
+        let (s, a) = (get("rows_seen", &DataType::Int64)?, get("rows_affected", &DataType::Int64)?);
+        let (t, r, s, a) =
+            (t.as_string::<i32>(), r.as_string::<i32>(), s.as_primitive::<Int64Type>(), a.as_primitive::<Int64Type>());
+        for i in 0..b.num_rows() {
+            out.push(QualityRow {
+                table_name: t.value(i).into(),
+                rule: r.value(i).into(),
+                rows_seen: s.value(i),
+                rows_affected: a.value(i),
+            });
         }
     }
-    out.sort_by(|a, b| (&a.table_name, &a.rule).cmp(&(&b.table_name, &b.rule)));
     Ok(out)
 }
 
@@ -241,6 +259,7 @@ pub fn scratch_dir(compute: &ComputeSettings) -> Result<tempfile::TempDir, Measu
 
 /// Computes every measure (or the selected ones) and the data-quality counts.
 pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, MeasureError> {
+    use futures::{StreamExt, TryStreamExt};
     let ctx = session(inputs)?;
     register_sources(&ctx, &inputs.tables).await?;
     // A pipeline lands only the tables its measures read; the others are empty here, so every
@@ -250,15 +269,22 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Mea
     let scratch = scratch_dir(&inputs.compute)?;
     let readers = Readers { measures: inputs.select.as_deref() };
     let _streams = register_models(&ctx, project, &inputs.vars, Models::OnDisk(scratch.path()), readers).await?;
+    let (ctx, scratch) = (&ctx, &scratch);
+    let selected = project.measures.iter().filter(|m| inputs.select.as_ref().is_none_or(|s| s.contains(&m.meta.id)));
+    // In file order, whatever order they finish in.
+    let computed: Vec<(&Measure, Vec<MetricValue>)> = futures::stream::iter(selected)
+        .map(|m| async move {
+            let started = std::time::Instant::now();
+            let rows = run_measure(ctx, m, inputs, Models::OnDisk(scratch.path())).await?;
+            tracing::info!(measure = %m.meta.id, rows = rows.len(), ms = started.elapsed().as_millis() as u64, "measure computed");
+            Ok::<_, MeasureError>((m, rows))
+        })
+        .buffered(CONCURRENT_STATEMENTS)
+        .try_collect()
+        .await?;
     let mut values = Vec::new();
     let mut measures = Vec::new();
-    for m in &project.measures {
-        if inputs.select.as_ref().is_some_and(|s| !s.contains(&m.meta.id)) {
-            continue;
-        }
-        let started = std::time::Instant::now();
-        let rows = run_measure(&ctx, m, inputs, Models::OnDisk(scratch.path())).await?;
-        tracing::info!(measure = %m.meta.id, rows = rows.len(), ms = started.elapsed().as_millis() as u64, "measure computed");
+    for (m, rows) in computed {
         values.extend(rows);
         let mut m = m.clone();
         m.meta.target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
