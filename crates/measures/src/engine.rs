@@ -290,7 +290,7 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Mea
         m.meta.target = inputs.targets.get(&m.meta.id).copied().or(m.meta.target);
         measures.push(m);
     }
-    let mut quality = run_quality(&ctx, project, &inputs.vars, Models::OnDisk(scratch.path())).await?;
+    let mut quality = run_quality(ctx, project, &inputs.vars, Models::OnDisk(scratch.path())).await?;
     quality.retain(|q| landed.contains(q.table_name.as_str()));
     Ok(Computed {
         values,
