@@ -257,6 +257,8 @@ impl CsvTable {
                 Kind::Date => Col::Date(Date32Builder::with_capacity(BATCH_ROWS)),
             })
             .collect();
+        // Each row's dates, parsed: (days since 1970-01-01, had a time of day).
+        let mut dates: Vec<Option<(i32, bool)>> = Vec::new();
         let mut rows = 0;
         while rows < BATCH_ROWS {
             let more = match self.reader.read_record(&mut self.record) {
@@ -277,23 +279,37 @@ impl CsvTable {
                 break;
             }
             let line = self.record.position().map_or(0, |p| p.line());
-            // Every date of the row is checked before anything is appended, so a row left out
-            // leaves nothing of itself behind.
+            // Every date of the row is parsed, once, before anything is appended, so a row left
+            // out leaves nothing of itself behind.
             let field = |pos: &Option<usize>| pos.and_then(|p| self.record.get(p)).filter(|f| !f.is_empty());
-            let bad_date = self.positions.iter().zip(&self.table.columns).find(|(pos, spec)| {
-                matches!(spec.kind, Kind::Date) && field(pos).is_some_and(|f| parse_date(f).is_none())
-            });
-            if let Some((_, spec)) = bad_date {
+            dates.clear();
+            let mut bad_date = None;
+            for (pos, spec) in self.positions.iter().zip(&self.table.columns) {
+                if matches!(spec.kind, Kind::Date) {
+                    match field(pos).map(|f| parse_date(f).map(|d| (d, f.len() > 10))) {
+                        None => dates.push(None),
+                        Some(Some(date)) => dates.push(Some(date)),
+                        Some(None) => {
+                            bad_date = Some(spec);
+                            break;
+                        }
+                    }
+                }
+            }
+            if let Some(spec) = bad_date {
                 let reason = "not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)".to_string();
                 self.bad_row(line, Some(&spec.name), reason)?;
                 continue;
             }
             let mut had_time = false;
+            let mut parsed = dates.iter();
             for (col, pos) in cols.iter_mut().zip(&self.positions) {
-                match (col, field(pos)) {
-                    (Col::Text(b), Some(f)) => b.append_value(f),
-                    (Col::Text(b), None) => b.append_null(),
-                    (Col::Date(b), f) => match f.and_then(|f| parse_date(f).map(|d| (d, f.len() > 10))) {
+                match col {
+                    Col::Text(b) => match field(pos) {
+                        Some(f) => b.append_value(f),
+                        None => b.append_null(),
+                    },
+                    Col::Date(b) => match parsed.next().copied().flatten() {
                         Some((days, with_time)) => {
                             had_time |= with_time;
                             b.append_value(days)
