@@ -340,7 +340,7 @@ impl LandingWriter {
         let file = create_private_file(&path).map_err(write(&path))?;
         let props = WriterProperties::builder()
             // Level 1: at national scale it lands 5-10% faster than level 3, in files of the same
-            // size (172 MB against 173), and the compute reads them as fast.
+            // size (173 MB against level 3's 172), and the compute reads them as fast.
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
             // A row group is held in memory until it is flushed: bound it, so memory does not
             // grow with the table.
