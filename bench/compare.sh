@@ -13,7 +13,9 @@
 # denominator) and the same data-quality counts. DuckDB's side is bench/duckdb/measures.py: it
 # runs the project's own SQL (sql/staging, sql/measures, sql/quality) in DuckDB, with the Rust
 # functions written as DuckDB macros. scrutiny's compute always runs the quality rules, so DuckDB
-# runs them too; the "measures only" lines take DuckDB's time for the rules off its wall time.
+# runs them too; the "measures only" lines (*) take DuckDB's time for the rules off its wall time,
+# and the "both measures only" lines (**) take each side's rules off its own: scrutiny's from its
+# log, from the last measure computed to the last rule run (its rules run after its measures).
 #
 # Needs python3 and GNU time (/usr/bin/time); installs PyPI duckdb and PyYAML when missing.
 # COMPARE_ROUNDS (default 3): how many times run and compute are timed on each side, alternating;
@@ -64,7 +66,8 @@ for round in $(seq 1 "$rounds"); do
     --teams "$work/ssd/team_org_units.csv" --period 2022-01 --out "$work/duckdb-rows.csv" \
     --timings "$work/duckdb-run-$round.json" --quality "$work/duckdb-quality.csv"
   echo "== round $round of $rounds: scrutiny compute (from the landing)"
-  timed scrutiny_compute "$bin" compute --config "$work/scrutiny.yaml" --period 2022-01 --out "$work/scratch" >/dev/null 2>&1
+  timed scrutiny_compute "$bin" --log-format json compute --config "$work/scrutiny.yaml" --period 2022-01 \
+    --out "$work/scratch" >/dev/null 2> "$work/compute-$round.log" || { tail -5 "$work/compute-$round.log"; exit 1; }
   echo "== round $round of $rounds: DuckDB compute (from the same Parquet)"
   timed duckdb_compute python3 bench/duckdb/measures.py --sources "parquet:$landing" --project sql \
     --reference config/reference --teams "$work/ssd/team_org_units.csv" --period 2022-01 \
@@ -85,7 +88,7 @@ python3 bench/duckdb/same_rows.py --quality "$work/mart/current/data_quality.par
   || { echo "DuckDB's quality counts over scrutiny's landing differ from the mart"; exit 1; }
 
 python3 - "$work" "$scale" "$csv_mb" "$rounds" <<'PY'
-import json, statistics, sys
+import datetime, json, statistics, sys
 work, scale, csv_mb, rounds = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 t = {}
 for line in open(f"{work}/times"):
@@ -104,6 +107,19 @@ for r in range(1, rounds + 1):
         if f.get("message") == "landed":
             landed.append(f["ms"] / 1000)
 duck_land = json.load(open(f"{work}/duckdb-land.json"))["sources_ms"] / 1000
+def own_rules(log):
+    """scrutiny's quality-rule phase in a run or compute log: last measure to last rule."""
+    last = {}
+    for line in open(log):
+        try:
+            j = json.loads(line)
+        except ValueError:
+            continue
+        m = j.get("fields", {}).get("message")
+        if m in ("measure computed", "quality rule run"):
+            last[m] = datetime.datetime.fromisoformat(j["timestamp"].replace("Z", "+00:00"))
+    return (last["quality rule run"] - last["measure computed"]).total_seconds()
+own = {s: [own_rules(f"{work}/{s}-{r}.log") for r in range(1, rounds + 1)] for s in ("run", "compute")}
 rules = {s: [json.load(open(f"{work}/duckdb-{s}-{r}.json"))["quality_ms"] / 1000 for r in range(1, rounds + 1)]
          for s in ("run", "compute")}
 print(f"\nscale {scale}: {csv_mb:.0f} MB of CSV; medians of {rounds} rounds (peaks: the largest)")
@@ -121,10 +137,18 @@ for stage in ("run", "compute"):
     per = [a / b for a, b in zip(s, d)]
     print(f"{stage + '*':10} {med(s):8.1f} s {'':10} {med(d):8.1f} s {'':10}   time x{med(s) / med(d):.2f} "
           f"{'':10}  {spread(per)}")
+for stage in ("run", "compute"):
+    s = [w - q for w, q in zip(wall(f"scrutiny_{stage}"), own[stage])]
+    d = [w - q for w, q in zip(wall(f"duckdb_{stage}"), rules[stage])]
+    per = [a / b for a, b in zip(s, d)]
+    print(f"{stage + '**':10} {med(s):8.1f} s {'':10} {med(d):8.1f} s {'':10}   time x{med(s) / med(d):.2f} "
+          f"{'':10}  {spread(per)}")
 sl = med(landed)
 print(f"{'land':10} {csv_mb / sl:8.1f} MB/s        {csv_mb / duck_land:8.1f} MB/s          time x{sl / duck_land:.2f}")
 sw, sp = t["synth"][0]
 print(f"{'synth':10} {sw:8.1f} s {sp:6.0f} MiB")
 print("* DuckDB measures only: its wall time less the quality rules' (medians: run {:.1f} s, compute {:.1f} s)".format(
     med(rules["run"]), med(rules["compute"])))
+print("** both measures only: each side's wall time less its own quality rules' (scrutiny's medians: run {:.1f} s, "
+      "compute {:.1f} s)".format(med(own["run"]), med(own["compute"])))
 PY
