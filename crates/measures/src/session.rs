@@ -379,6 +379,11 @@ pub async fn register_models(
         };
         let started = std::time::Instant::now();
         let planned = crate::cte::plan(ctx, df, &sql, &m.name, how).await.map_err(failed)?;
+        // Its materialized CTEs were computed while it was planned. A streamed model's time is
+        // otherwise its reader's, so without these lines that time would be in no line at all.
+        for c in &planned.materialized {
+            tracing::info!(model = %m.name, cte = %c.name, rows = c.rows, ms = c.ms, "materialized CTE stored");
+        }
         if read == Some(1) {
             ctx.register_table(m.name.as_str(), planned.df.clone().into_view()).map_err(df_err(&m.name))?;
             // Its rows and time are its reader's: the log says where to look for them.
