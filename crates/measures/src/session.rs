@@ -411,8 +411,10 @@ pub async fn register_models(
 }
 
 /// Computes `df` once and registers the result as `name`: in memory, or (`Models::OnDisk`) as
-/// `<dir>/<name>.parquet`, uncompressed (dictionary encoding still shrinks the codes and ids),
-/// since the file lives for one run and writing fast matters more than its size. The rows.
+/// Parquet files in `<dir>/<name>/`, uncompressed (dictionary encoding still shrinks the codes
+/// and ids), since the files live for one run and writing fast matters more than their size.
+/// A UNION ALL at the top is written a branch at a time, one file each (see `union_branches`).
+/// The rows.
 pub(crate) async fn store(
     ctx: &SessionContext,
     name: &str,
@@ -436,24 +438,69 @@ pub(crate) async fn store(
             return Ok(rows);
         }
     };
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let path = dir.join(format!("{name}.parquet"));
-    let path = path.to_string_lossy();
-    let mut options = datafusion::config::TableParquetOptions::default();
-    options.global.compression = Some("uncompressed".into());
-    let written =
-        df.write_parquet(&path, DataFrameWriteOptions::new().with_single_file_output(true), Some(options)).await?;
-    let rows = written
-        .first()
-        .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::UInt64Array>())
-        .map_or(0, |c| c.value(0) as usize);
-    if std::path::Path::new(path.as_ref()).exists() {
-        ctx.register_parquet(name, path.as_ref(), ParquetReadOptions::default()).await?;
+    let dir = dir.join(name);
+    let (schema, branches) = union_branches(df)?;
+    let mut rows = 0;
+    for (i, branch) in branches.into_iter().enumerate() {
+        let path = dir.join(format!("part-{i:03}.parquet"));
+        let mut options = datafusion::config::TableParquetOptions::default();
+        options.global.compression = Some("uncompressed".into());
+        let written = branch
+            .write_parquet(
+                &path.to_string_lossy(),
+                DataFrameWriteOptions::new().with_single_file_output(true),
+                Some(options),
+            )
+            .await?;
+        rows += written
+            .first()
+            .and_then(|b| b.column(0).as_any().downcast_ref::<datafusion::arrow::array::UInt64Array>())
+            .map_or(0, |c| c.value(0) as usize);
+    }
+    if rows > 0 {
+        let read = ParquetReadOptions::default().schema(&schema);
+        ctx.register_parquet(name, format!("{}/", dir.to_string_lossy()), read).await?;
     } else {
         // No rows may mean no file: the model is then an empty table of its schema.
         ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
     }
     Ok(rows)
+}
+
+/// The schema of a stored model's optimised plan (type coercion may widen a union's columns),
+/// and what to write: the branches of a UNION ALL at its top, each projected onto the union's
+/// column names and types, or else the whole plan.
+type Branches = (datafusion::arrow::datatypes::SchemaRef, Vec<datafusion::dataframe::DataFrame>);
+
+/// Run together, a union's branches share the cores batch by batch: `stg_shared_ids`' sixteen
+/// id GROUP BYs then keep sixteen hash tables live at once, and at national scale the model took
+/// 3.1 s and held about 0.7 GB more than its branches one after another (2.3 s, measured with
+/// DataFusion 55 over the same landing). Written one at a time, each branch still has both cores.
+fn union_branches(df: datafusion::dataframe::DataFrame) -> Result<Branches, datafusion::error::DataFusionError> {
+    use datafusion::common::Column;
+    use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast};
+    let (state, plan) = df.into_parts();
+    let optimised = state.optimize(&plan)?;
+    let schema = Arc::new(optimised.schema().as_arrow().clone());
+    let LogicalPlan::Union(union) = optimised else {
+        return Ok((schema, vec![datafusion::dataframe::DataFrame::new(state, plan)]));
+    };
+    let fields = union.schema.fields();
+    let branches = union
+        .inputs
+        .iter()
+        .map(|input| {
+            let columns = input.schema().iter().zip(fields.iter()).map(|((qualifier, field), out)| {
+                let column = Expr::Column(Column::from((qualifier, field)));
+                let typed =
+                    if field.data_type() == out.data_type() { column } else { cast(column, out.data_type().clone()) };
+                typed.alias(out.name())
+            });
+            let plan = LogicalPlanBuilder::from(input.as_ref().clone()).project(columns)?.build()?;
+            Ok(datafusion::dataframe::DataFrame::new(state.clone(), plan))
+        })
+        .collect::<Result<_, datafusion::error::DataFusionError>>()?;
+    Ok((schema, branches))
 }
 
 /// Registers each table of `contract` that `landed` does not name as an empty table of its
@@ -598,6 +645,45 @@ mod tests {
         let e = scans(&ctx, &models, &bad).await.unwrap_err().to_string();
         assert!(e.contains("sql/x.sql") && e.contains("nope"), "{e}");
         assert!(!ctx.table_exist("m_once").unwrap());
+    }
+
+    /// A UNION ALL model is stored a branch at a time: each branch's rows, under the union's
+    /// column names and types whatever the branch called them, one file per branch that has rows.
+    #[tokio::test]
+    async fn a_union_model_is_stored_a_branch_at_a_time_under_the_unions_columns() {
+        use datafusion::arrow::datatypes::DataType;
+        let ctx = SessionContext::new();
+        let dir = tempfile::tempdir().unwrap();
+        let sql = "SELECT 'a' AS table_name, 1 AS id \
+                   UNION ALL SELECT 'b' AS other_name, CAST(2.5 AS DOUBLE) AS other_id \
+                   UNION ALL SELECT 'c', 3 WHERE false \
+                   UNION ALL SELECT 'd', NULL";
+        let df = ctx.sql(sql).await.unwrap();
+        let rows = store(&ctx, "m_union", df, Models::OnDisk(dir.path())).await.unwrap();
+        assert_eq!(rows, 3);
+        let mut files: Vec<String> = std::fs::read_dir(dir.path().join("m_union"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        // The empty branch (its WHERE is false) is the only one that may leave no file.
+        assert!(
+            files.len() >= 3 && files.iter().all(|f| f.starts_with("part-") && f.ends_with(".parquet")),
+            "{files:?}"
+        );
+        let read = ctx.sql("SELECT table_name, id FROM m_union ORDER BY table_name").await.unwrap();
+        let schema = read.schema().as_arrow().clone();
+        assert_eq!(schema.field(1).data_type(), &DataType::Float64);
+        let batches = read.collect().await.unwrap();
+        let shown = datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines[1].split_whitespace().collect::<String>(), "|table_name|id|");
+        let body: Vec<String> = lines[3..6].iter().map(|l| l.split_whitespace().collect()).collect();
+        assert_eq!(body, ["|a|1.0|", "|b|2.5|", "|d||"]);
+        // A model with no rows at all is an empty table of its schema.
+        let df = ctx.sql("SELECT 1 AS id WHERE false UNION ALL SELECT 2 WHERE false").await.unwrap();
+        assert_eq!(store(&ctx, "m_empty", df, Models::OnDisk(dir.path())).await.unwrap(), 0);
+        assert_eq!(ctx.table("m_empty").await.unwrap().count().await.unwrap(), 0);
     }
 
     #[test]
