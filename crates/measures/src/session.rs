@@ -474,9 +474,10 @@ pub(crate) async fn store(
 type Branches = (datafusion::arrow::datatypes::SchemaRef, Vec<datafusion::dataframe::DataFrame>);
 
 /// Run together, a union's branches share the cores batch by batch: `stg_shared_ids`' sixteen
-/// id GROUP BYs then keep sixteen hash tables live at once, and at national scale the model took
-/// 3.1 s and held about 0.7 GB more than its branches one after another (2.3 s, measured with
-/// DataFusion 55 over the same landing). Written one at a time, each branch still has both cores.
+/// id GROUP BYs then keep sixteen hash tables live at once. Written one at a time, each branch
+/// still has both cores, and at national scale `compute`'s peak fell from about 1.6 to 0.9 GiB
+/// (PyPI's DataFusion 55 also ran the model in 2.3 s instead of 3.1 s; in scrutiny its time fell
+/// by about a sixth, within the noise of a whole run).
 fn union_branches(df: datafusion::dataframe::DataFrame) -> Result<Branches, datafusion::error::DataFusionError> {
     use datafusion::common::Column;
     use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast};
