@@ -14,8 +14,10 @@
 # runs the project's own SQL (sql/staging, sql/measures, sql/quality) in DuckDB, with the Rust
 # functions written as DuckDB macros. scrutiny's compute always runs the quality rules, so DuckDB
 # runs them too; the "measures only" lines (*) take DuckDB's time for the rules off its wall time,
-# and the "both measures only" lines (**) take each side's rules off its own: scrutiny's from its
-# log, from the last measure computed to the last rule run (its rules run after its measures).
+# and the "both measures only" lines (**) take each side's rules off its own. scrutiny's rules
+# share a queue with its measures, two statements at a time, so they have no phase of their own:
+# its log gives the queue's wall time (first start to last end) and each statement's ms, and the
+# rules' share is that wall time times their ms over all the queue's ms.
 #
 # Needs python3 and GNU time (/usr/bin/time); installs PyPI duckdb and PyYAML when missing.
 # COMPARE_ROUNDS (default 3): how many times run and compute are timed on each side, alternating;
@@ -108,17 +110,21 @@ for r in range(1, rounds + 1):
             landed.append(f["ms"] / 1000)
 duck_land = json.load(open(f"{work}/duckdb-land.json"))["sources_ms"] / 1000
 def own_rules(log):
-    """scrutiny's quality-rule phase in a run or compute log: last measure to last rule."""
-    last = {}
+    """scrutiny's quality rules' share of the wall time of its measures-and-rules queue."""
+    spans = {"measure computed": [], "quality rule run": []}
     for line in open(log):
         try:
             j = json.loads(line)
         except ValueError:
             continue
-        m = j.get("fields", {}).get("message")
-        if m in ("measure computed", "quality rule run"):
-            last[m] = datetime.datetime.fromisoformat(j["timestamp"].replace("Z", "+00:00"))
-    return (last["quality rule run"] - last["measure computed"]).total_seconds()
+        f = j.get("fields", {})
+        if f.get("message") in spans:
+            end = datetime.datetime.fromisoformat(j["timestamp"].replace("Z", "+00:00")).timestamp()
+            spans[f["message"]].append((end - f["ms"] / 1000, end))
+    every = spans["measure computed"] + spans["quality rule run"]
+    wall = max(e for _, e in every) - min(s for s, _ in every)
+    busy = lambda xs: sum(e - s for s, e in xs)
+    return wall * busy(spans["quality rule run"]) / busy(every)
 own = {s: [own_rules(f"{work}/{s}-{r}.log") for r in range(1, rounds + 1)] for s in ("run", "compute")}
 rules = {s: [json.load(open(f"{work}/duckdb-{s}-{r}.json"))["quality_ms"] / 1000 for r in range(1, rounds + 1)]
          for s in ("run", "compute")}
