@@ -184,9 +184,10 @@ pub async fn run_measure(
 /// time fill some of the gaps: at national scale the measures and rules took 5.6 s instead of
 /// 6.5 s (medians of three runs). The rules and measures share one queue, and the next
 /// statement starts as soon as either running one ends, not when the one ahead of it in the
-/// queue does (a long statement ahead kept a core idle): 0.5 s less again at national scale
-/// (`bench/compare.sh 150`). The staging models, tried the same way, gained nothing, so they
-/// are built one at a time. Their log lines then overlap: each `ms` is its own wall time.
+/// queue does (a long statement ahead kept a core idle): 6.45 s instead of 6.86 s at national
+/// scale (means of four runs of each build, alternated ABBA), and no change at scale 20. The
+/// staging models, tried the same way, gained nothing, so they are built one at a time. Their
+/// log lines then overlap: each `ms` is its own wall time.
 pub const CONCURRENT_STATEMENTS: usize = 2;
 
 /// What a statement of the compute queue gives back: a rule's counts, or a measure's values with
