@@ -209,8 +209,13 @@ fn in_file_order(finished: Vec<Finished<'_>>) -> (Vec<(&Measure, Vec<MetricValue
         }
     }
     measures.sort_by_key(|(place, _, _)| *place);
-    quality.sort_by(|a, b| (&a.table_name, &a.rule).cmp(&(&b.table_name, &b.rule)));
+    by_table_and_rule(&mut quality);
     (measures.into_iter().map(|(_, m, rows)| (m, rows)).collect(), quality)
+}
+
+/// The quality counts sorted by table, then rule, whatever order their rules ran in.
+fn by_table_and_rule(quality: &mut [QualityRow]) {
+    quality.sort_by(|a, b| (&a.table_name, &a.rule).cmp(&(&b.table_name, &b.rule)));
 }
 
 /// Runs the data-quality rules of `sql/quality/`, `CONCURRENT_STATEMENTS` at a time.
@@ -227,7 +232,9 @@ pub async fn run_quality(
         .buffered(CONCURRENT_STATEMENTS)
         .try_collect()
         .await?;
-    Ok(in_file_order(per_rule.into_iter().map(Finished::Rule).collect()).1)
+    let mut out: Vec<QualityRow> = per_rule.into_iter().flatten().collect();
+    by_table_and_rule(&mut out);
+    Ok(out)
 }
 
 /// Runs one data-quality rule.
