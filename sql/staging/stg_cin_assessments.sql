@@ -50,5 +50,12 @@ SELECT
         ELSE a.cina_assessment_start_date
     END AS clock_start
 FROM ranked AS a
-LEFT JOIN stg_cin_episodes AS r ON r.cine_referral_id = a.cina_referral_id
+-- The linked referral is read only when the clock starts there: with the default setting the
+-- condition is false, and the planner leaves the referrals out. An assessment with no referral
+-- id matches none (stg_cin_episodes keeps every row that has no id).
+LEFT JOIN (
+    SELECT cine_referral_id, cine_referral_date
+    FROM stg_cin_episodes
+    WHERE {{ var('assessment_clock') }} = 'referral'
+) AS r ON r.cine_referral_id = NULLIF(a.cina_referral_id, '')
 WHERE a.key_rank = 1
