@@ -14,34 +14,38 @@ benchmark:
   lait: ReReferral
   published_as: percent
 ---*/
+-- The referrals in each month, one row each (a child referred twice on a day has two).
 WITH in_month AS (
-    SELECT
-        p.period,
-        r.cine_person_id,
-        r.cine_referral_date,
-        row_number() OVER () AS referral_row
+    SELECT p.period, r.cine_person_id, r.cine_referral_date
     FROM reporting_periods AS p
     JOIN stg_cin_episodes AS r
         ON r.cine_referral_date BETWEEN p.period_start AND p.period_end
 ),
-judged AS (
-    SELECT
-        m.period,
-        m.referral_row,
-        COUNT(earlier.cine_referral_date) > 0 AS is_rereferral
+-- Those for which the same child has another referral in the 12 months before. A referral
+-- with no person id matches none (NULL equals nothing).
+rereferrals AS (
+    SELECT m.period, COUNT(*) AS rereferrals
     FROM in_month AS m
-    LEFT JOIN stg_cin_episodes AS earlier
-        ON earlier.cine_person_id = m.cine_person_id
-       AND earlier.cine_referral_date >= m.cine_referral_date - INTERVAL '12 months'
-       AND earlier.cine_referral_date < m.cine_referral_date
-    GROUP BY m.period, m.referral_row
+    WHERE EXISTS (
+        SELECT 1
+        FROM stg_cin_episodes AS earlier
+        WHERE earlier.cine_person_id = m.cine_person_id
+          AND earlier.cine_referral_date >= m.cine_referral_date - INTERVAL '12 months'
+          AND earlier.cine_referral_date < m.cine_referral_date
+    )
+    GROUP BY m.period
+),
+referrals AS (
+    SELECT period, COUNT(*) AS referrals
+    FROM in_month
+    GROUP BY period
 )
 SELECT
     p.period,
     'ALL' AS org_unit,
     CAST(NULL AS VARCHAR) AS category,
-    COUNT(CASE WHEN j.is_rereferral THEN 1 END) AS numerator,
-    COUNT(j.referral_row) AS denominator
+    COALESCE(n.rereferrals, 0) AS numerator,
+    COALESCE(d.referrals, 0) AS denominator
 FROM reporting_periods AS p
-LEFT JOIN judged AS j ON j.period = p.period
-GROUP BY p.period
+LEFT JOIN rereferrals AS n ON n.period = p.period
+LEFT JOIN referrals AS d ON d.period = p.period
