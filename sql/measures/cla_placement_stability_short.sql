@@ -17,9 +17,19 @@ benchmark:
 ---*/
 -- stg_cla_placement holds each placement id once, so counting a child's rows counts their
 -- distinct placements.
-WITH placements AS (
+-- Only a child with 3 or more placements in all can have 3 in one 12 months: the others are
+-- left out before the join (most children have had one or two).
+WITH movers AS (
+    SELECT clap_person_id AS person_id
+    FROM stg_cla_placement
+    WHERE clap_cla_placement_id IS NOT NULL
+    GROUP BY clap_person_id
+    HAVING COUNT(*) >= 3
+),
+placements AS (
     SELECT l.period, l.person_id, COUNT(*) AS placements
     FROM int_looked_after AS l
+    JOIN movers AS m ON m.person_id = l.person_id
     JOIN stg_cla_placement AS pl
         ON pl.clap_person_id = l.person_id
        AND pl.clap_cla_placement_id IS NOT NULL
