@@ -19,9 +19,7 @@ WITH open_plans AS (
        AND (c.cppl_cp_plan_end_date IS NULL OR c.cppl_cp_plan_end_date > p.period_end)
     WHERE c.cppl_person_id IS NOT NULL
 ),
--- MATERIALIZED: read twice below (for its dates, then its children); computed once, it is the
--- only reader of the visits' staging models, which are then streamed into it, never stored whole.
-seen_visits AS MATERIALIZED (
+seen_visits AS (
     SELECT 'CIN' AS plan_type, cinv_person_id AS person_id, cinv_cin_visit_date AS visit_date
     FROM stg_cin_visits
     WHERE is_seen
@@ -33,14 +31,18 @@ seen_visits AS MATERIALIZED (
 -- Only a visit within the threshold before the as-at date can keep a child in time: the clock
 -- is the later of the plan start and the latest seen visit, so an older latest visit leaves
 -- the child late however the plan start falls. So each child's latest visit is looked for
--- among those days only (found from the visit dates, a few hundred of them, through the
--- calendar), never in their whole history.
+-- among those days only (a few hundred of them, from the calendar), never in their whole
+-- history, and the visits are read once, streamed. The days are counted back from each as-at
+-- date far enough to hold them all: any 7 days hold 5 weekdays, so 7 x (t + 3) days back, t
+-- the two thresholds together, hold at least 5t + 15 weekdays: more working days than either
+-- threshold, whatever bank holidays fall among them.
 counting_days AS (
-    SELECT d.plan_type, p.period, d.visit_date
-    FROM (SELECT DISTINCT plan_type, visit_date FROM seen_visits) AS d
-    JOIN reporting_periods AS p ON d.visit_date <= p.period_end
-    WHERE working_days(d.visit_date, p.period_end)
-        <= CASE d.plan_type
+    SELECT t.plan_type, p.period, p.period_end - CAST(n.days_back AS INT) AS visit_date
+    FROM reporting_periods AS p
+    CROSS JOIN (VALUES ('CIN'), ('CP')) AS t(plan_type)
+    CROSS JOIN generate_series(0, 7 * ({{ var('cin_visit_threshold_wd') }} + {{ var('cp_visit_threshold_wd') }} + 3)) AS n(days_back)
+    WHERE working_days(p.period_end - CAST(n.days_back AS INT), p.period_end)
+        <= CASE t.plan_type
                WHEN 'CIN' THEN {{ var('cin_visit_threshold_wd') }}
                ELSE {{ var('cp_visit_threshold_wd') }}
            END
