@@ -35,7 +35,7 @@ seen_visits AS (
 -- history, and the visits are read once, streamed. The days are counted back from each as-at
 -- date far enough to hold them all: any 7 days hold 5 weekdays, so 7 x (t + 3) days back, t
 -- the two thresholds together, hold at least 5t + 15 weekdays: more working days than either
--- threshold, whatever bank holidays fall among them.
+-- threshold unless over 4t + 15 of those weekdays are bank holidays or closure days.
 counting_days AS (
     SELECT t.plan_type, p.period, p.period_end - CAST(n.days_back AS INT) AS visit_date
     FROM reporting_periods AS p
