@@ -33,7 +33,8 @@ counts AS (
     FROM distinct_values
     GROUP BY table_name, column_name
 )
--- Every column's two rules, with 0 for an empty table (which has no values to count).
+-- Every column's two rules, with 0 for an empty table (which has no values to count): a new
+-- code column is a branch of distinct_values above and a line of this list.
 SELECT k.table_name, r.rule || ':' || k.column_name AS rule,
        COALESCE(c.rows_seen, 0) AS rows_seen,
        COALESCE(CASE r.rule WHEN 'unknown_code' THEN c.unknown ELSE c.read_from_description END, 0) AS rows_affected
