@@ -36,12 +36,16 @@ seen_visits AS (
 -- date far enough to hold them all: any 7 days hold 5 weekdays, so 7 x (t + 3) days back, t
 -- the two thresholds together, hold at least 5t + 15 weekdays: more working days than either
 -- threshold unless over 4t + 15 of those weekdays are bank holidays or closure days.
-counting_days AS (
-    SELECT t.plan_type, p.period, p.period_end - CAST(n.days_back AS INT) AS visit_date
+days_before_as_at AS (
+    SELECT p.period, p.period_end, p.period_end - CAST(n.days_back AS INT) AS visit_date
     FROM reporting_periods AS p
-    CROSS JOIN (VALUES ('CIN'), ('CP')) AS t(plan_type)
     CROSS JOIN generate_series(0, 7 * ({{ var('cin_visit_threshold_wd') }} + {{ var('cp_visit_threshold_wd') }} + 3)) AS n(days_back)
-    WHERE working_days(p.period_end - CAST(n.days_back AS INT), p.period_end)
+),
+counting_days AS (
+    SELECT t.plan_type, d.period, d.visit_date
+    FROM days_before_as_at AS d
+    CROSS JOIN (VALUES ('CIN'), ('CP')) AS t(plan_type)
+    WHERE working_days(d.visit_date, d.period_end)
         <= CASE t.plan_type
                WHEN 'CIN' THEN {{ var('cin_visit_threshold_wd') }}
                ELSE {{ var('cp_visit_threshold_wd') }}
