@@ -8,31 +8,33 @@ WITH cohort AS (
     FROM int_looked_after
     WHERE care_started <= period_end - INTERVAL '12 months'
 ),
-completed AS (
-    SELECT 'health' AS check_kind, clah_person_id AS person_id, clah_health_check_date AS check_date
-    FROM stg_cla_health
-    WHERE is_health_assessment AND is_completed
-    UNION ALL
-    SELECT 'dental' AS check_kind, clah_person_id AS person_id, clah_health_check_date AS check_date
-    FROM stg_cla_health
-    WHERE is_dental_check AND is_completed
+-- A child is checked when at least one completed check of the kind falls in the window. Both
+-- kinds are judged in one pass over the child's checks, so each child's checks are joined and
+-- grouped once, not once per kind.
+checked AS (
+    SELECT
+        c.period,
+        c.person_id,
+        COUNT(CASE WHEN ch.is_health_assessment THEN 1 END) > 0 AS health_checked,
+        COUNT(CASE WHEN ch.is_dental_check THEN 1 END) > 0 AS dental_checked
+    FROM cohort AS c
+    LEFT JOIN stg_cla_health AS ch
+        ON ch.clah_person_id = c.person_id
+       AND ch.is_completed
+       AND (ch.is_health_assessment OR ch.is_dental_check)
+       AND ch.clah_health_check_date > c.period_end - INTERVAL '12 months'
+       AND ch.clah_health_check_date <= c.period_end
+    GROUP BY c.period, c.person_id
 ),
 kinds AS (
     SELECT 'health' AS check_kind
     UNION ALL
     SELECT 'dental' AS check_kind
 )
--- A child is checked when at least one completed check of the kind falls in the window.
 SELECT
     k.check_kind,
     c.period,
     c.person_id,
-    COUNT(ch.person_id) > 0 AS is_checked
-FROM cohort AS c
+    CASE k.check_kind WHEN 'health' THEN c.health_checked ELSE c.dental_checked END AS is_checked
+FROM checked AS c
 CROSS JOIN kinds AS k
-LEFT JOIN completed AS ch
-    ON ch.check_kind = k.check_kind
-   AND ch.person_id = c.person_id
-   AND ch.check_date > c.period_end - INTERVAL '12 months'
-   AND ch.check_date <= c.period_end
-GROUP BY k.check_kind, c.period, c.person_id
