@@ -21,10 +21,11 @@ ranked AS (
     FROM ssd_care_leavers AS x
     JOIN shared_ids AS s ON s.clea_table_id = x.clea_table_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_care_leavers
-    WHERE NULLIF(clea_table_id, '') IS NULL
+    WHERE clea_table_id IS NULL OR clea_table_id = ''
 )
 SELECT
     clea_table_id,

@@ -33,10 +33,11 @@ ranked AS (
     FROM typed AS x
     JOIN shared_ids AS s ON s.cina_assessment_id = x.cina_assessment_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM typed
-    WHERE NULLIF(cina_assessment_id, '') IS NULL
+    WHERE cina_assessment_id IS NULL OR cina_assessment_id = ''
 )
 SELECT
     a.cina_assessment_id,

@@ -20,10 +20,11 @@ ranked AS (
     FROM ssd_cin_episodes AS x
     JOIN shared_ids AS s ON s.cine_referral_id = x.cine_referral_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_cin_episodes
-    WHERE NULLIF(cine_referral_id, '') IS NULL
+    WHERE cine_referral_id IS NULL OR cine_referral_id = ''
 )
 SELECT
     cine_referral_id,

@@ -20,10 +20,11 @@ ranked AS (
     FROM ssd_cin_plans AS x
     JOIN shared_ids AS s ON s.cinp_cin_plan_id = x.cinp_cin_plan_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_cin_plans
-    WHERE NULLIF(cinp_cin_plan_id, '') IS NULL
+    WHERE cinp_cin_plan_id IS NULL OR cinp_cin_plan_id = ''
 )
 SELECT
     cinp_cin_plan_id,

@@ -20,10 +20,11 @@ ranked AS (
     FROM ssd_cin_visits AS x
     JOIN shared_ids AS s ON s.cinv_cin_visit_id = x.cinv_cin_visit_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_cin_visits
-    WHERE NULLIF(cinv_cin_visit_id, '') IS NULL
+    WHERE cinv_cin_visit_id IS NULL OR cinv_cin_visit_id = ''
 )
 SELECT
     cinv_cin_visit_id,

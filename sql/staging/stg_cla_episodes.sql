@@ -20,10 +20,11 @@ ranked AS (
     FROM ssd_cla_episodes AS x
     JOIN shared_ids AS s ON s.clae_cla_episode_id = x.clae_cla_episode_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_cla_episodes
-    WHERE NULLIF(clae_cla_episode_id, '') IS NULL
+    WHERE clae_cla_episode_id IS NULL OR clae_cla_episode_id = ''
 )
 SELECT
     clae_cla_episode_id,

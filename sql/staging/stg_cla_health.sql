@@ -21,10 +21,11 @@ ranked AS (
     FROM ssd_cla_health AS x
     JOIN shared_ids AS s ON s.clah_health_check_id = x.clah_health_check_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_cla_health
-    WHERE NULLIF(clah_health_check_id, '') IS NULL
+    WHERE clah_health_check_id IS NULL OR clah_health_check_id = ''
 )
 SELECT
     clah_health_check_id,

@@ -20,10 +20,11 @@ ranked AS (
     FROM ssd_cla_placement AS x
     JOIN shared_ids AS s ON s.clap_cla_placement_id = x.clap_cla_placement_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_cla_placement
-    WHERE NULLIF(clap_cla_placement_id, '') IS NULL
+    WHERE clap_cla_placement_id IS NULL OR clap_cla_placement_id = ''
 )
 SELECT
     NULLIF(clap_cla_placement_id, '') AS clap_cla_placement_id,

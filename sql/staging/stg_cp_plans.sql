@@ -20,10 +20,11 @@ ranked AS (
     FROM ssd_cp_plans AS x
     JOIN shared_ids AS s ON s.cppl_cp_plan_id = x.cppl_cp_plan_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_cp_plans
-    WHERE NULLIF(cppl_cp_plan_id, '') IS NULL
+    WHERE cppl_cp_plan_id IS NULL OR cppl_cp_plan_id = ''
 )
 SELECT
     cppl_cp_plan_id,

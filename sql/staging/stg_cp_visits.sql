@@ -20,10 +20,11 @@ ranked AS (
     FROM ssd_cp_visits AS x
     JOIN shared_ids AS s ON s.cppv_cp_visit_id = x.cppv_cp_visit_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_cp_visits
-    WHERE NULLIF(cppv_cp_visit_id, '') IS NULL
+    WHERE cppv_cp_visit_id IS NULL OR cppv_cp_visit_id = ''
 )
 SELECT
     cppv_cp_visit_id,

@@ -20,10 +20,11 @@ ranked AS (
     FROM ssd_department AS x
     JOIN shared_ids AS s ON s.dept_team_id = x.dept_team_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_department
-    WHERE NULLIF(dept_team_id, '') IS NULL
+    WHERE dept_team_id IS NULL OR dept_team_id = ''
 )
 SELECT
     dept_team_id,

@@ -21,10 +21,11 @@ ranked AS (
     FROM ssd_initial_cp_conference AS x
     JOIN shared_ids AS s ON s.icpc_icpc_id = x.icpc_icpc_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_initial_cp_conference
-    WHERE NULLIF(icpc_icpc_id, '') IS NULL
+    WHERE icpc_icpc_id IS NULL OR icpc_icpc_id = ''
 )
 SELECT
     icpc_icpc_id,

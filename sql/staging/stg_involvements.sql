@@ -21,10 +21,11 @@ ranked AS (
     FROM ssd_involvements AS x
     JOIN shared_ids AS s ON s.invo_involvements_id = x.invo_involvements_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_involvements
-    WHERE NULLIF(invo_involvements_id, '') IS NULL
+    WHERE invo_involvements_id IS NULL OR invo_involvements_id = ''
 )
 SELECT
     invo_involvements_id,

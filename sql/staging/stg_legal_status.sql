@@ -20,10 +20,11 @@ ranked AS (
     FROM ssd_legal_status AS x
     JOIN shared_ids AS s ON s.lega_legal_status_id = x.lega_legal_status_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_legal_status
-    WHERE NULLIF(lega_legal_status_id, '') IS NULL
+    WHERE lega_legal_status_id IS NULL OR lega_legal_status_id = ''
 )
 SELECT
     lega_legal_status_id,

@@ -20,10 +20,11 @@ ranked AS (
     FROM ssd_person AS x
     JOIN shared_ids AS s ON s.pers_person_id = x.pers_person_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_person
-    WHERE NULLIF(pers_person_id, '') IS NULL
+    WHERE pers_person_id IS NULL OR pers_person_id = ''
 )
 SELECT
     NULLIF(pers_person_id, '') AS pers_person_id,

@@ -20,10 +20,11 @@ ranked AS (
     FROM ssd_s47_enquiry AS x
     JOIN shared_ids AS s ON s.s47e_s47_enquiry_id = x.s47e_s47_enquiry_id
     UNION ALL
-    -- Rows with no id: all kept, exact duplicates once.
+    -- Rows with no id: all kept, exact duplicates once. Written without NULLIF so that the
+    -- landing's column statistics skip every row group with no such row.
     SELECT DISTINCT *, 1 AS key_rank
     FROM ssd_s47_enquiry
-    WHERE NULLIF(s47e_s47_enquiry_id, '') IS NULL
+    WHERE s47e_s47_enquiry_id IS NULL OR s47e_s47_enquiry_id = ''
 )
 SELECT
     NULLIF(s47e_s47_enquiry_id, '') AS s47e_s47_enquiry_id,
