@@ -18,7 +18,7 @@ benchmark:
 ---*/
 -- MATERIALIZED: the cohort is both the denominator and where the numerator is looked for.
 WITH cohort AS MATERIALIZED (
-    SELECT l.period, l.period_end, l.person_id
+    SELECT l.period, l.period_end, l.period_end - INTERVAL '24 months' AS settled_by, l.person_id
     FROM int_looked_after AS l
     JOIN stg_person AS pe ON pe.pers_person_id = l.person_id
     WHERE l.care_started <= l.period_end - INTERVAL '30 months'
@@ -30,7 +30,7 @@ settled AS (
     JOIN stg_cla_placement AS pl
         ON pl.clap_person_id = c.person_id
        AND pl.clap_cla_placement_id IS NOT NULL
-       AND pl.clap_cla_placement_start_date <= c.period_end - INTERVAL '24 months'
+       AND pl.clap_cla_placement_start_date <= c.settled_by
        AND (pl.clap_cla_placement_end_date IS NULL OR pl.clap_cla_placement_end_date > c.period_end)
 )
 SELECT

@@ -26,16 +26,22 @@ WITH movers AS (
     GROUP BY clap_person_id
     HAVING COUNT(*) >= 3
 ),
-placements AS (
-    SELECT l.period, l.person_id, COUNT(*) AS placements
+-- The movers looked after at each as-at date, with the start of the 12 months before (worked
+-- out once here, not for each of their placements the join compares).
+moving AS (
+    SELECT l.period, l.period_end, l.period_end - INTERVAL '12 months' AS window_start, l.person_id
     FROM int_looked_after AS l
     JOIN movers AS m ON m.person_id = l.person_id
+),
+placements AS (
+    SELECT l.period, l.person_id, COUNT(*) AS placements
+    FROM moving AS l
     JOIN stg_cla_placement AS pl
         ON pl.clap_person_id = l.person_id
        AND pl.clap_cla_placement_id IS NOT NULL
        AND pl.clap_cla_placement_start_date <= l.period_end
        AND (pl.clap_cla_placement_end_date IS NULL
-            OR pl.clap_cla_placement_end_date > l.period_end - INTERVAL '12 months')
+            OR pl.clap_cla_placement_end_date > l.window_start)
     GROUP BY l.period, l.person_id
 ),
 unstable AS (

@@ -4,13 +4,14 @@
 -- health_assessment_types, dental_check_types) dated after the as-at date less 12 months and
 -- on or before the as-at date.
 WITH cohort AS (
-    SELECT period, period_end, person_id
+    SELECT period, period_end, period_end - INTERVAL '12 months' AS window_start, person_id
     FROM int_looked_after
     WHERE care_started <= period_end - INTERVAL '12 months'
 ),
 -- A child is checked when at least one completed check of the kind falls in the window. Both
 -- kinds are judged in one pass over the child's checks, so each child's checks are joined and
--- grouped once, not once per kind.
+-- grouped once, not once per kind. The window's start is worked out once per child and period
+-- in `cohort`, not again for each of their checks the join compares.
 checked AS (
     SELECT
         c.period,
@@ -22,7 +23,7 @@ checked AS (
         ON ch.clah_person_id = c.person_id
        AND ch.is_completed
        AND (ch.is_health_assessment OR ch.is_dental_check)
-       AND ch.clah_health_check_date > c.period_end - INTERVAL '12 months'
+       AND ch.clah_health_check_date > c.window_start
        AND ch.clah_health_check_date <= c.period_end
     GROUP BY c.period, c.person_id
 ),
