@@ -27,6 +27,35 @@ fn arrays(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
     ColumnarValue::values_to_arrays(&args.args)
 }
 
+/// A text argument as it comes: Parquet's text is read as Utf8View, a literal or an in-memory
+/// table's as Utf8. Taking both as they are spares a copy of every value into Utf8 first.
+enum Text<'a> {
+    Plain(&'a StringArray),
+    View(&'a datafusion::arrow::array::StringViewArray),
+}
+
+impl<'a> Text<'a> {
+    fn of(a: &'a ArrayRef) -> Result<Self> {
+        match a.data_type() {
+            DataType::Utf8 => Ok(Text::Plain(a.as_string::<i32>())),
+            DataType::Utf8View => Ok(Text::View(a.as_string_view())),
+            other => exec_err!("expected text, got {other}"),
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Text::Plain(a) => a.len(),
+            Text::View(a) => a.len(),
+        }
+    }
+    fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Text::Plain(a) => a.is_valid(i).then(|| a.value(i)),
+            Text::View(a) => a.is_valid(i).then(|| a.value(i)),
+        }
+    }
+}
+
 fn finish(args: &ScalarFunctionArgs, out: ArrayRef) -> Result<ColumnarValue> {
     let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
     if scalar {
@@ -139,7 +168,7 @@ pub struct TextRule {
 
 impl TextRule {
     fn new(name: &'static str) -> Self {
-        Self { name, signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable) }
+        Self { name, signature: Signature::string(1, Volatility::Immutable) }
     }
 }
 
@@ -155,10 +184,11 @@ impl ScalarUDFImpl for TextRule {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let a = arrays(&args)?;
-        let text = a[0].as_string::<i32>();
+        let text = Text::of(&a[0])?;
+        let values = (0..text.len()).map(|i| text.get(i));
         let out: ArrayRef = match self.name {
-            "is_yes" => Arc::new(text.iter().map(|v| Some(v.is_some_and(is_yes))).collect::<BooleanArray>()),
-            _ => Arc::new(text.iter().map(|v| v.map(ascii_trim)).collect::<StringArray>()),
+            "is_yes" => Arc::new(values.map(|v| Some(v.is_some_and(is_yes))).collect::<BooleanArray>()),
+            _ => Arc::new(values.map(|v| v.map(ascii_trim)).collect::<StringArray>()),
         };
         finish(&args, out)
     }
@@ -354,7 +384,7 @@ pub struct NormaliseCode {
 
 impl NormaliseCode {
     pub fn new(book: Arc<CodeBook>, name: &'static str) -> Self {
-        Self { book, name, signature: Signature::exact(vec![DataType::Utf8, DataType::Utf8], Volatility::Immutable) }
+        Self { book, name, signature: Signature::string(2, Volatility::Immutable) }
     }
 }
 
@@ -370,7 +400,7 @@ impl ScalarUDFImpl for NormaliseCode {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let a = arrays(&args)?;
-        let (sets, values) = (a[0].as_string::<i32>(), a[1].as_string::<i32>());
+        let (sets, values) = (Text::of(&a[0])?, Text::of(&a[1])?);
         // A code column holds a few dozen distinct values over millions of rows, so each distinct
         // (code set, value) of the batch is read once and its rows share the answer: trimming,
         // upper-casing and the prefix search per row cost about a tenth of a second per million.
@@ -378,14 +408,16 @@ impl ScalarUDFImpl for NormaliseCode {
         let mut answers: Vec<Normalised> = Vec::new();
         let mut rows: Vec<Option<usize>> = Vec::with_capacity(values.len());
         for i in 0..values.len() {
-            if !(sets.is_valid(i) && values.is_valid(i)) {
-                if sets.is_valid(i) && !self.book.has_set(sets.value(i)) {
-                    return exec_err!("{}: unknown code set `{}`", self.name, sets.value(i));
+            let key = match (sets.get(i), values.get(i)) {
+                (Some(set), Some(value)) => (set, value),
+                (Some(set), None) if !self.book.has_set(set) => {
+                    return exec_err!("{}: unknown code set `{set}`", self.name);
                 }
-                rows.push(None);
-                continue;
-            }
-            let key = (sets.value(i), values.value(i));
+                _ => {
+                    rows.push(None);
+                    continue;
+                }
+            };
             let at = match first_seen.get(&key) {
                 Some(&at) => at,
                 None => {
@@ -458,9 +490,12 @@ mod code_tests {
     }
 
     fn invoke(name: &'static str, sets: Vec<Option<&str>>, values: Vec<Option<&str>>) -> Result<ArrayRef> {
+        invoke_on(name, vec![Arc::new(StringArray::from(sets)), Arc::new(StringArray::from(values))])
+    }
+
+    fn invoke_on(name: &'static str, columns: Vec<ArrayRef>) -> Result<ArrayRef> {
         use datafusion::arrow::datatypes::Field;
-        let number_rows = values.len();
-        let columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from(sets)), Arc::new(StringArray::from(values))];
+        let number_rows = columns[1].len();
         let args = ScalarFunctionArgs {
             arg_fields: columns.iter().map(|c| Arc::new(Field::new("x", c.data_type().clone(), true))).collect(),
             args: columns.into_iter().map(ColumnarValue::Array).collect(),
@@ -487,6 +522,31 @@ mod code_tests {
         let unknown: Vec<Option<bool>> = out.as_boolean().iter().collect();
         let expected = [false, true, true, false, false, false, false];
         assert_eq!(unknown, expected.map(Some));
+    }
+
+    /// Parquet's text arrives as Utf8View and is read as it is, not copied into Utf8 first.
+    #[test]
+    fn codes_read_from_parquet_text_are_the_same() {
+        use datafusion::arrow::array::StringViewArray;
+        let values: ArrayRef =
+            Arc::new(StringViewArray::from(vec![Some(" s "), None, Some("Started to be looked after")]));
+        let sets: ArrayRef = Arc::new(StringViewArray::from(vec![Some("start"); 3]));
+        let out = invoke_on("normalise_code", vec![sets, values.clone()]).unwrap();
+        assert_eq!(out.as_string::<i32>().iter().collect::<Vec<_>>(), vec![Some("S"), None, Some("S")]);
+        let args = ScalarFunctionArgs {
+            arg_fields: vec![Arc::new(datafusion::arrow::datatypes::Field::new("x", DataType::Utf8View, true))],
+            args: vec![ColumnarValue::Array(values)],
+            number_rows: 3,
+            return_field: Arc::new(datafusion::arrow::datatypes::Field::new("t", DataType::Utf8, true)),
+            config_options: Default::default(),
+        };
+        let ColumnarValue::Array(out) = TextRule::new("ascii_trim").invoke_with_args(args).unwrap() else {
+            panic!("an array")
+        };
+        assert_eq!(
+            out.as_string::<i32>().iter().collect::<Vec<_>>(),
+            vec![Some("s"), None, Some("Started to be looked after")]
+        );
     }
 
     #[test]
