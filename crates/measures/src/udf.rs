@@ -27,33 +27,11 @@ fn arrays(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
     ColumnarValue::values_to_arrays(&args.args)
 }
 
-/// A text argument as it comes: Parquet's text is read as Utf8View, a literal or an in-memory
-/// table's as Utf8. Taking both as they are spares a copy of every value into Utf8 first.
-enum Text<'a> {
-    Plain(&'a StringArray),
-    View(&'a datafusion::arrow::array::StringViewArray),
-}
-
-impl<'a> Text<'a> {
-    fn of(a: &'a ArrayRef) -> Result<Self> {
-        match a.data_type() {
-            DataType::Utf8 => Ok(Text::Plain(a.as_string::<i32>())),
-            DataType::Utf8View => Ok(Text::View(a.as_string_view())),
-            other => exec_err!("expected text, got {other}"),
-        }
-    }
-    fn len(&self) -> usize {
-        match self {
-            Text::Plain(a) => a.len(),
-            Text::View(a) => a.len(),
-        }
-    }
-    fn get(&self, i: usize) -> Option<&'a str> {
-        match self {
-            Text::Plain(a) => a.is_valid(i).then(|| a.value(i)),
-            Text::View(a) => a.is_valid(i).then(|| a.value(i)),
-        }
-    }
+/// A text argument as Utf8View, the type Parquet's text is read as. A literal's or an in-memory
+/// table's Utf8 becomes views over the same bytes; the other way, Utf8View to Utf8, would copy
+/// every value.
+fn text_view(a: &ArrayRef) -> Result<ArrayRef> {
+    Ok(datafusion::arrow::compute::cast(a, &DataType::Utf8View)?)
 }
 
 fn finish(args: &ScalarFunctionArgs, out: ArrayRef) -> Result<ColumnarValue> {
@@ -184,8 +162,8 @@ impl ScalarUDFImpl for TextRule {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let a = arrays(&args)?;
-        let text = Text::of(&a[0])?;
-        let values = (0..text.len()).map(|i| text.get(i));
+        let text = text_view(&a[0])?;
+        let values = text.as_string_view().iter();
         let out: ArrayRef = match self.name {
             "is_yes" => Arc::new(values.map(|v| Some(v.is_some_and(is_yes))).collect::<BooleanArray>()),
             _ => Arc::new(values.map(|v| v.map(ascii_trim)).collect::<StringArray>()),
@@ -400,15 +378,16 @@ impl ScalarUDFImpl for NormaliseCode {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let a = arrays(&args)?;
-        let (sets, values) = (Text::of(&a[0])?, Text::of(&a[1])?);
+        let (sets, values) = (text_view(&a[0])?, text_view(&a[1])?);
+        let (sets, values) = (sets.as_string_view(), values.as_string_view());
         // A code column holds a few dozen distinct values over millions of rows, so each distinct
         // (code set, value) of the batch is read once and its rows share the answer: trimming,
         // upper-casing and the prefix search per row cost about a tenth of a second per million.
         let mut first_seen: datafusion::common::HashMap<(&str, &str), usize> = Default::default();
         let mut answers: Vec<Normalised> = Vec::new();
         let mut rows: Vec<Option<usize>> = Vec::with_capacity(values.len());
-        for i in 0..values.len() {
-            let key = match (sets.get(i), values.get(i)) {
+        for pair in sets.iter().zip(values.iter()) {
+            let key = match pair {
                 (Some(set), Some(value)) => (set, value),
                 (Some(set), None) if !self.book.has_set(set) => {
                     return exec_err!("{}: unknown code set `{set}`", self.name);
