@@ -19,10 +19,11 @@ use crate::reference::TeamMap;
 
 const UNIX_EPOCH_CE: i32 = 719_163;
 
-/// Rows per batch in compute, four times DataFusion's 8,192: a hash join or aggregate does its
-/// per-batch work (hashing set-up, the output's allocation) a quarter as often. Whole compute at
-/// scale 150 ran 5.7% faster (17.4 s to 16.4 s mean, 8 of 8 alternated pairs faster, the same
-/// mart) for about 60 MiB more peak; 16,384 and 65,536 measured the same as 32,768.
+/// Rows per batch in compute, four times DataFusion's 8,192, chosen by measurement: whole compute
+/// at scale 150 ran 5.7% faster (17.4 s to 16.4 s mean, 8 of 8 alternated pairs faster, the same
+/// mart) for about 60 MiB more peak; 16,384 and 65,536 measured the same as 32,768. (Presumably
+/// the joins' and aggregates' fixed cost per batch, paid a quarter as often.) With
+/// `compute.memory_limit: 1GiB` national scale still gives the same mart.
 const BATCH_ROWS: usize = 32_768;
 
 pub(crate) fn days(d: chrono::NaiveDate) -> i32 {
