@@ -429,6 +429,59 @@ fn rows_with_no_id_are_still_read_from_landed_parquet_when_row_groups_are_skippe
     assert_eq!(value_of(&c.current(), "care_leavers_count", "2022-01").0.unwrap(), before.unwrap() + 2.0);
 }
 
+/// Two things broke here. A staging model read by one statement runs inside it (streamed), so
+/// its runtime failure surfaced under that statement's name alone, and the data team looked in
+/// the wrong file. And DataFusion's message quoted the value it failed on, a child's id, which
+/// then reached the log and the failure alert.
+#[test]
+fn a_runtime_failure_names_the_streamed_model_and_never_the_value_it_failed_on() {
+    // (the model broken, its person id column, the statement it runs inside): a stored model
+    // (read by the two check measures) and a measure.
+    let cases = [
+        ("stg_cla_health", "clah_person_id", "model `int_cla_checks`"),
+        ("stg_s47_enquiry", "s47e_person_id", "measure `icpc_timeliness`"),
+    ];
+    for (model, person_id, statement) in cases {
+        let shipped = std::fs::read_to_string(repo().join(format!("sql/staging/{model}.sql"))).unwrap();
+        // Plans, since the cast is of a text column, but fails on the first person id, "P...".
+        let broken =
+            shipped.replace("WHERE key_rank = 1", &format!("WHERE key_rank = 1 AND CAST({person_id} AS INT) > 0"));
+        assert_ne!(broken, shipped);
+        let sql = sql_copy_with(&format!("staging/{model}.sql"), &broken);
+        let c = Council::new(sql.path());
+        let out = c.run("2022-01");
+        let msg = text(&out);
+        assert_eq!(out.status.code(), Some(65), "{msg}");
+        assert!(msg.contains(statement), "{model}: {msg}");
+        assert!(
+            msg.contains(&format!("the staging model `{model}` ("))
+                && msg.contains(&format!("{model}.sql) ran inside this statement")),
+            "{model}: {msg}"
+        );
+        assert!(!c.current().exists(), "nothing is published");
+        // DataFusion's message quoted the person id it failed on; no id reaches the output or
+        // the failure alert.
+        let alert = std::fs::read_dir(c.path().join("var/outbox"))
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .find(|m| m.contains("FAILED"))
+            .expect("a failure alert");
+        assert!(msg.contains("Cannot cast string '…' to value of Int32 type"), "{msg}");
+        // An id as a word of its own, not inside a temporary file's random name.
+        let mentions = |text: &str, id: &str| {
+            text.match_indices(id).any(|(i, _)| {
+                let before = text[..i].chars().next_back();
+                let after = text[i + id.len()..].chars().next();
+                !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+            })
+        };
+        let people = std::fs::read_to_string(c.path().join("ssd/ssd_person.csv")).unwrap();
+        for id in people.lines().skip(1).filter_map(|l| l.split(',').next()).filter(|id| !id.is_empty()) {
+            assert!(!mentions(&msg, id) && !mentions(&alert, id), "{id} in:\n{msg}\n{alert}");
+        }
+    }
+}
+
 /// A copy of the shipped `sql/` with one file written or replaced.
 fn sql_copy_with(file: &str, text: &str) -> tempfile::TempDir {
     let sql = tempfile::tempdir().unwrap();

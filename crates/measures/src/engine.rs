@@ -99,7 +99,11 @@ pub async fn run_measure(
     inputs: &Inputs,
     how: Models<'_>,
 ) -> Result<Vec<MetricValue>, MeasureError> {
-    let fail = |message: String| MeasureError::Measure { measure: m.meta.id.clone(), file: m.file.clone(), message };
+    let fail = |message: String| MeasureError::Measure {
+        measure: m.meta.id.clone(),
+        file: m.file.clone(),
+        message: crate::error::without_values(&message),
+    };
     let sql = render(&m.sql, &inputs.vars, &m.file, m.first_line).map_err(|e| MeasureError::Definitions(vec![e]))?;
     let df =
         ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, m.first_line, &e)]))?;
@@ -244,7 +248,11 @@ async fn run_rule(
     vars: &BTreeMap<String, Value>,
     how: Models<'_>,
 ) -> Result<Vec<QualityRow>, MeasureError> {
-    let fail = |message: String| MeasureError::Model { model: q.name.clone(), file: q.file.clone(), message };
+    let fail = |message: String| MeasureError::Model {
+        model: q.name.clone(),
+        file: q.file.clone(),
+        message: crate::error::without_values(&message),
+    };
     let sql = render(&q.sql, vars, &q.file, 1).map_err(|e| MeasureError::Definitions(vec![e]))?;
     let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&q.file, 1, &e)]))?;
     let started = std::time::Instant::now();
@@ -300,19 +308,23 @@ pub async fn compute(project: &Project, inputs: &Inputs) -> Result<Computed, Mea
     register_empty_sources(&ctx, &project.contract, &landed)?;
     let scratch = scratch_dir(&inputs.compute)?;
     let readers = Readers { measures: inputs.select.as_deref() };
-    let _streams = register_models(&ctx, project, &inputs.vars, Models::OnDisk(scratch.path()), readers).await?;
-    let (ctx, scratch) = (&ctx, &scratch);
+    let streams = register_models(&ctx, project, &inputs.vars, Models::OnDisk(scratch.path()), readers).await?;
+    let (ctx, scratch, streams) = (&ctx, &scratch, &streams);
     let selected = project.measures.iter().filter(|m| inputs.select.as_ref().is_none_or(|s| s.contains(&m.meta.id)));
     let how = Models::OnDisk(scratch.path());
     // The rules first: `person_ids`, the longest statement of the queue at national scale, then
     // overlaps the measures instead of running alone at the end.
     let rules = project.quality.iter().map(|q| {
-        async move { Ok::<_, MeasureError>(Finished::Rule(run_rule(ctx, q, &inputs.vars, how).await?)) }.boxed()
+        async move {
+            let rows = run_rule(ctx, q, &inputs.vars, how).await.map_err(|e| streams.annotate(e))?;
+            Ok::<_, MeasureError>(Finished::Rule(rows))
+        }
+        .boxed()
     });
     let measures = selected.enumerate().map(|(place, m)| {
         async move {
             let started = std::time::Instant::now();
-            let rows = run_measure(ctx, m, inputs, how).await?;
+            let rows = run_measure(ctx, m, inputs, how).await.map_err(|e| streams.annotate(e))?;
             tracing::info!(measure = %m.meta.id, rows = rows.len(), ms = started.elapsed().as_millis() as u64, "measure computed");
             Ok::<_, MeasureError>(Finished::Measure(place, m, rows))
         }

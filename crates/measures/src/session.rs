@@ -332,10 +332,63 @@ async fn scans(
 }
 
 /// The `AS MATERIALIZED` CTEs of the models streamed into their readers, stored while the
-/// models were registered: keep this until the readers have run.
+/// models were registered: keep this until the readers have run. It also knows which models
+/// each statement runs inside itself, to name them when that statement fails.
 #[must_use = "a streamed model's stored CTEs are dropped with this"]
 pub struct Streams {
     _stored: Vec<crate::cte::Planned>,
+    within: Within,
+}
+
+/// Per statement (model, measure or rule), the staging models streamed into it, with their
+/// files: those streamed into a streamed model run in its reader too.
+#[derive(Debug, Default)]
+struct Within(HashMap<String, Vec<(String, std::path::PathBuf)>>);
+
+impl Within {
+    /// `model` is streamed into `reader`, with whatever was streamed into `model`.
+    fn stream(&mut self, model: &Model, reader: &str) {
+        let mut inner = self.0.get(&model.name).cloned().unwrap_or_default();
+        inner.insert(0, (model.name.clone(), model.file.clone()));
+        self.0.entry(reader.to_string()).or_default().extend(inner);
+    }
+
+    /// A runtime failure of a statement that runs streamed models may come from one of them:
+    /// the message names them, so the data team knows which files to look at.
+    fn annotate(&self, e: MeasureError) -> MeasureError {
+        let hint = |owner: &str, message: String| match self.0.get(owner) {
+            Some(models) if !models.is_empty() => {
+                let named: Vec<String> = models.iter().map(|(m, f)| format!("`{m}` ({})", f.display())).collect();
+                format!(
+                    "{message} (the staging model{} {} ran inside this statement, streamed into it: the \
+                     failure may be in {})",
+                    if named.len() == 1 { "" } else { "s" },
+                    named.join(", "),
+                    if named.len() == 1 { "it" } else { "one of them" },
+                )
+            }
+            _ => message,
+        };
+        match e {
+            MeasureError::Measure { measure, file, message } => {
+                let message = hint(&measure, message);
+                MeasureError::Measure { measure, file, message }
+            }
+            MeasureError::Model { model, file, message } => {
+                let message = hint(&model, message);
+                MeasureError::Model { model, file, message }
+            }
+            other => other,
+        }
+    }
+}
+
+impl Streams {
+    /// `e`, from a statement that ran after the models were registered, with the models that
+    /// were streamed into that statement named in its message.
+    pub fn annotate(&self, e: MeasureError) -> MeasureError {
+        self.within.annotate(e)
+    }
 }
 
 /// Builds the staging models in dependency order. A model that more than one scan reads is
@@ -368,6 +421,7 @@ pub async fn register_models(
         scans(ctx, &models, &statements).await?
     };
     let mut streams = Vec::new();
+    let mut within = Within::default();
     for (m, sql) in ordered {
         // Planned as written first, so that an error points at its line in the file.
         let df = ctx.sql(&sql).await.map_err(|e| MeasureError::Definitions(vec![locate_error(&m.file, 1, &e)]))?;
@@ -380,10 +434,12 @@ pub async fn register_models(
             }
             continue;
         }
-        let failed = |e: datafusion::error::DataFusionError| MeasureError::Model {
-            model: m.name.clone(),
-            file: m.file.clone(),
-            message: e.strip_backtrace().to_string(),
+        let failed = |e: datafusion::error::DataFusionError| {
+            within.annotate(MeasureError::Model {
+                model: m.name.clone(),
+                file: m.file.clone(),
+                message: crate::error::without_values(&e.strip_backtrace()),
+            })
         };
         let started = std::time::Instant::now();
         let planned = crate::cte::plan(ctx, df, &sql, &m.name, how).await.map_err(failed)?;
@@ -398,6 +454,7 @@ pub async fn register_models(
             let into = scanned_by.and_then(|r| r.first()).map_or("", String::as_str);
             tracing::info!(model = %m.name, into, "model streamed into the one statement that reads it");
             streams.push(planned);
+            within.stream(m, into);
             continue;
         }
         let rows = store(ctx, &m.name, planned.df.clone(), how).await.map_err(failed)?;
@@ -415,7 +472,7 @@ pub async fn register_models(
         let read_by = read_by.join(", ");
         tracing::info!(model = %m.name, rows, ms, read_by, "model built");
     }
-    Ok(Streams { _stored: streams })
+    Ok(Streams { _stored: streams, within })
 }
 
 /// Computes `df` once and registers the result as `name`: in memory, or (`Models::OnDisk`) as
@@ -609,6 +666,30 @@ mod tests {
         let models = vec![model("a", "SELECT * FROM b"), model("b", "SELECT * FROM a"), model("c", "SELECT 1")];
         let e = order_models(&ctx, &models, &BTreeMap::new()).unwrap_err();
         assert!(e[0].message.contains("cycle between models: a -> b"), "{e:?}");
+    }
+
+    #[test]
+    fn a_failure_names_the_models_streamed_into_its_statement_and_into_those() {
+        let mut within = Within::default();
+        within.stream(&model("stg_involvements", ""), "int_org_unit_at_period_end");
+        within.stream(&model("int_org_unit_at_period_end", ""), "int_visit_timeliness");
+        within.stream(&model("stg_cin_visits", ""), "int_visit_timeliness");
+        let failed =
+            |model: &str| MeasureError::Model { model: model.into(), file: "f.sql".into(), message: "boom".into() };
+        assert_eq!(
+            within.annotate(failed("int_visit_timeliness")).to_string(),
+            "model `int_visit_timeliness` (f.sql): boom (the staging models `int_org_unit_at_period_end` \
+             (sql/staging/int_org_unit_at_period_end.sql), `stg_involvements` (sql/staging/stg_involvements.sql), \
+             `stg_cin_visits` (sql/staging/stg_cin_visits.sql) ran inside this statement, streamed into it: the \
+             failure may be in one of them)"
+        );
+        let measure =
+            MeasureError::Measure { measure: "cla_count".into(), file: "m.sql".into(), message: "boom".into() };
+        assert_eq!(
+            within.annotate(measure).to_string(),
+            "measure `cla_count` (m.sql): boom",
+            "nothing streamed into it"
+        );
     }
 
     /// The batch size is what the operators run with, not only a setting: a scan of more rows
