@@ -383,28 +383,23 @@ impl ScalarUDFImpl for NormaliseCode {
         // A code column holds a few dozen distinct values over millions of rows, so each distinct
         // (code set, value) of the batch is read once and its rows share the answer: trimming,
         // upper-casing and the prefix search per row cost about a tenth of a second per million.
-        let mut first_seen: datafusion::common::HashMap<(&str, &str), usize> = Default::default();
+        let mut first_seen: datafusion::common::HashMap<(&str, Option<&str>), usize> = Default::default();
         let mut answers: Vec<Normalised> = Vec::new();
         let mut rows: Vec<Option<usize>> = Vec::with_capacity(values.len());
-        for pair in sets.iter().zip(values.iter()) {
-            let key = match pair {
-                (Some(set), Some(value)) => (set, value),
-                (Some(set), None) if !self.book.has_set(set) => {
-                    return exec_err!("{}: unknown code set `{set}`", self.name);
-                }
-                _ => {
-                    rows.push(None);
-                    continue;
-                }
+        for (set, value) in sets.iter().zip(values.iter()) {
+            let Some(set) = set else {
+                rows.push(None);
+                continue;
             };
-            let at = match first_seen.get(&key) {
+            // A row with no value still names its set, so an unknown set is an error there too.
+            let at = match first_seen.get(&(set, value)) {
                 Some(&at) => at,
                 None => {
-                    if !self.book.has_set(key.0) {
-                        return exec_err!("{}: unknown code set `{}`", self.name, key.0);
+                    if !self.book.has_set(set) {
+                        return exec_err!("{}: unknown code set `{set}`", self.name);
                     }
-                    answers.push(self.book.normalise(key.0, key.1));
-                    first_seen.insert(key, answers.len() - 1);
+                    answers.push(value.map_or(Normalised::Missing, |v| self.book.normalise(set, v)));
+                    first_seen.insert((set, value), answers.len() - 1);
                     answers.len() - 1
                 }
             };
@@ -473,16 +468,21 @@ mod code_tests {
     }
 
     fn invoke_on(name: &'static str, columns: Vec<ArrayRef>) -> Result<ArrayRef> {
+        call(&NormaliseCode::new(Arc::new(book()), name), columns)
+    }
+
+    /// `udf` over whole columns, as a plan calls it.
+    fn call(udf: &dyn ScalarUDFImpl, columns: Vec<ArrayRef>) -> Result<ArrayRef> {
         use datafusion::arrow::datatypes::Field;
-        let number_rows = columns[1].len();
+        let number_rows = columns[0].len();
         let args = ScalarFunctionArgs {
             arg_fields: columns.iter().map(|c| Arc::new(Field::new("x", c.data_type().clone(), true))).collect(),
             args: columns.into_iter().map(ColumnarValue::Array).collect(),
             number_rows,
-            return_field: Arc::new(Field::new("code", DataType::Utf8, true)),
+            return_field: Arc::new(Field::new("out", DataType::Utf8, true)),
             config_options: Default::default(),
         };
-        match NormaliseCode::new(Arc::new(book()), name).invoke_with_args(args)? {
+        match udf.invoke_with_args(args)? {
             ColumnarValue::Array(out) => Ok(out),
             ColumnarValue::Scalar(_) => panic!("an array"),
         }
@@ -512,16 +512,7 @@ mod code_tests {
         let sets: ArrayRef = Arc::new(StringViewArray::from(vec![Some("start"); 3]));
         let out = invoke_on("normalise_code", vec![sets, values.clone()]).unwrap();
         assert_eq!(out.as_string::<i32>().iter().collect::<Vec<_>>(), vec![Some("S"), None, Some("S")]);
-        let args = ScalarFunctionArgs {
-            arg_fields: vec![Arc::new(datafusion::arrow::datatypes::Field::new("x", DataType::Utf8View, true))],
-            args: vec![ColumnarValue::Array(values)],
-            number_rows: 3,
-            return_field: Arc::new(datafusion::arrow::datatypes::Field::new("t", DataType::Utf8, true)),
-            config_options: Default::default(),
-        };
-        let ColumnarValue::Array(out) = TextRule::new("ascii_trim").invoke_with_args(args).unwrap() else {
-            panic!("an array")
-        };
+        let out = call(&TextRule::new("ascii_trim"), vec![values]).unwrap();
         assert_eq!(
             out.as_string::<i32>().iter().collect::<Vec<_>>(),
             vec![Some("s"), None, Some("Started to be looked after")]
